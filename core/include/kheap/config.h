@@ -1,0 +1,85 @@
+/*
+ * kheap build-time configuration: every hook the core uses, in one place,
+ * each with a default that a port, a build preset or the application can
+ * override by defining the macro before this header is seen (normally with
+ * -D on the compiler command line).
+ *
+ * The core is freestanding C11: it needs <stddef.h>, <stdint.h>,
+ * <stdbool.h> and memcpy/memset/memmove, nothing else.
+ */
+#ifndef KHEAP_CONFIG_H
+#define KHEAP_CONFIG_H
+
+#include <stdint.h>
+
+/*
+ * KHEAP_ASSERT(cond): debug-only internal invariant checks. These never
+ * guard against caller misuse (that goes through the fault handler, always
+ * on); they catch bugs in the allocator itself. Off unless
+ * KHEAP_ASSERT_HANDLER is defined by the build ("default" preset).
+ */
+#ifndef KHEAP_ASSERT
+#ifdef KHEAP_ASSERT_HANDLER
+void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
+#define KHEAP_ASSERT(cond)                                                     \
+	((cond) ? (void)0 : KHEAP_ASSERT_HANDLER(__FILE__, __LINE__, #cond))
+#else
+#define KHEAP_ASSERT(cond) ((void)0)
+#endif
+#endif
+
+/*
+ * KHEAP_CLZ32(x): count leading zeros of a non-zero 32-bit value.
+ * Uses the compiler builtin where the target has a native instruction
+ * (x86, ARMv7-M and later); ARMv6-M (Cortex-M0/M0+) has no CLZ, and the
+ * builtin would pull in libgcc's __clzsi2, so the core's own branch-light
+ * software version is used there. Define KHEAP_FORCE_SOFT_CLZ to test the
+ * software path on any host.
+ */
+#ifndef KHEAP_CLZ32
+#if defined(__GNUC__) && !defined(KHEAP_FORCE_SOFT_CLZ) &&                     \
+	(!defined(__arm__) || defined(__ARM_FEATURE_CLZ))
+#define KHEAP_CLZ32(x) ((unsigned int)__builtin_clz(x))
+#else
+#define KHEAP_SOFT_CLZ 1
+#define KHEAP_CLZ32(x) kheap_soft_clz32(x)
+#endif
+#endif
+
+/*
+ * CONFIG_SYS_HEAP_LISTENER: heap listeners (zephyr/sys/heap_listener.h).
+ * On by default; with 0 every notification compiles to nothing.
+ */
+#ifndef CONFIG_SYS_HEAP_LISTENER
+#define CONFIG_SYS_HEAP_LISTENER 1
+#endif
+
+/*
+ * KHEAP_TESTABLE: linkage of internal helpers. `static` in product
+ * builds; test builds define KHEAP_TESTING so that tests can call helpers
+ * (software clz, size-class mapping) directly without widening the
+ * public API.
+ */
+#ifdef KHEAP_TESTING
+#define KHEAP_TESTABLE
+#else
+#define KHEAP_TESTABLE static
+#endif
+
+/*
+ * KHEAP_MAY_ALIAS: lets the core read and write block headers through
+ * integer lvalues in memory whose declared type is a byte array (the
+ * caller's region) without breaking strict-aliasing rules.
+ */
+#ifndef KHEAP_MAY_ALIAS
+#if defined(__GNUC__)
+#define KHEAP_MAY_ALIAS __attribute__((__may_alias__))
+#else
+#define KHEAP_MAY_ALIAS
+#endif
+#endif
+
+/* Software count-leading-zeros; defined by the core (see sys_heap.c). */
+unsigned int kheap_soft_clz32(uint32_t value);
+
+#endif /* KHEAP_CONFIG_H */

@@ -1,0 +1,249 @@
+/*
+ * sys_heap: a constant-time, unlocked heap over a caller-supplied region.
+ *
+ * Zephyr's sys_heap API and semantics, implemented by kheap's own
+ * two-level segregated-fit allocator (design: docs/design.md).
+ *
+ * General contract, for every function below:
+ * - Not thread-safe and not ISR-safe by itself: the caller serialises all
+ *   calls on one heap (k_heap does this with a spinlock). Different heaps
+ *   are independent.
+ * - No function blocks, sleeps, prints or calls an OS. Diagnostics go
+ *   through the fault handler and the print_info output hook.
+ * - Constant time: alloc, aligned_alloc, noalign_alloc, free,
+ *   usable_size and an in-place realloc execute a bounded number of
+ *   steps: no loop depends on the heap size, the number of blocks or how
+ *   fragmented the heap is. The bound is two bitmap searches, at most
+ *   SYS_HEAP_FIT_PROBES free-list heads inspected, one split and one
+ *   coalesce with each neighbour. A realloc that moves adds one memcpy of
+ *   the old block. validate and print_info are O(number of blocks).
+ * - Every returned block is 8-byte aligned (or aligned as requested) and
+ *   lies entirely inside the region given to sys_heap_init().
+ * - Sizes are in bytes. A request that cannot be satisfied returns NULL
+ *   and leaves the heap unchanged; it never overflows internally, for any
+ *   size_t value.
+ * - Misuse that the heap detects (see sys_heap_free) is reported through
+ *   the fault handler (sys_heap_fault_handler_set) and the offending call
+ *   then does nothing: the heap is left exactly as it was.
+ *
+ * Metadata: 8-byte granularity, a 4-byte header per block in regions of
+ * up to SYS_HEAP_SMALL_REGION_MAX_BYTES and an 8-byte header above. The
+ * smallest block is 8 bytes (4 usable) with 4-byte headers and 16 bytes
+ * (8 usable) with 8-byte headers. The control block (size-class index,
+ * counters) lives at the start of the region.
+ */
+#ifndef ZEPHYR_SYS_SYS_HEAP_H
+#define ZEPHYR_SYS_SYS_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zephyr/sys/heap_listener.h>
+#include <zephyr/sys/mem_stats.h>
+
+struct z_heap;
+
+/* A heap handle. Its only state is a pointer to the control block that
+ * sys_heap_init() places at the start of the region; copying the handle
+ * gives a second handle to the same heap. */
+struct sys_heap {
+	struct z_heap *heap;
+};
+
+/* Allocation granularity and the guaranteed alignment of every block. */
+#define SYS_HEAP_CHUNK_BYTES 8u
+
+/* Regions of at most this many bytes use 4-byte block headers; larger
+ * regions use 8-byte headers. The choice depends only on the byte count
+ * given to sys_heap_init(), never on the pointer size. */
+#define SYS_HEAP_SMALL_REGION_MAX_BYTES 262144u
+
+/* The smallest region sys_heap_init() accepts at any base alignment. Such
+ * a heap holds exactly one block of 1 to 4 bytes. */
+#define SYS_HEAP_MIN_REGION_BYTES 95u
+
+/* The largest region sys_heap_init() accepts: 16 GiB - 1 (on a 32-bit
+ * target the address space is the only limit). */
+#define SYS_HEAP_MAX_REGION_BYTES (((uint64_t)1u << 34) - 1u)
+
+/* How many heads of the request's own size class alloc inspects before it
+ * falls back to the next larger class (the constant in the time bound). */
+#define SYS_HEAP_FIT_PROBES 2u
+
+/**
+ * Initialise a heap over [mem, mem + bytes).
+ *
+ * The region may have any alignment; up to 7 bytes at its start are
+ * skipped to align the control block and the blocks. Nothing outside the
+ * region is ever read or written.
+ *
+ * Returns 0 on success. Returns -EINVAL (-22) and leaves *heap as an empty
+ * heap on which every allocation returns NULL when: heap or mem is NULL,
+ * bytes < SYS_HEAP_MIN_REGION_BYTES, bytes > SYS_HEAP_MAX_REGION_BYTES, or
+ * mem + bytes wraps around the address space. (Zephyr returns void; the
+ * int result is an extension that callers may ignore.)
+ *
+ * O(log bytes): clears the size-class index.
+ */
+int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes);
+
+/**
+ * Allocate bytes from the heap, 8-byte aligned, contents unspecified.
+ *
+ * Returns NULL iff bytes == 0, the heap is not initialised, or no free
+ * block of sufficient size is found by the constant-time search. The
+ * search is "good fit": it takes the first head of the request's own size
+ * class that is large enough (up to SYS_HEAP_FIT_PROBES heads), else any
+ * block of the next non-empty larger class, so it can fail while a large
+ * enough block sits deeper in the request's own class list.
+ */
+void *sys_heap_alloc(struct sys_heap *heap, size_t bytes);
+
+/**
+ * Allocate bytes aligned to align.
+ *
+ * align is 0 (same as sys_heap_alloc), a power of two, or Zephyr's
+ * "rewind" form A | R with A > R both powers of two: the returned pointer
+ * p then satisfies (p + R) % A == 0 (k_heap uses this to keep its heap
+ * pointer just below an aligned block). Alignments of 8 or less cost
+ * nothing extra. The unused space before and after the aligned block goes
+ * back to the free lists.
+ *
+ * Returns NULL iff bytes == 0, align has any other form, align exceeds
+ * the region, bytes + align overflows, or no block is found.
+ */
+void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes);
+
+/** sys_heap_alloc() with an ignored align argument (Zephyr's helper for
+ * callers that take an allocation function pointer). */
+void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes);
+
+/**
+ * Free a block. mem == NULL is a no-op.
+ *
+ * Always-on checks (O(1)), each reported through the fault handler with
+ * its own fault kind, after which the call does nothing:
+ * - SYS_HEAP_FAULT_BAD_POINTER: mem is not inside this heap's block area.
+ * - SYS_HEAP_FAULT_NOT_ALLOCATED: the block is free (double free, or a
+ *   stale pointer into a block that was freed and not reused).
+ * - SYS_HEAP_FAULT_CORRUPT_HEADER: the block's own header, or its left
+ *   neighbour's, is inconsistent (an interior pointer, or an underflow
+ *   from the previous block).
+ * - SYS_HEAP_FAULT_OVERFLOW: the next block's header no longer agrees
+ *   with this block's size (the block was written past its end).
+ * Coalesces with free neighbours on both sides immediately.
+ */
+void sys_heap_free(struct sys_heap *heap, void *mem);
+
+/**
+ * Resize a block, keeping its contents up to the smaller size.
+ *
+ * ptr == NULL: sys_heap_alloc(bytes). bytes == 0: frees ptr, returns NULL.
+ * Otherwise shrinks in place, grows in place into a free right neighbour
+ * when it is large enough, and only else allocates a new block, copies
+ * and frees the old one. Returns NULL on failure with the old block
+ * untouched and still allocated. ptr is checked as in sys_heap_free
+ * (fault, then NULL).
+ */
+void *sys_heap_realloc(struct sys_heap *heap, void *ptr, size_t bytes);
+
+/**
+ * sys_heap_realloc() for an aligned block: the result honours align (as
+ * in sys_heap_aligned_alloc). Resizes in place only if ptr already has
+ * the requested alignment. Invalid align: NULL, block untouched.
+ */
+void *sys_heap_aligned_realloc(struct sys_heap *heap, void *ptr, size_t align,
+			       size_t bytes);
+
+/**
+ * Bytes usable at mem: at least what was requested, up to the end of the
+ * block. Returns 0 for mem == NULL; a pointer that fails the free()
+ * checks is reported through the fault handler and also gives 0. O(1).
+ */
+size_t sys_heap_usable_size(const struct sys_heap *heap, const void *mem);
+
+/**
+ * Check every invariant of the heap: block sizes and neighbour links,
+ * coalescing (no two adjacent free blocks), free-list links, the
+ * size-class bitmaps, and the counters behind runtime stats. Returns true
+ * iff all hold. Read-only (safe to call on a heap being debugged; it
+ * never writes), O(number of blocks), terminates on any corruption.
+ */
+bool sys_heap_validate(const struct sys_heap *heap);
+
+/**
+ * Fill *stats (see struct sys_memory_stats). free_bytes + allocated_bytes
+ * is constant for a heap: the bytes its blocks span. Returns 0, or
+ * -EINVAL (-22) if heap, its control block or stats is NULL. O(1).
+ */
+int sys_heap_runtime_stats_get(const struct sys_heap *heap,
+			       struct sys_memory_stats *stats);
+
+/** Set max_allocated_bytes to the current allocated_bytes. Returns 0 or
+ * -EINVAL (-22) as above. O(1). */
+int sys_heap_runtime_stats_reset_max(struct sys_heap *heap);
+
+/* --- kheap extensions ------------------------------------------------ */
+
+/** Header bytes per block of this heap: 4 or 8 (0 if not initialised). */
+size_t sys_heap_header_bytes(const struct sys_heap *heap);
+
+/** The largest request that sys_heap_alloc() could satisfy right now
+ * (0 if none). O(1): reads the largest non-empty size class, then scans
+ * that one class's list (O(blocks in it)). */
+size_t sys_heap_max_alloc_bytes(const struct sys_heap *heap);
+
+/** Output hook for print_info: receives NUL-terminated text pieces. */
+typedef void (*sys_heap_output_fn)(void *ctx, const char *text);
+
+/** Set the output used by sys_heap_print_info() (default: none, so the
+ * call prints nothing). The kernel ports point it at printk. */
+void sys_heap_output_set(sys_heap_output_fn out, void *ctx);
+
+/**
+ * Describe the heap: region and header format, free and allocated bytes,
+ * the largest free block, the free blocks per size class, and with
+ * dump_chunks one line per block. Read-only, O(number of blocks).
+ */
+void sys_heap_print_info(const struct sys_heap *heap, bool dump_chunks);
+
+/** sys_heap_print_info() to an explicit output. */
+void sys_heap_print_info_to(const struct sys_heap *heap, bool dump_chunks,
+			    sys_heap_output_fn out, void *ctx);
+
+/* --- misuse reporting ------------------------------------------------ */
+
+enum sys_heap_fault_kind {
+	SYS_HEAP_FAULT_BAD_POINTER = 1,
+	SYS_HEAP_FAULT_NOT_ALLOCATED,
+	SYS_HEAP_FAULT_CORRUPT_HEADER,
+	SYS_HEAP_FAULT_OVERFLOW,
+};
+
+struct sys_heap_fault {
+	const struct sys_heap *heap;
+	/* The pointer the caller passed. */
+	const void *mem;
+	enum sys_heap_fault_kind kind;
+	/* The API call that detected it: "free", "realloc", "usable_size". */
+	const char *operation;
+	/* A sentence describing the problem, fixed per kind. */
+	const char *message;
+};
+
+typedef void (*sys_heap_fault_handler_t)(const struct sys_heap_fault *fault);
+
+/**
+ * Install the handler told about detected misuse; NULL restores the
+ * default, which does nothing (the call is still refused). The kernel
+ * ports install one that prints "heap <h>: <operation>(<mem>): <message>"
+ * and stops. A handler that returns lets the refused call return to its
+ * caller. Set it before heaps are used; it is one global, not locked.
+ */
+void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler);
+
+/** The fixed message for a fault kind ("" for unknown kinds). */
+const char *sys_heap_fault_message(enum sys_heap_fault_kind kind);
+
+#endif /* ZEPHYR_SYS_SYS_HEAP_H */

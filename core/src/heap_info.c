@@ -1,0 +1,182 @@
+/*
+ * sys_heap_print_info: a human-readable description of a heap, written
+ * through an output hook because the core never prints by itself. The
+ * formatting is a few lines of our own (no snprintf in a freestanding
+ * core). Read-only, O(number of chunks).
+ */
+#include "heap_internal.h"
+
+static sys_heap_output_fn default_output;
+static void *default_output_ctx;
+
+void sys_heap_output_set(sys_heap_output_fn out, void *ctx)
+{
+	default_output = out;
+	default_output_ctx = ctx;
+}
+
+/* A line under construction; long enough for any line printed here. */
+struct line {
+	char text[128];
+	size_t len;
+	sys_heap_output_fn out;
+	void *ctx;
+};
+
+static void put_str(struct line *l, const char *s)
+{
+	while (*s != '\0' && l->len < sizeof(l->text) - 1u) {
+		l->text[l->len++] = *s++;
+	}
+}
+
+static void put_uint(struct line *l, uint64_t value, unsigned int base)
+{
+	char digits[24];
+	size_t n = 0;
+
+	do {
+		digits[n++] = "0123456789abcdef"[value % base];
+		value /= base;
+	} while (value != 0u);
+	while (n > 0u && l->len < sizeof(l->text) - 1u) {
+		l->text[l->len++] = digits[--n];
+	}
+}
+
+static void put_ptr(struct line *l, const void *p)
+{
+	put_str(l, "0x");
+	put_uint(l, (uint64_t)(uintptr_t)p, 16u);
+}
+
+static void end_line(struct line *l)
+{
+	l->text[l->len++] = '\n';
+	l->text[l->len] = '\0';
+	l->out(l->ctx, l->text);
+	l->len = 0;
+}
+
+static chunksz_t class_first(unsigned int cls)
+{
+	unsigned int fl = cls >> SL_SHIFT;
+	unsigned int sl = cls & (SL_COUNT - 1u);
+
+	return fl == 0u ? sl : (SL_COUNT + sl) << (fl - 1u);
+}
+
+static void print_classes(const struct z_heap *h, struct line *l)
+{
+	put_str(l, "  free blocks by size class (bytes incl. header):");
+	end_line(l);
+	for (unsigned int cls = 0; cls < (unsigned int)h->fl_count * SL_COUNT;
+	     cls++) {
+		if (((h->sl_bitmap[cls >> SL_SHIFT] >> (cls & (SL_COUNT - 1u))) &
+		     1u) == 0u) {
+			continue;
+		}
+		chunkid_t head = list_head(h, cls);
+		chunkid_t c = head;
+		size_t count = 0;
+		size_t chunks = 0;
+
+		/* Bounded by the number of chunks in case of corruption. */
+		do {
+			count++;
+			chunks += chunk_size(h, c);
+			c = free_next(h, c);
+		} while (c != head && count < h->end_chunk);
+		put_str(l, "    [");
+		put_uint(l, (uint64_t)class_first(cls) * CHUNK_BYTES, 10u);
+		put_str(l, ", ");
+		put_uint(l, (uint64_t)class_first(cls + 1u) * CHUNK_BYTES, 10u);
+		put_str(l, "): ");
+		put_uint(l, count, 10u);
+		put_str(l, " blocks, ");
+		put_uint(l, (uint64_t)chunks * CHUNK_BYTES, 10u);
+		put_str(l, " bytes");
+		end_line(l);
+	}
+}
+
+static void print_chunks(const struct z_heap *h, struct line *l)
+{
+	chunkid_t c = 0;
+
+	while (c < h->end_chunk) {
+		chunksz_t size = chunk_size(h, c);
+
+		put_str(l, "    chunk ");
+		put_uint(l, c, 10u);
+		put_str(l, " @");
+		put_ptr(l, chunk_ptr(h, c));
+		put_str(l, ": ");
+		put_uint(l, (uint64_t)size * CHUNK_BYTES, 10u);
+		put_str(l, chunk_used(h, c) ? " bytes used" : " bytes free");
+		end_line(l);
+		if (size == 0u) {
+			put_str(l, "    (corrupt: zero-sized chunk, stopping)");
+			end_line(l);
+			return;
+		}
+		c += size;
+	}
+}
+
+void sys_heap_print_info_to(const struct sys_heap *heap, bool dump_chunks,
+			    sys_heap_output_fn out, void *ctx)
+{
+	const struct z_heap *h = heap_of(heap);
+	struct line l = {.len = 0, .out = out, .ctx = ctx};
+
+	if (out == NULL) {
+		return;
+	}
+	put_str(&l, "heap ");
+	put_ptr(&l, heap);
+	if (h == NULL) {
+		put_str(&l, ": not initialised");
+		end_line(&l);
+		return;
+	}
+	put_str(&l, ": ");
+	put_uint(&l, (uint64_t)h->end_chunk * CHUNK_BYTES, 10u);
+	put_str(&l, " bytes of blocks at ");
+	put_ptr(&l, chunk_ptr(h, 0));
+	put_str(&l, ", ");
+	put_uint(&l, header_bytes(h), 10u);
+	put_str(&l, "-byte headers");
+	end_line(&l);
+
+	put_str(&l, "  free ");
+	put_uint(&l, (uint64_t)h->free_chunks * CHUNK_BYTES, 10u);
+	put_str(&l, " bytes, allocated ");
+	put_uint(&l, (uint64_t)(h->end_chunk - h->free_chunks) * CHUNK_BYTES,
+		 10u);
+	put_str(&l, " bytes, max allocated ");
+	put_uint(&l, (uint64_t)h->max_allocated_chunks * CHUNK_BYTES, 10u);
+	put_str(&l, " bytes");
+	end_line(&l);
+
+	put_str(&l, "  largest free block ");
+	put_uint(&l, (uint64_t)z_heap_largest_free_chunks(h) * CHUNK_BYTES,
+		 10u);
+	put_str(&l, " bytes, largest allocation possible ");
+	put_uint(&l, sys_heap_max_alloc_bytes(heap), 10u);
+	put_str(&l, " bytes");
+	end_line(&l);
+
+	print_classes(h, &l);
+	if (dump_chunks) {
+		put_str(&l, "  blocks:");
+		end_line(&l);
+		print_chunks(h, &l);
+	}
+}
+
+void sys_heap_print_info(const struct sys_heap *heap, bool dump_chunks)
+{
+	sys_heap_print_info_to(heap, dump_chunks, default_output,
+			       default_output_ctx);
+}

@@ -1,0 +1,239 @@
+/*
+ * Internal layout of a kheap sys_heap. Shared by the core's .c files only.
+ *
+ * Region layout (addresses grow to the right):
+ *
+ *   [slack][struct z_heap][free-list heads][pad][chunk 0][chunk 1]...[end]
+ *    <8 B   fixed 60 B     fl_count*8 ids        ^                    ^
+ *                                                chunk_base      sentinel
+ *
+ * The block area is measured in chunks of 8 bytes. Chunk c starts at
+ * chunk_base + 8*c with its header; the block's memory starts right after
+ * the header. chunk_base is chosen so that chunk_base + header_bytes is
+ * 8-aligned, so every block's memory is 8-aligned with 4-byte headers
+ * (chunk_base is then 4 mod 8) as well as with 8-byte ones.
+ *
+ * Header (every chunk, used or free), fields of 16 bits in small heaps and
+ * 32 bits in big heaps:
+ *
+ *   [ left_size ][ size_and_used ] [ free_prev ][ free_next ]
+ *     chunks of     size<<1 | used   only in free chunks, in the
+ *     left neighbour                 block memory (chunk ids)
+ *
+ * left_size comes first so that writing past the end of a block changes
+ * the next chunk's left_size, which free() compares with the block's own
+ * size (O(1) overflow detection).
+ *
+ * The end sentinel is a header-only chunk at index end_chunk with size 0
+ * and the used bit set: it stops right-coalescing and carries the last
+ * chunk's size in its left_size. Chunk 0 has left_size 0: no left
+ * neighbour. Every real chunk is at least min_chunks() long.
+ *
+ * Invariants (checked by sys_heap_validate):
+ * - chunks tile [0, end_chunk) exactly; left_size(c + size(c)) == size(c);
+ * - no two neighbouring chunks are both free (coalescing is immediate);
+ * - every free chunk is on exactly the list of its size class; a class's
+ *   bit is set in sl_bitmap[fl] iff its list is non-empty; bit fl of
+ *   fl_bitmap is set iff sl_bitmap[fl] != 0;
+ * - free_chunks is the sum of the free chunks' sizes.
+ */
+#ifndef KHEAP_HEAP_INTERNAL_H
+#define KHEAP_HEAP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kheap/config.h>
+#include <zephyr/sys/sys_heap.h>
+
+/* Chunk ids and chunk counts: units of CHUNK_BYTES, never bytes. */
+typedef uint32_t chunkid_t;
+typedef uint32_t chunksz_t;
+
+typedef uint16_t KHEAP_MAY_ALIAS hfield16_t;
+typedef uint32_t KHEAP_MAY_ALIAS hfield32_t;
+
+#define CHUNK_BYTES ((size_t)SYS_HEAP_CHUNK_BYTES)
+#define CHUNK_SHIFT 3u
+
+/* Second-level subdivisions per power of two: 8 (3 bits). Sizes below 8
+ * chunks each have an exact class of their own in first level 0. */
+#define SL_SHIFT 3u
+#define SL_COUNT (1u << SL_SHIFT)
+#define FL_MAX 32u
+
+/* Size limits per header format, in chunks. */
+#define SMALL_MAX_CHUNKS 0x7fffu
+#define BIG_MAX_CHUNKS 0x7fffffffu
+
+#define Z_HEAP_MAGIC 0x6b686570u /* "khep" */
+
+enum chunk_field {
+	LEFT_SIZE = 0,
+	SIZE_AND_USED = 1,
+	FREE_PREV = 2,
+	FREE_NEXT = 3,
+};
+
+struct z_heap {
+	uint32_t magic;
+	/* Bytes from this struct to chunk 0. */
+	uint32_t chunk_base_offset;
+	/* Chunks in the block area; also the id of the end sentinel. */
+	chunkid_t end_chunk;
+	/* Bit fl set iff sl_bitmap[fl] != 0. */
+	uint32_t fl_bitmap;
+	chunksz_t free_chunks;
+	chunksz_t max_allocated_chunks;
+	/* 1: 32-bit header fields (8-byte headers); 0: 16-bit fields. */
+	uint8_t big;
+	/* First-level classes in use: heads has fl_count * SL_COUNT ids. */
+	uint8_t fl_count;
+	uint8_t reserved[2];
+	/* Bit sl of sl_bitmap[fl] set iff class (fl, sl) is non-empty. */
+	uint8_t sl_bitmap[FL_MAX];
+	/* Followed by the free-list heads, hfield16_t or hfield32_t. */
+};
+
+/* Globals shared by the core's files. */
+extern sys_heap_fault_handler_t z_heap_fault_handler;
+extern struct heap_listener *z_heap_listeners;
+
+static inline unsigned char *heads_base(const struct z_heap *h)
+{
+	return (unsigned char *)(uintptr_t)h + sizeof(struct z_heap);
+}
+
+static inline unsigned char *chunk_ptr(const struct z_heap *h, chunkid_t c)
+{
+	return (unsigned char *)(uintptr_t)h + h->chunk_base_offset +
+	       ((size_t)c << CHUNK_SHIFT);
+}
+
+static inline size_t header_bytes(const struct z_heap *h)
+{
+	return h->big ? 8u : 4u;
+}
+
+static inline chunksz_t min_chunks(const struct z_heap *h)
+{
+	/* A free chunk holds its header and two links. */
+	return h->big ? 2u : 1u;
+}
+
+/* Element i of an array of 16- or 32-bit ids, by heap format. */
+static inline uint32_t id_get(const struct z_heap *h, const unsigned char *p,
+			      size_t i)
+{
+	if (h->big) {
+		return ((const hfield32_t *)(const void *)p)[i];
+	}
+	return ((const hfield16_t *)(const void *)p)[i];
+}
+
+static inline void id_set(const struct z_heap *h, unsigned char *p, size_t i,
+			  uint32_t value)
+{
+	if (h->big) {
+		((hfield32_t *)(void *)p)[i] = value;
+	} else {
+		((hfield16_t *)(void *)p)[i] = (uint16_t)value;
+	}
+}
+
+static inline uint32_t field_get(const struct z_heap *h, chunkid_t c,
+				 enum chunk_field f)
+{
+	return id_get(h, chunk_ptr(h, c), (size_t)f);
+}
+
+static inline void field_set(struct z_heap *h, chunkid_t c, enum chunk_field f,
+			     uint32_t value)
+{
+	id_set(h, chunk_ptr(h, c), (size_t)f, value);
+}
+
+static inline chunksz_t chunk_size(const struct z_heap *h, chunkid_t c)
+{
+	return field_get(h, c, SIZE_AND_USED) >> 1;
+}
+
+static inline bool chunk_used(const struct z_heap *h, chunkid_t c)
+{
+	return (field_get(h, c, SIZE_AND_USED) & 1u) != 0u;
+}
+
+static inline chunksz_t left_size(const struct z_heap *h, chunkid_t c)
+{
+	return field_get(h, c, LEFT_SIZE);
+}
+
+static inline uint32_t list_head(const struct z_heap *h, unsigned int cls)
+{
+	return id_get(h, heads_base(h), cls);
+}
+
+static inline void set_list_head(struct z_heap *h, unsigned int cls,
+				 chunkid_t c)
+{
+	id_set(h, heads_base(h), cls, c);
+}
+
+/* Memory of chunk c as handed to the user (8-byte aligned). */
+static inline unsigned char *chunk_mem(const struct z_heap *h, chunkid_t c)
+{
+	return chunk_ptr(h, c) + header_bytes(h);
+}
+
+/* Index of the lowest set bit of a non-zero value. */
+static inline unsigned int lowest_bit(uint32_t value)
+{
+	return 31u - KHEAP_CLZ32(value & (0u - value));
+}
+
+static inline unsigned int highest_bit(uint32_t value)
+{
+	return 31u - KHEAP_CLZ32(value);
+}
+
+/*
+ * Size class of a chunk count: first level 0 holds exact classes for
+ * 0..7 chunks; first level fl >= 1 covers [8 << (fl-1), 8 << fl) in 8
+ * equal steps. Returns fl * SL_COUNT + sl.
+ */
+static inline unsigned int size_class(chunksz_t chunks)
+{
+	if (chunks < SL_COUNT) {
+		return chunks;
+	}
+	unsigned int msb = highest_bit(chunks);
+
+	return ((msb - SL_SHIFT + 1u) << SL_SHIFT) +
+	       ((chunks >> (msb - SL_SHIFT)) - SL_COUNT);
+}
+
+/* Free-list link of a free chunk. */
+static inline chunkid_t free_next(const struct z_heap *h, chunkid_t c)
+{
+	return field_get(h, c, FREE_NEXT);
+}
+
+static inline chunkid_t free_prev(const struct z_heap *h, chunkid_t c)
+{
+	return field_get(h, c, FREE_PREV);
+}
+
+/* Size in chunks of the largest free chunk, 0 if none (heap_validate.c). */
+chunksz_t z_heap_largest_free_chunks(const struct z_heap *h);
+
+static inline const struct z_heap *heap_of(const struct sys_heap *heap)
+{
+	if (heap == NULL || heap->heap == NULL ||
+	    heap->heap->magic != Z_HEAP_MAGIC) {
+		return NULL;
+	}
+	return heap->heap;
+}
+
+#endif /* KHEAP_HEAP_INTERNAL_H */

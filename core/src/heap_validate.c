@@ -1,0 +1,218 @@
+/*
+ * Read-only inspection of a sys_heap: the O(n) validator, runtime stats
+ * and size queries. Nothing in this file writes to a heap except
+ * sys_heap_runtime_stats_reset_max.
+ */
+#include "heap_internal.h"
+
+#define EINVAL_RESULT (-22)
+
+/*
+ * Walk the chunks left to right. Checks tiling, neighbour sizes and
+ * coalescing, counts free chunks per class and sums their sizes.
+ */
+static bool validate_chunks(const struct z_heap *h, uint32_t *free_per_class,
+			    chunksz_t *free_sum)
+{
+	chunkid_t c = 0;
+	chunksz_t prev_size = 0;
+	bool prev_free = false;
+
+	*free_sum = 0;
+	while (c < h->end_chunk) {
+		chunksz_t size = chunk_size(h, c);
+
+		if (size < min_chunks(h) || size > h->end_chunk - c ||
+		    left_size(h, c) != prev_size) {
+			return false;
+		}
+		if (!chunk_used(h, c)) {
+			if (prev_free) {
+				return false;
+			}
+			free_per_class[size_class(size)]++;
+			*free_sum += size;
+		}
+		prev_free = !chunk_used(h, c);
+		prev_size = size;
+		c += size;
+	}
+	/* The sentinel: header only, used, size 0. */
+	return c == h->end_chunk && left_size(h, c) == prev_size &&
+	       chunk_size(h, c) == 0u && chunk_used(h, c);
+}
+
+/*
+ * Walk one class list: every member free, of this class, doubly linked,
+ * and exactly as many members as the chunk walk found. The walk stops
+ * after `expected` steps, so a corrupted cycle cannot loop forever.
+ */
+static bool validate_class_list(const struct z_heap *h, unsigned int cls,
+				uint32_t expected)
+{
+	chunkid_t head = list_head(h, cls);
+	chunkid_t c = head;
+
+	for (uint32_t n = 0; n < expected; n++) {
+		if (c >= h->end_chunk || chunk_used(h, c) ||
+		    size_class(chunk_size(h, c)) != cls ||
+		    free_next(h, c) >= h->end_chunk ||
+		    free_prev(h, free_next(h, c)) != c) {
+			return false;
+		}
+		c = free_next(h, c);
+		if (c == head && n + 1u != expected) {
+			return false;
+		}
+	}
+	return c == head;
+}
+
+static bool validate_index(const struct z_heap *h,
+			   const uint32_t *free_per_class)
+{
+	uint32_t fl_bits = 0;
+
+	for (unsigned int fl = 0; fl < FL_MAX; fl++) {
+		if (fl >= h->fl_count) {
+			if (h->sl_bitmap[fl] != 0u) {
+				return false;
+			}
+			continue;
+		}
+		for (unsigned int sl = 0; sl < SL_COUNT; sl++) {
+			unsigned int cls = (fl << SL_SHIFT) + sl;
+			bool bit = (h->sl_bitmap[fl] >> sl) & 1u;
+
+			if (bit != (free_per_class[cls] != 0u)) {
+				return false;
+			}
+			if (bit && !validate_class_list(h, cls,
+							free_per_class[cls])) {
+				return false;
+			}
+		}
+		if (h->sl_bitmap[fl] != 0u) {
+			fl_bits |= 1u << fl;
+		}
+	}
+	return fl_bits == h->fl_bitmap;
+}
+
+bool sys_heap_validate(const struct sys_heap *heap)
+{
+	const struct z_heap *h = heap_of(heap);
+	uint32_t free_per_class[FL_MAX * SL_COUNT] = {0};
+	chunksz_t free_sum;
+
+	if (h == NULL || h->fl_count == 0u || h->fl_count > FL_MAX ||
+	    h->end_chunk < min_chunks(h) ||
+	    size_class(h->end_chunk) >= (unsigned int)h->fl_count * SL_COUNT) {
+		return false;
+	}
+	if (!validate_chunks(h, free_per_class, &free_sum) ||
+	    !validate_index(h, free_per_class)) {
+		return false;
+	}
+	return free_sum == h->free_chunks &&
+	       h->max_allocated_chunks >= h->end_chunk - h->free_chunks &&
+	       h->max_allocated_chunks <= h->end_chunk;
+}
+
+int sys_heap_runtime_stats_get(const struct sys_heap *heap,
+			       struct sys_memory_stats *stats)
+{
+	const struct z_heap *h = heap_of(heap);
+
+	if (h == NULL || stats == NULL) {
+		return EINVAL_RESULT;
+	}
+	stats->free_bytes = (size_t)h->free_chunks * CHUNK_BYTES;
+	stats->allocated_bytes =
+		(size_t)(h->end_chunk - h->free_chunks) * CHUNK_BYTES;
+	stats->max_allocated_bytes =
+		(size_t)h->max_allocated_chunks * CHUNK_BYTES;
+	return 0;
+}
+
+int sys_heap_runtime_stats_reset_max(struct sys_heap *heap)
+{
+	struct z_heap *h = (struct z_heap *)(uintptr_t)heap_of(heap);
+
+	if (h == NULL) {
+		return EINVAL_RESULT;
+	}
+	h->max_allocated_chunks = h->end_chunk - h->free_chunks;
+	return 0;
+}
+
+size_t sys_heap_header_bytes(const struct sys_heap *heap)
+{
+	const struct z_heap *h = heap_of(heap);
+
+	return h == NULL ? 0u : header_bytes(h);
+}
+
+/* The smallest chunk count in class cls. */
+static chunksz_t class_min_chunks(unsigned int cls)
+{
+	unsigned int fl = cls >> SL_SHIFT;
+	unsigned int sl = cls & (SL_COUNT - 1u);
+
+	return fl == 0u ? sl : (SL_COUNT + sl) << (fl - 1u);
+}
+
+/* Size in chunks of the largest free chunk (0 if none): the top class
+ * bounds it; only that class's list needs a scan. */
+chunksz_t z_heap_largest_free_chunks(const struct z_heap *h)
+{
+	if (h->fl_bitmap == 0u) {
+		return 0u;
+	}
+	unsigned int fl = highest_bit(h->fl_bitmap);
+	unsigned int cls = (fl << SL_SHIFT) + highest_bit(h->sl_bitmap[fl]);
+	chunkid_t head = list_head(h, cls);
+	chunkid_t c = head;
+	chunksz_t largest = 0;
+
+	do {
+		if (chunk_size(h, c) > largest) {
+			largest = chunk_size(h, c);
+		}
+		c = free_next(h, c);
+	} while (c != head);
+	return largest;
+}
+
+size_t sys_heap_max_alloc_bytes(const struct sys_heap *heap)
+{
+	const struct z_heap *h = heap_of(heap);
+
+	if (h == NULL) {
+		return 0u;
+	}
+	chunksz_t largest = z_heap_largest_free_chunks(h);
+
+	if (largest == 0u) {
+		return 0u;
+	}
+	/*
+	 * The good-fit search serves a request of `largest` chunks only if
+	 * that chunk is among the probed heads of its class; otherwise
+	 * only requests that map below its class are certain to succeed.
+	 */
+	unsigned int cls = size_class(largest);
+	chunkid_t c = list_head(h, cls);
+
+	for (unsigned int i = 0; i < SYS_HEAP_FIT_PROBES; i++) {
+		if (chunk_size(h, c) == largest) {
+			return (size_t)largest * CHUNK_BYTES - header_bytes(h);
+		}
+		c = free_next(h, c);
+	}
+	chunksz_t below = class_min_chunks(cls) - 1u;
+
+	return below < min_chunks(h)
+		       ? 0u
+		       : (size_t)below * CHUNK_BYTES - header_bytes(h);
+}
