@@ -87,8 +87,8 @@ static bool validate_index(const struct z_heap *h,
 			if (bit != (free_per_class[cls] != 0u)) {
 				return false;
 			}
-			if (bit && !validate_class_list(h, cls,
-							free_per_class[cls])) {
+			if (bit &&
+			    !validate_class_list(h, cls, free_per_class[cls])) {
 				return false;
 			}
 		}

@@ -28,7 +28,7 @@ static void clear_class_bits(struct z_heap *h, unsigned int cls)
 {
 	unsigned int fl = cls >> SL_SHIFT;
 
-	h->sl_bitmap[fl] &= (uint8_t)~(1u << (cls & (SL_COUNT - 1u)));
+	h->sl_bitmap[fl] &= (uint8_t)(~(1u << (cls & (SL_COUNT - 1u))));
 	if (h->sl_bitmap[fl] == 0u) {
 		h->fl_bitmap &= ~(1u << fl);
 	}
@@ -303,8 +303,7 @@ static chunkid_t mem_to_chunk(const struct z_heap *h, const void *mem)
 	return (chunkid_t)(offset >> CHUNK_SHIFT);
 }
 
-static void *aligned_alloc_chunks(struct z_heap *h, size_t align,
-				  size_t bytes)
+static void *aligned_alloc_chunks(struct z_heap *h, size_t align, size_t bytes)
 {
 	size_t align_bytes;
 	size_t rewind_bytes;
@@ -380,9 +379,8 @@ static void report_fault(const struct sys_heap *heap, const void *mem,
  * The O(1) checks made before a block is freed, resized or measured.
  * Returns 0 if mem looks like a live block of h, else the fault kind.
  */
-static enum sys_heap_fault_kind check_live_block(const struct z_heap *h,
-						 const void *mem,
-						 chunkid_t *chunk)
+static enum sys_heap_fault_kind
+check_live_block(const struct z_heap *h, const void *mem, chunkid_t *chunk)
 {
 	uintptr_t first = (uintptr_t)chunk_mem(h, 0);
 	uintptr_t end = (uintptr_t)chunk_ptr(h, h->end_chunk);
@@ -414,9 +412,9 @@ static enum sys_heap_fault_kind check_live_block(const struct z_heap *h,
 }
 
 /* Look up mem for `operation`; reports and returns false on misuse. */
-static bool find_live_block(const struct sys_heap *heap,
-			    const struct z_heap *h, const void *mem,
-			    const char *operation, chunkid_t *chunk)
+static bool find_live_block(const struct sys_heap *heap, const struct z_heap *h,
+			    const void *mem, const char *operation,
+			    chunkid_t *chunk)
 {
 	enum sys_heap_fault_kind kind;
 
@@ -433,8 +431,7 @@ static bool find_live_block(const struct sys_heap *heap,
 }
 
 /* Usable bytes from mem to the end of its chunk c. */
-static size_t usable_bytes(const struct z_heap *h, chunkid_t c,
-			   const void *mem)
+static size_t usable_bytes(const struct z_heap *h, chunkid_t c, const void *mem)
 {
 	return (size_t)(chunk_ptr(h, c + chunk_size(h, c)) -
 			(const unsigned char *)mem);
@@ -496,8 +493,8 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	/* An upper bound on the block area sizes the class index. */
 	size_t max_chunks = (bytes - sizeof(struct z_heap)) >> CHUNK_SHIFT;
 	size_t fl_count = fl_count_for(max_chunks);
-	size_t ctrl_bytes = sizeof(struct z_heap) +
-			    fl_count * SL_COUNT * (big ? 4u : 2u);
+	size_t ctrl_bytes =
+		sizeof(struct z_heap) + fl_count * SL_COUNT * (big ? 4u : 2u);
 	uintptr_t chunk_base =
 		((start + ctrl_bytes + hdr_bytes + 7u) & ~(uintptr_t)7u) -
 		hdr_bytes;
@@ -605,7 +602,8 @@ size_t sys_heap_usable_size(const struct sys_heap *heap, const void *mem)
 static bool resize_in_place(struct z_heap *h, chunkid_t c, const void *mem,
 			    size_t bytes)
 {
-	size_t gap_bytes = (size_t)((const unsigned char *)mem - chunk_mem(h, c));
+	size_t gap_bytes =
+		(size_t)((const unsigned char *)mem - chunk_mem(h, c));
 
 	/* Also keeps bytes + gap_bytes (gap < 8) from overflowing. */
 	if (bytes > ((size_t)h->end_chunk << CHUNK_SHIFT)) {
