@@ -58,16 +58,10 @@ static void end_line(struct line *l)
 	l->len = 0;
 }
 
-static chunksz_t class_first(unsigned int cls)
+static void print_classes(struct heap_view v, struct line *l)
 {
-	unsigned int fl = cls >> SL_SHIFT;
-	unsigned int sl = cls & (SL_COUNT - 1u);
+	const struct z_heap *h = v.h;
 
-	return fl == 0u ? sl : (SL_COUNT + sl) << (fl - 1u);
-}
-
-static void print_classes(const struct z_heap *h, struct line *l)
-{
 	put_str(l, "  free blocks by size class (bytes incl. header):");
 	end_line(l);
 	for (unsigned int cls = 0; cls < (unsigned int)h->fl_count * SL_COUNT;
@@ -76,7 +70,7 @@ static void print_classes(const struct z_heap *h, struct line *l)
 		     1u) == 0u) {
 			continue;
 		}
-		chunkid_t head = list_head(h, cls);
+		chunkid_t head = list_head(v, cls);
 		chunkid_t c = head;
 		size_t count = 0;
 		size_t chunks = 0;
@@ -84,13 +78,14 @@ static void print_classes(const struct z_heap *h, struct line *l)
 		/* Bounded by the number of chunks in case of corruption. */
 		do {
 			count++;
-			chunks += chunk_size(h, c);
-			c = free_next(h, c);
+			chunks += chunk_size(v, c);
+			c = free_next(v, c);
 		} while (c != head && count < h->end_chunk);
 		put_str(l, "    [");
-		put_uint(l, (uint64_t)class_first(cls) * CHUNK_BYTES, 10u);
+		put_uint(l, (uint64_t)class_min_chunks(cls) * CHUNK_BYTES, 10u);
 		put_str(l, ", ");
-		put_uint(l, (uint64_t)class_first(cls + 1u) * CHUNK_BYTES, 10u);
+		put_uint(l, (uint64_t)class_min_chunks(cls + 1u) * CHUNK_BYTES,
+			 10u);
 		put_str(l, "): ");
 		put_uint(l, count, 10u);
 		put_str(l, " blocks, ");
@@ -100,20 +95,20 @@ static void print_classes(const struct z_heap *h, struct line *l)
 	}
 }
 
-static void print_chunks(const struct z_heap *h, struct line *l)
+static void print_chunks(struct heap_view v, struct line *l)
 {
 	chunkid_t c = 0;
 
-	while (c < h->end_chunk) {
-		chunksz_t size = chunk_size(h, c);
+	while (c < v.h->end_chunk) {
+		chunksz_t size = chunk_size(v, c);
 
 		put_str(l, "    chunk ");
 		put_uint(l, c, 10u);
 		put_str(l, " @");
-		put_ptr(l, chunk_ptr(h, c));
+		put_ptr(l, chunk_ptr(v, c));
 		put_str(l, ": ");
 		put_uint(l, (uint64_t)size * CHUNK_BYTES, 10u);
-		put_str(l, chunk_used(h, c) ? " bytes used" : " bytes free");
+		put_str(l, chunk_used(v, c) ? " bytes used" : " bytes free");
 		end_line(l);
 		if (size == 0u) {
 			put_str(l, "    (corrupt: zero-sized chunk, stopping)");
@@ -140,12 +135,14 @@ void sys_heap_print_info_to(const struct sys_heap *heap, bool dump_chunks,
 		end_line(&l);
 		return;
 	}
+	struct heap_view v = any_view(h);
+
 	put_str(&l, ": ");
 	put_uint(&l, (uint64_t)h->end_chunk * CHUNK_BYTES, 10u);
 	put_str(&l, " bytes of blocks at ");
-	put_ptr(&l, chunk_ptr(h, 0));
+	put_ptr(&l, chunk_ptr(v, 0));
 	put_str(&l, ", ");
-	put_uint(&l, header_bytes(h), 10u);
+	put_uint(&l, header_bytes(v), 10u);
 	put_str(&l, "-byte headers");
 	end_line(&l);
 
@@ -160,18 +157,18 @@ void sys_heap_print_info_to(const struct sys_heap *heap, bool dump_chunks,
 	end_line(&l);
 
 	put_str(&l, "  largest free block ");
-	put_uint(&l, (uint64_t)z_heap_largest_free_chunks(h) * CHUNK_BYTES,
+	put_uint(&l, (uint64_t)z_heap_largest_free_chunks(v) * CHUNK_BYTES,
 		 10u);
 	put_str(&l, " bytes, largest allocation possible ");
 	put_uint(&l, sys_heap_max_alloc_bytes(heap), 10u);
 	put_str(&l, " bytes");
 	end_line(&l);
 
-	print_classes(h, &l);
+	print_classes(v, &l);
 	if (dump_chunks) {
 		put_str(&l, "  blocks:");
 		end_line(&l);
-		print_chunks(h, &l);
+		print_chunks(v, &l);
 	}
 }
 

@@ -100,90 +100,118 @@ struct z_heap {
 extern sys_heap_fault_handler_t z_heap_fault_handler;
 extern struct heap_listener *z_heap_listeners;
 
-static inline unsigned char *heads_base(const struct z_heap *h)
+/*
+ * A heap as the hot paths see it: the control block, chunk 0's address and
+ * the header format, loaded once per call. Helpers take it by value; with
+ * the format a compile-time constant (see WITH_FORMAT in sys_heap.c) every
+ * format test folds away, and no header store forces a reload of the
+ * control block (header stores may alias it).
+ */
+struct heap_view {
+	struct z_heap *h;
+	unsigned char *base;
+	bool big;
+};
+
+static inline struct heap_view view_of(const struct z_heap *h, bool big)
 {
-	return (unsigned char *)(uintptr_t)h + sizeof(struct z_heap);
+	struct z_heap *rw = (struct z_heap *)(uintptr_t)h;
+	struct heap_view v = {
+		.h = rw,
+		.base = (unsigned char *)rw + rw->chunk_base_offset,
+		.big = big,
+	};
+	return v;
 }
 
-static inline unsigned char *chunk_ptr(const struct z_heap *h, chunkid_t c)
+static inline struct heap_view any_view(const struct z_heap *h)
 {
-	return (unsigned char *)(uintptr_t)h + h->chunk_base_offset +
-	       ((size_t)c << CHUNK_SHIFT);
+	return view_of(h, h->big != 0u);
 }
 
-static inline size_t header_bytes(const struct z_heap *h)
+static inline unsigned char *heads_base(struct heap_view v)
 {
-	return h->big ? 8u : 4u;
+	return (unsigned char *)v.h + sizeof(struct z_heap);
 }
 
-static inline chunksz_t min_chunks(const struct z_heap *h)
+static inline unsigned char *chunk_ptr(struct heap_view v, chunkid_t c)
+{
+	return v.base + ((size_t)c << CHUNK_SHIFT);
+}
+
+static inline size_t header_bytes(struct heap_view v)
+{
+	return v.big ? 8u : 4u;
+}
+
+static inline chunksz_t min_chunks(struct heap_view v)
 {
 	/* A free chunk holds its header and two links. */
-	return h->big ? 2u : 1u;
+	return v.big ? 2u : 1u;
 }
 
 /* Element i of an array of 16- or 32-bit ids, by heap format. */
-static inline uint32_t id_get(const struct z_heap *h, const unsigned char *p,
+static inline uint32_t id_get(struct heap_view v, const unsigned char *p,
 			      size_t i)
 {
-	if (h->big) {
+	if (v.big) {
 		return ((const hfield32_t *)(const void *)p)[i];
 	}
 	return ((const hfield16_t *)(const void *)p)[i];
 }
 
-static inline void id_set(const struct z_heap *h, unsigned char *p, size_t i,
+static inline void id_set(struct heap_view v, unsigned char *p, size_t i,
 			  uint32_t value)
 {
-	if (h->big) {
+	if (v.big) {
 		((hfield32_t *)(void *)p)[i] = value;
 	} else {
 		((hfield16_t *)(void *)p)[i] = (uint16_t)value;
 	}
 }
 
-static inline uint32_t field_get(const struct z_heap *h, chunkid_t c,
+static inline uint32_t field_get(struct heap_view v, chunkid_t c,
 				 enum chunk_field f)
 {
-	return id_get(h, chunk_ptr(h, c), (size_t)f);
+	return id_get(v, chunk_ptr(v, c), (size_t)f);
 }
 
-static inline void field_set(struct z_heap *h, chunkid_t c, enum chunk_field f,
-			     uint32_t value)
+static inline void field_set(struct heap_view v, chunkid_t c,
+			     enum chunk_field f, uint32_t value)
 {
-	id_set(h, chunk_ptr(h, c), (size_t)f, value);
+	id_set(v, chunk_ptr(v, c), (size_t)f, value);
 }
 
-static inline chunksz_t chunk_size(const struct z_heap *h, chunkid_t c)
+static inline chunksz_t chunk_size(struct heap_view v, chunkid_t c)
 {
-	return field_get(h, c, SIZE_AND_USED) >> 1;
+	return field_get(v, c, SIZE_AND_USED) >> 1;
 }
 
-static inline bool chunk_used(const struct z_heap *h, chunkid_t c)
+static inline bool chunk_used(struct heap_view v, chunkid_t c)
 {
-	return (field_get(h, c, SIZE_AND_USED) & 1u) != 0u;
+	return (field_get(v, c, SIZE_AND_USED) & 1u) != 0u;
 }
 
-static inline chunksz_t left_size(const struct z_heap *h, chunkid_t c)
+static inline chunksz_t left_size(struct heap_view v, chunkid_t c)
 {
-	return field_get(h, c, LEFT_SIZE);
+	return field_get(v, c, LEFT_SIZE);
 }
 
-static inline uint32_t list_head(const struct z_heap *h, unsigned int cls)
+static inline chunkid_t list_head(struct heap_view v, unsigned int cls)
 {
-	return id_get(h, heads_base(h), cls);
+	return id_get(v, heads_base(v), cls);
 }
 
-static inline void set_list_head(struct z_heap *h, unsigned int cls,
+static inline void set_list_head(struct heap_view v, unsigned int cls,
 				 chunkid_t c)
 {
-	id_set(h, heads_base(h), cls, c);
+	id_set(v, heads_base(v), cls, c);
 }
 
 /* Memory of chunk c as handed to the user (8-byte aligned). */
-static inline unsigned char *chunk_mem(const struct z_heap *h, chunkid_t c)
+static inline unsigned char *chunk_mem(struct heap_view v, chunkid_t c)
 {
-	return chunk_ptr(h, c) + header_bytes(h);
+	return chunk_ptr(v, c) + header_bytes(v);
 }
 
 /* Index of the lowest set bit of a non-zero value. */
@@ -213,19 +241,35 @@ static inline unsigned int size_class(chunksz_t chunks)
 	       ((chunks >> (msb - SL_SHIFT)) - SL_COUNT);
 }
 
-/* Free-list link of a free chunk. */
-static inline chunkid_t free_next(const struct z_heap *h, chunkid_t c)
+/* Free-list links of a free chunk. */
+static inline chunkid_t free_next(struct heap_view v, chunkid_t c)
 {
-	return field_get(h, c, FREE_NEXT);
+	return field_get(v, c, FREE_NEXT);
 }
 
-static inline chunkid_t free_prev(const struct z_heap *h, chunkid_t c)
+static inline chunkid_t free_prev(struct heap_view v, chunkid_t c)
 {
-	return field_get(h, c, FREE_PREV);
+	return field_get(v, c, FREE_PREV);
+}
+
+/* Whether class cls has any free chunk. */
+static inline bool class_empty(const struct z_heap *h, unsigned int cls)
+{
+	return ((h->sl_bitmap[cls >> SL_SHIFT] >> (cls & (SL_COUNT - 1u))) &
+		1u) == 0u;
+}
+
+/* The smallest chunk count in class cls. */
+static inline chunksz_t class_min_chunks(unsigned int cls)
+{
+	unsigned int fl = cls >> SL_SHIFT;
+	unsigned int sl = cls & (SL_COUNT - 1u);
+
+	return fl == 0u ? sl : (SL_COUNT + sl) << (fl - 1u);
 }
 
 /* Size in chunks of the largest free chunk, 0 if none (heap_validate.c). */
-chunksz_t z_heap_largest_free_chunks(const struct z_heap *h);
+chunksz_t z_heap_largest_free_chunks(struct heap_view v);
 
 static inline const struct z_heap *heap_of(const struct sys_heap *heap)
 {

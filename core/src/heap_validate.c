@@ -11,35 +11,36 @@
  * Walk the chunks left to right. Checks tiling, neighbour sizes and
  * coalescing, counts free chunks per class and sums their sizes.
  */
-static bool validate_chunks(const struct z_heap *h, uint32_t *free_per_class,
+static bool validate_chunks(struct heap_view v, uint32_t *free_per_class,
 			    chunksz_t *free_sum)
 {
+	const struct z_heap *h = v.h;
 	chunkid_t c = 0;
 	chunksz_t prev_size = 0;
 	bool prev_free = false;
 
 	*free_sum = 0;
 	while (c < h->end_chunk) {
-		chunksz_t size = chunk_size(h, c);
+		chunksz_t size = chunk_size(v, c);
 
-		if (size < min_chunks(h) || size > h->end_chunk - c ||
-		    left_size(h, c) != prev_size) {
+		if (size < min_chunks(v) || size > h->end_chunk - c ||
+		    left_size(v, c) != prev_size) {
 			return false;
 		}
-		if (!chunk_used(h, c)) {
+		if (!chunk_used(v, c)) {
 			if (prev_free) {
 				return false;
 			}
 			free_per_class[size_class(size)]++;
 			*free_sum += size;
 		}
-		prev_free = !chunk_used(h, c);
+		prev_free = !chunk_used(v, c);
 		prev_size = size;
 		c += size;
 	}
 	/* The sentinel: header only, used, size 0. */
-	return c == h->end_chunk && left_size(h, c) == prev_size &&
-	       chunk_size(h, c) == 0u && chunk_used(h, c);
+	return c == h->end_chunk && left_size(v, c) == prev_size &&
+	       chunk_size(v, c) == 0u && chunk_used(v, c);
 }
 
 /*
@@ -47,20 +48,21 @@ static bool validate_chunks(const struct z_heap *h, uint32_t *free_per_class,
  * and exactly as many members as the chunk walk found. The walk stops
  * after `expected` steps, so a corrupted cycle cannot loop forever.
  */
-static bool validate_class_list(const struct z_heap *h, unsigned int cls,
+static bool validate_class_list(struct heap_view v, unsigned int cls,
 				uint32_t expected)
 {
-	chunkid_t head = list_head(h, cls);
+	const struct z_heap *h = v.h;
+	chunkid_t head = list_head(v, cls);
 	chunkid_t c = head;
 
 	for (uint32_t n = 0; n < expected; n++) {
-		if (c >= h->end_chunk || chunk_used(h, c) ||
-		    size_class(chunk_size(h, c)) != cls ||
-		    free_next(h, c) >= h->end_chunk ||
-		    free_prev(h, free_next(h, c)) != c) {
+		if (c >= h->end_chunk || chunk_used(v, c) ||
+		    size_class(chunk_size(v, c)) != cls ||
+		    free_next(v, c) >= h->end_chunk ||
+		    free_prev(v, free_next(v, c)) != c) {
 			return false;
 		}
-		c = free_next(h, c);
+		c = free_next(v, c);
 		if (c == head && n + 1u != expected) {
 			return false;
 		}
@@ -68,9 +70,9 @@ static bool validate_class_list(const struct z_heap *h, unsigned int cls,
 	return c == head;
 }
 
-static bool validate_index(const struct z_heap *h,
-			   const uint32_t *free_per_class)
+static bool validate_index(struct heap_view v, const uint32_t *free_per_class)
 {
+	const struct z_heap *h = v.h;
 	uint32_t fl_bits = 0;
 
 	for (unsigned int fl = 0; fl < FL_MAX; fl++) {
@@ -88,7 +90,7 @@ static bool validate_index(const struct z_heap *h,
 				return false;
 			}
 			if (bit &&
-			    !validate_class_list(h, cls, free_per_class[cls])) {
+			    !validate_class_list(v, cls, free_per_class[cls])) {
 				return false;
 			}
 		}
@@ -105,13 +107,18 @@ bool sys_heap_validate(const struct sys_heap *heap)
 	uint32_t free_per_class[FL_MAX * SL_COUNT] = {0};
 	chunksz_t free_sum;
 
-	if (h == NULL || h->fl_count == 0u || h->fl_count > FL_MAX ||
-	    h->end_chunk < min_chunks(h) ||
+	if (h == NULL) {
+		return false;
+	}
+	struct heap_view v = any_view(h);
+
+	if (h->fl_count == 0u || h->fl_count > FL_MAX ||
+	    h->end_chunk < min_chunks(v) ||
 	    size_class(h->end_chunk) >= (unsigned int)h->fl_count * SL_COUNT) {
 		return false;
 	}
-	if (!validate_chunks(h, free_per_class, &free_sum) ||
-	    !validate_index(h, free_per_class)) {
+	if (!validate_chunks(v, free_per_class, &free_sum) ||
+	    !validate_index(v, free_per_class)) {
 		return false;
 	}
 	return free_sum == h->free_chunks &&
@@ -150,36 +157,29 @@ size_t sys_heap_header_bytes(const struct sys_heap *heap)
 {
 	const struct z_heap *h = heap_of(heap);
 
-	return h == NULL ? 0u : header_bytes(h);
-}
-
-/* The smallest chunk count in class cls. */
-static chunksz_t class_min_chunks(unsigned int cls)
-{
-	unsigned int fl = cls >> SL_SHIFT;
-	unsigned int sl = cls & (SL_COUNT - 1u);
-
-	return fl == 0u ? sl : (SL_COUNT + sl) << (fl - 1u);
+	return h == NULL ? 0u : header_bytes(any_view(h));
 }
 
 /* Size in chunks of the largest free chunk (0 if none): the top class
  * bounds it; only that class's list needs a scan. */
-chunksz_t z_heap_largest_free_chunks(const struct z_heap *h)
+chunksz_t z_heap_largest_free_chunks(struct heap_view v)
 {
+	const struct z_heap *h = v.h;
+
 	if (h->fl_bitmap == 0u) {
 		return 0u;
 	}
 	unsigned int fl = highest_bit(h->fl_bitmap);
 	unsigned int cls = (fl << SL_SHIFT) + highest_bit(h->sl_bitmap[fl]);
-	chunkid_t head = list_head(h, cls);
+	chunkid_t head = list_head(v, cls);
 	chunkid_t c = head;
 	chunksz_t largest = 0;
 
 	do {
-		if (chunk_size(h, c) > largest) {
-			largest = chunk_size(h, c);
+		if (chunk_size(v, c) > largest) {
+			largest = chunk_size(v, c);
 		}
-		c = free_next(h, c);
+		c = free_next(v, c);
 	} while (c != head);
 	return largest;
 }
@@ -191,7 +191,8 @@ size_t sys_heap_max_alloc_bytes(const struct sys_heap *heap)
 	if (h == NULL) {
 		return 0u;
 	}
-	chunksz_t largest = z_heap_largest_free_chunks(h);
+	struct heap_view v = any_view(h);
+	chunksz_t largest = z_heap_largest_free_chunks(v);
 
 	if (largest == 0u) {
 		return 0u;
@@ -202,17 +203,17 @@ size_t sys_heap_max_alloc_bytes(const struct sys_heap *heap)
 	 * only requests that map below its class are certain to succeed.
 	 */
 	unsigned int cls = size_class(largest);
-	chunkid_t c = list_head(h, cls);
+	chunkid_t c = list_head(v, cls);
 
 	for (unsigned int i = 0; i < SYS_HEAP_FIT_PROBES; i++) {
-		if (chunk_size(h, c) == largest) {
-			return (size_t)largest * CHUNK_BYTES - header_bytes(h);
+		if (chunk_size(v, c) == largest) {
+			return (size_t)largest * CHUNK_BYTES - header_bytes(v);
 		}
-		c = free_next(h, c);
+		c = free_next(v, c);
 	}
 	chunksz_t below = class_min_chunks(cls) - 1u;
 
-	return below < min_chunks(h)
+	return below < min_chunks(v)
 		       ? 0u
-		       : (size_t)below * CHUNK_BYTES - header_bytes(h);
+		       : (size_t)below * CHUNK_BYTES - header_bytes(v);
 }

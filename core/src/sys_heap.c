@@ -12,11 +12,26 @@
 
 #define EINVAL_RESULT (-22)
 
+/*
+ * Hot paths are compiled once per header format (WITH_FORMAT), so that the
+ * format is a constant inside them. When optimising for size the helpers
+ * stay out of line and the format is a run-time value instead.
+ */
+#if defined(__GNUC__) && !defined(__OPTIMIZE_SIZE__)
+#define HOT static inline __attribute__((__always_inline__))
+#else
+#define HOT static
+#endif
+
+#define WITH_FORMAT(h, fn, ...)                                                \
+	((h)->big != 0u ? fn(view_of((h), true), __VA_ARGS__)                  \
+			: fn(view_of((h), false), __VA_ARGS__))
+
 sys_heap_fault_handler_t z_heap_fault_handler;
 
 /* ---- free lists ------------------------------------------------------ */
 
-static void set_class_bits(struct z_heap *h, unsigned int cls)
+HOT void set_class_bits(struct z_heap *h, unsigned int cls)
 {
 	unsigned int fl = cls >> SL_SHIFT;
 
@@ -24,116 +39,108 @@ static void set_class_bits(struct z_heap *h, unsigned int cls)
 	h->fl_bitmap |= 1u << fl;
 }
 
-static void clear_class_bits(struct z_heap *h, unsigned int cls)
+HOT void clear_class_bits(struct z_heap *h, unsigned int cls)
 {
 	unsigned int fl = cls >> SL_SHIFT;
+	unsigned int bits = h->sl_bitmap[fl] & ~(1u << (cls & (SL_COUNT - 1u)));
 
-	h->sl_bitmap[fl] &= (uint8_t)(~(1u << (cls & (SL_COUNT - 1u))));
-	if (h->sl_bitmap[fl] == 0u) {
+	h->sl_bitmap[fl] = (uint8_t)bits;
+	if (bits == 0u) {
 		h->fl_bitmap &= ~(1u << fl);
 	}
 }
 
-static bool class_empty(const struct z_heap *h, unsigned int cls)
+/* Push free chunk c of `size` chunks onto the head of its class (LIFO). */
+HOT void free_list_add(struct heap_view v, chunkid_t c, chunksz_t size)
 {
-	unsigned int fl = cls >> SL_SHIFT;
+	unsigned int cls = size_class(size);
 
-	return (h->sl_bitmap[fl] & (1u << (cls & (SL_COUNT - 1u)))) == 0u;
-}
-
-/* Push free chunk c onto the head of its class list (LIFO). */
-static void free_list_add(struct z_heap *h, chunkid_t c)
-{
-	unsigned int cls = size_class(chunk_size(h, c));
-
-	if (class_empty(h, cls)) {
-		field_set(h, c, FREE_PREV, c);
-		field_set(h, c, FREE_NEXT, c);
-		set_class_bits(h, cls);
+	if (class_empty(v.h, cls)) {
+		field_set(v, c, FREE_PREV, c);
+		field_set(v, c, FREE_NEXT, c);
+		set_class_bits(v.h, cls);
 	} else {
-		chunkid_t next = list_head(h, cls);
-		chunkid_t prev = free_prev(h, next);
+		chunkid_t next = list_head(v, cls);
+		chunkid_t prev = free_prev(v, next);
 
-		field_set(h, c, FREE_PREV, prev);
-		field_set(h, c, FREE_NEXT, next);
-		field_set(h, prev, FREE_NEXT, c);
-		field_set(h, next, FREE_PREV, c);
+		field_set(v, c, FREE_PREV, prev);
+		field_set(v, c, FREE_NEXT, next);
+		field_set(v, prev, FREE_NEXT, c);
+		field_set(v, next, FREE_PREV, c);
 	}
-	set_list_head(h, cls, c);
+	set_list_head(v, cls, c);
 }
 
-static void free_list_remove(struct z_heap *h, chunkid_t c)
+/* Unlink free chunk c from the list of class cls. */
+HOT void free_list_remove(struct heap_view v, chunkid_t c, unsigned int cls)
 {
-	unsigned int cls = size_class(chunk_size(h, c));
-	chunkid_t next = free_next(h, c);
+	chunkid_t next = free_next(v, c);
 
 	if (next == c) {
-		clear_class_bits(h, cls);
+		clear_class_bits(v.h, cls);
 		return;
 	}
-	chunkid_t prev = free_prev(h, c);
+	chunkid_t prev = free_prev(v, c);
 
-	field_set(h, prev, FREE_NEXT, next);
-	field_set(h, next, FREE_PREV, prev);
-	if (list_head(h, cls) == c) {
-		set_list_head(h, cls, next);
+	field_set(v, prev, FREE_NEXT, next);
+	field_set(v, next, FREE_PREV, prev);
+	if (list_head(v, cls) == c) {
+		set_list_head(v, cls, next);
 	}
 }
 
 /* ---- chunk headers --------------------------------------------------- */
 
-static void set_header(struct z_heap *h, chunkid_t c, chunksz_t size_chunks,
-		       bool used)
+/* Write c's size and state, and the matching left_size of its right
+ * neighbour (the invariant left_size(c + size) == size). */
+HOT void set_header(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
+		    bool used)
 {
-	field_set(h, c, SIZE_AND_USED, (size_chunks << 1) | (used ? 1u : 0u));
-	field_set(h, c + size_chunks, LEFT_SIZE, size_chunks);
-}
-
-static void set_used(struct z_heap *h, chunkid_t c, bool used)
-{
-	uint32_t v = field_get(h, c, SIZE_AND_USED);
-
-	field_set(h, c, SIZE_AND_USED, (v & ~1u) | (used ? 1u : 0u));
+	field_set(v, c, SIZE_AND_USED, (size_chunks << 1) | (used ? 1u : 0u));
+	field_set(v, c + size_chunks, LEFT_SIZE, size_chunks);
 }
 
 /*
- * Split chunk c (not on a free list) so that it keeps size_chunks and the
- * rest becomes a chunk of its own, returned.
- *   [ ------------ c ------------ ] => [ c (size_chunks) ][ rest ]
+ * Mark chunk c (size_chunks long, on no list, counted as allocated) in use,
+ * cut down to keep_chunks,
+ * returning the tail to the free lists if it can stand alone. With
+ * merge_right the tail first merges with a free right neighbour; callers
+ * that know the neighbour is in use pass false.
+ *   [ c ][ tail ][ free right ] => [ c ][ ------ free ------ ]
  */
-static chunkid_t split_chunk(struct z_heap *h, chunkid_t c,
-			     chunksz_t size_chunks)
+HOT chunksz_t trim_used(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
+			chunksz_t keep_chunks, bool merge_right)
 {
-	chunksz_t total = chunk_size(h, c);
-	chunkid_t rest = c + size_chunks;
+	chunksz_t tail_chunks = size_chunks - keep_chunks;
 
-	set_header(h, c, size_chunks, chunk_used(h, c));
-	set_header(h, rest, total - size_chunks, false);
-	return rest;
+	if (tail_chunks < min_chunks(v)) {
+		set_header(v, c, size_chunks, true);
+		return size_chunks;
+	}
+	chunkid_t tail = c + keep_chunks;
+	chunkid_t right = c + size_chunks;
+
+	set_header(v, c, keep_chunks, true);
+	v.h->free_chunks += tail_chunks;
+	if (merge_right && !chunk_used(v, right)) {
+		chunksz_t right_chunks = chunk_size(v, right);
+
+		free_list_remove(v, right, size_class(right_chunks));
+		tail_chunks += right_chunks;
+	}
+	set_header(v, tail, tail_chunks, false);
+	free_list_add(v, tail, tail_chunks);
+	return keep_chunks;
 }
 
-/*
- * Give the tail of chunk c beyond keep_chunks back to the free lists if it
- * is large enough to stand alone, merging it with a free right neighbour.
- *   [ c ][ tail ][ free right ] => [ c ][ ----- free ----- ]
- */
-static void trim_tail(struct z_heap *h, chunkid_t c, chunksz_t keep_chunks)
+/* Raise the allocation watermark after free_chunks went down. */
+HOT void note_allocated(struct z_heap *h)
 {
-	chunksz_t total = chunk_size(h, c);
+	chunksz_t allocated = h->end_chunk - h->free_chunks;
 
-	if (total - keep_chunks < min_chunks(h)) {
-		return;
+	if (allocated > h->max_allocated_chunks) {
+		h->max_allocated_chunks = allocated;
 	}
-	chunkid_t tail = split_chunk(h, c, keep_chunks);
-	chunkid_t right = tail + (total - keep_chunks);
-
-	h->free_chunks += total - keep_chunks;
-	if (!chunk_used(h, right)) {
-		free_list_remove(h, right);
-		set_header(h, tail, total - keep_chunks + chunk_size(h, right),
-			   false);
-	}
-	free_list_add(h, tail);
 }
 
 /* ---- size arithmetic ------------------------------------------------- */
@@ -143,45 +150,48 @@ static void trim_tail(struct z_heap *h, chunkid_t c, chunksz_t keep_chunks)
  * Overflow-free for every size_t: bytes / 8 is taken first. The result
  * may exceed the heap; callers compare it with end_chunk.
  */
-static size_t chunks_for_bytes(const struct z_heap *h, size_t bytes)
+HOT size_t chunks_for_bytes(struct heap_view v, size_t bytes)
 {
 	size_t chunks = (bytes >> CHUNK_SHIFT) +
-			(((bytes & (CHUNK_BYTES - 1u)) + header_bytes(h) +
+			(((bytes & (CHUNK_BYTES - 1u)) + header_bytes(v) +
 			  CHUNK_BYTES - 1u) >>
 			 CHUNK_SHIFT);
 
-	return chunks < min_chunks(h) ? min_chunks(h) : chunks;
+	return chunks < min_chunks(v) ? min_chunks(v) : chunks;
 }
 
-/* ---- search ---------------------------------------------------------- */
+/* ---- allocation ------------------------------------------------------ */
 
 /*
- * Take a free chunk of at least want_chunks off its list, or return
- * end_chunk if the constant-time search finds none.
+ * Find a free chunk of at least want_chunks, take it off its list and
+ * return it with its size, or return end_chunk if the constant-time search
+ * finds none. The chunk is still counted in free_chunks.
  *
  * First up to SYS_HEAP_FIT_PROBES heads of the request's own class (whose
  * members may be smaller than the request), then the head of the first
  * non-empty larger class (all of whose members are large enough).
  */
-static chunkid_t take_free_chunk(struct z_heap *h, chunksz_t want_chunks)
+HOT chunkid_t take_chunk(struct heap_view v, chunksz_t want_chunks,
+			 chunksz_t *size_chunks)
 {
+	struct z_heap *h = v.h;
 	unsigned int cls = size_class(want_chunks);
-	unsigned int fl = cls >> SL_SHIFT;
-	unsigned int sl = cls & (SL_COUNT - 1u);
+	chunkid_t c;
+	chunksz_t size;
 
 	if (!class_empty(h, cls)) {
-		chunkid_t c = list_head(h, cls);
-
+		c = list_head(v, cls);
 		for (unsigned int i = 0; i < SYS_HEAP_FIT_PROBES; i++) {
-			if (chunk_size(h, c) >= want_chunks) {
-				free_list_remove(h, c);
-				return c;
+			size = chunk_size(v, c);
+			if (size >= want_chunks) {
+				goto found;
 			}
-			c = free_next(h, c);
+			c = free_next(v, c);
 		}
 	}
-
-	uint32_t sl_mask = (uint32_t)h->sl_bitmap[fl] & (~1u << sl);
+	unsigned int fl = cls >> SL_SHIFT;
+	uint32_t sl_mask = (uint32_t)h->sl_bitmap[fl] &
+			   (~1u << (cls & (SL_COUNT - 1u)));
 
 	if (sl_mask == 0u) {
 		uint32_t fl_mask = h->fl_bitmap & (~1u << fl);
@@ -192,53 +202,43 @@ static chunkid_t take_free_chunk(struct z_heap *h, chunksz_t want_chunks)
 		fl = lowest_bit(fl_mask);
 		sl_mask = h->sl_bitmap[fl];
 	}
-	chunkid_t c = list_head(h, (fl << SL_SHIFT) + lowest_bit(sl_mask));
-
-	free_list_remove(h, c);
+	cls = (fl << SL_SHIFT) + lowest_bit(sl_mask);
+	c = list_head(v, cls);
+	size = chunk_size(v, c);
+found:
+	free_list_remove(v, c, cls);
+	*size_chunks = size;
 	return c;
 }
 
-/* Raise the allocation watermark after free_chunks went down. */
-static void note_allocated(struct z_heap *h)
+/* Turn taken chunk c into a used block of keep_chunks; c's right
+ * neighbour is in use (free chunks never touch). */
+HOT void claim_chunk(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
+		     chunksz_t keep_chunks)
 {
-	chunksz_t allocated = h->end_chunk - h->free_chunks;
-
-	if (allocated > h->max_allocated_chunks) {
-		h->max_allocated_chunks = allocated;
-	}
+	v.h->free_chunks -= size_chunks;
+	trim_used(v, c, size_chunks, keep_chunks, false);
+	note_allocated(v.h);
 }
 
-/* Mark a chunk taken off the free lists as used, trimmed to keep_chunks. */
-static void commit_used(struct z_heap *h, chunkid_t c, chunksz_t keep_chunks)
-{
-	h->free_chunks -= chunk_size(h, c);
-	set_used(h, c, true);
-	trim_tail(h, c, keep_chunks);
-	note_allocated(h);
-}
-
-static struct z_heap *heap_rw(struct sys_heap *heap)
-{
-	return (struct z_heap *)(uintptr_t)heap_of(heap);
-}
-
-static void *alloc_chunks(struct z_heap *h, size_t bytes)
+HOT void *alloc_in(struct heap_view v, size_t bytes)
 {
 	if (bytes == 0u) {
 		return NULL;
 	}
-	size_t want = chunks_for_bytes(h, bytes);
+	size_t want = chunks_for_bytes(v, bytes);
 
-	if (want > h->end_chunk) {
+	if (want > v.h->end_chunk) {
 		return NULL;
 	}
-	chunkid_t c = take_free_chunk(h, (chunksz_t)want);
+	chunksz_t size;
+	chunkid_t c = take_chunk(v, (chunksz_t)want, &size);
 
-	if (c == h->end_chunk) {
+	if (c == v.h->end_chunk) {
 		return NULL;
 	}
-	commit_used(h, c, (chunksz_t)want);
-	return chunk_mem(h, c);
+	claim_chunk(v, c, size, (chunksz_t)want);
+	return chunk_mem(v, c);
 }
 
 /* ---- alignment ------------------------------------------------------- */
@@ -276,34 +276,49 @@ static bool mem_aligned(const void *mem, size_t align_bytes,
 	return (((uintptr_t)mem + rewind_bytes) & (align_bytes - 1u)) == 0u;
 }
 
-/*
- * Where an aligned block starts inside free chunk c: the first address
- * p >= chunk_mem(c) with (p + rewind) % align == 0 whose leading
- * fragment is either empty or large enough to be a free chunk.
- */
-static unsigned char *aligned_start(const struct z_heap *h, chunkid_t c,
-				    size_t align_bytes, size_t rewind_bytes)
+static chunkid_t mem_to_chunk(struct heap_view v, const void *mem)
 {
-	uintptr_t mem = (uintptr_t)chunk_mem(h, c);
-	uintptr_t p = ((mem + rewind_bytes + align_bytes - 1u) &
-		       ~(uintptr_t)(align_bytes - 1u)) -
-		      rewind_bytes;
-	uintptr_t lead_chunks = (p - mem) >> CHUNK_SHIFT;
-
-	if (lead_chunks != 0u && lead_chunks < min_chunks(h)) {
-		p += align_bytes;
-	}
-	return (unsigned char *)p;
-}
-
-static chunkid_t mem_to_chunk(const struct z_heap *h, const void *mem)
-{
-	uintptr_t offset = (uintptr_t)mem - (uintptr_t)chunk_mem(h, 0);
+	uintptr_t offset = (uintptr_t)mem - (uintptr_t)chunk_mem(v, 0);
 
 	return (chunkid_t)(offset >> CHUNK_SHIFT);
 }
 
-static void *aligned_alloc_chunks(struct z_heap *h, size_t align, size_t bytes)
+/*
+ * Carve an aligned block out of `used` chunk c: the block starts at the
+ * first p >= chunk_mem(c) with (p + rewind) % align == 0 whose lead is
+ * either empty or long enough to be a free chunk; the lead and the tail
+ * go back to the free lists. c's neighbours are in use (it was free).
+ *   [ ------------- c ------------- ] => [ lead ][ block ][ tail ]
+ */
+HOT void *carve_aligned(struct heap_view v, chunkid_t c, chunksz_t size,
+			size_t align_bytes, size_t rewind_bytes, size_t bytes)
+{
+	uintptr_t mem = (uintptr_t)chunk_mem(v, c);
+	uintptr_t p = ((mem + rewind_bytes + align_bytes - 1u) &
+		       ~(uintptr_t)(align_bytes - 1u)) -
+		      rewind_bytes;
+	chunksz_t lead_chunks = (chunksz_t)((p - mem) >> CHUNK_SHIFT);
+
+	if (lead_chunks != 0u && lead_chunks < min_chunks(v)) {
+		p += align_bytes;
+		lead_chunks = (chunksz_t)((p - mem) >> CHUNK_SHIFT);
+	}
+	if (lead_chunks != 0u) {
+		/* The lead stays free; c's left neighbour is in use. */
+		set_header(v, c, lead_chunks, false);
+		free_list_add(v, c, lead_chunks);
+		c += lead_chunks;
+		size -= lead_chunks;
+	}
+	size_t gap_bytes = (size_t)(p - (uintptr_t)chunk_mem(v, c));
+	size_t want = chunks_for_bytes(v, bytes + gap_bytes);
+
+	KHEAP_ASSERT(want <= size);
+	claim_chunk(v, c, size, (chunksz_t)want);
+	return (void *)p;
+}
+
+HOT void *aligned_alloc_in(struct heap_view v, size_t align, size_t bytes)
 {
 	size_t align_bytes;
 	size_t rewind_bytes;
@@ -312,48 +327,33 @@ static void *aligned_alloc_chunks(struct z_heap *h, size_t align, size_t bytes)
 		return NULL;
 	}
 	if (align_bytes == CHUNK_BYTES && rewind_bytes == 0u) {
-		return alloc_chunks(h, bytes);
+		return alloc_in(v, bytes);
 	}
-	size_t heap_bytes = (size_t)h->end_chunk << CHUNK_SHIFT;
+	size_t heap_bytes = (size_t)v.h->end_chunk << CHUNK_SHIFT;
 
 	if (bytes == 0u || align_bytes > heap_bytes ||
 	    bytes > heap_bytes - align_bytes) {
 		return NULL;
 	}
 	/*
-	 * Worst case the aligned start lies align_bytes - 1 past the chunk's
-	 * memory, plus a bump of align_bytes when the lead would be one
-	 * chunk in a big heap; a rewind of under 8 bytes costs one chunk.
+	 * The aligned start lies at most align_bytes - 1 past the chunk's
+	 * memory, plus align_bytes more when a one-chunk lead must be
+	 * skipped in a big heap; a rewind of under 8 bytes costs one more
+	 * chunk at the end.
 	 */
-	size_t want = chunks_for_bytes(h, bytes) +
-		      (align_bytes >> CHUNK_SHIFT) * (h->big ? 2u : 1u) + 1u;
+	size_t want = chunks_for_bytes(v, bytes) +
+		      (align_bytes >> CHUNK_SHIFT) * (v.big ? 2u : 1u) + 1u;
 
-	if (want > h->end_chunk) {
+	if (want > v.h->end_chunk) {
 		return NULL;
 	}
-	chunkid_t c = take_free_chunk(h, (chunksz_t)want);
+	chunksz_t size;
+	chunkid_t c = take_chunk(v, (chunksz_t)want, &size);
 
-	if (c == h->end_chunk) {
+	if (c == v.h->end_chunk) {
 		return NULL;
 	}
-	unsigned char *mem = aligned_start(h, c, align_bytes, rewind_bytes);
-	chunkid_t used = mem_to_chunk(h, mem);
-
-	/*
-	 * [ lead ][ used ............ ] => lead back to the free lists.
-	 * c's left neighbour is in use (coalescing invariant), so the lead
-	 * needs no merging.
-	 */
-	if (used != c) {
-		split_chunk(h, c, used - c);
-		free_list_add(h, c);
-	}
-	size_t gap_bytes = (size_t)(mem - chunk_mem(h, used));
-
-	KHEAP_ASSERT(chunks_for_bytes(h, bytes + gap_bytes) <=
-		     chunk_size(h, used));
-	commit_used(h, used, (chunksz_t)chunks_for_bytes(h, bytes + gap_bytes));
-	return mem;
+	return carve_aligned(v, c, size, align_bytes, rewind_bytes, bytes);
 }
 
 /* ---- misuse checks --------------------------------------------------- */
@@ -377,34 +377,36 @@ static void report_fault(const struct sys_heap *heap, const void *mem,
 
 /*
  * The O(1) checks made before a block is freed, resized or measured.
- * Returns 0 if mem looks like a live block of h, else the fault kind.
+ * Returns 0 and sets *chunk if mem looks like a live block, else the
+ * fault kind.
  */
-static enum sys_heap_fault_kind
-check_live_block(const struct z_heap *h, const void *mem, chunkid_t *chunk)
+HOT enum sys_heap_fault_kind check_live_block(struct heap_view v,
+					      const void *mem, chunkid_t *chunk)
 {
-	uintptr_t first = (uintptr_t)chunk_mem(h, 0);
-	uintptr_t end = (uintptr_t)chunk_ptr(h, h->end_chunk);
+	chunkid_t end = v.h->end_chunk;
 
-	if ((uintptr_t)mem < first || (uintptr_t)mem >= end) {
+	if ((uintptr_t)mem < (uintptr_t)chunk_mem(v, 0) ||
+	    (uintptr_t)mem >= (uintptr_t)chunk_ptr(v, end)) {
 		return SYS_HEAP_FAULT_BAD_POINTER;
 	}
-	chunkid_t c = mem_to_chunk(h, mem);
-	chunksz_t size = chunk_size(h, c);
-	chunksz_t left = left_size(h, c);
+	chunkid_t c = mem_to_chunk(v, mem);
+	uint32_t size_and_used = field_get(v, c, SIZE_AND_USED);
+	chunksz_t size = size_and_used >> 1;
+	chunksz_t left = left_size(v, c);
 
-	if (size < min_chunks(h) || size > h->end_chunk - c ||
-	    (uintptr_t)mem >= (uintptr_t)chunk_ptr(h, c + size)) {
+	if (size < min_chunks(v) || size > end - c ||
+	    (uintptr_t)mem >= (uintptr_t)chunk_ptr(v, c + size)) {
 		return SYS_HEAP_FAULT_CORRUPT_HEADER;
 	}
-	if (!chunk_used(h, c)) {
+	if ((size_and_used & 1u) == 0u) {
 		return SYS_HEAP_FAULT_NOT_ALLOCATED;
 	}
-	if (left_size(h, c + size) != size) {
+	if (left_size(v, c + size) != size) {
 		return SYS_HEAP_FAULT_OVERFLOW;
 	}
 	if (c == 0u ? left != 0u
 		    : (left == 0u || left > c ||
-		       chunk_size(h, c - left) != left)) {
+		       chunk_size(v, c - left) != left)) {
 		return SYS_HEAP_FAULT_CORRUPT_HEADER;
 	}
 	*chunk = c;
@@ -412,16 +414,14 @@ check_live_block(const struct z_heap *h, const void *mem, chunkid_t *chunk)
 }
 
 /* Look up mem for `operation`; reports and returns false on misuse. */
-static bool find_live_block(const struct sys_heap *heap, const struct z_heap *h,
-			    const void *mem, const char *operation,
-			    chunkid_t *chunk)
+static bool find_live_block(const struct sys_heap *heap, const void *mem,
+			    const char *operation, chunkid_t *chunk)
 {
-	enum sys_heap_fault_kind kind;
+	const struct z_heap *h = heap_of(heap);
+	enum sys_heap_fault_kind kind = SYS_HEAP_FAULT_BAD_POINTER;
 
-	if (h == NULL) {
-		kind = SYS_HEAP_FAULT_BAD_POINTER;
-	} else {
-		kind = check_live_block(h, mem, chunk);
+	if (h != NULL) {
+		kind = WITH_FORMAT(h, check_live_block, mem, chunk);
 	}
 	if (kind != 0) {
 		report_fault(heap, mem, kind, operation);
@@ -431,9 +431,9 @@ static bool find_live_block(const struct sys_heap *heap, const struct z_heap *h,
 }
 
 /* Usable bytes from mem to the end of its chunk c. */
-static size_t usable_bytes(const struct z_heap *h, chunkid_t c, const void *mem)
+static size_t usable_bytes(struct heap_view v, chunkid_t c, const void *mem)
 {
-	return (size_t)(chunk_ptr(h, c + chunk_size(h, c)) -
+	return (size_t)(chunk_ptr(v, c + chunk_size(v, c)) -
 			(const unsigned char *)mem);
 }
 
@@ -441,27 +441,28 @@ static size_t usable_bytes(const struct z_heap *h, chunkid_t c, const void *mem)
  * Return used chunk c to the free lists, merging with free neighbours.
  *   [ free left ][ c ][ free right ] => [ ---------- free ---------- ]
  */
-static void free_chunk(struct z_heap *h, chunkid_t c)
+HOT int free_in(struct heap_view v, chunkid_t c)
 {
-	chunksz_t size = chunk_size(h, c);
+	chunksz_t size = chunk_size(v, c);
 	chunkid_t right = c + size;
 
-	h->free_chunks += size;
-	set_used(h, c, false);
-	if (!chunk_used(h, right)) {
-		free_list_remove(h, right);
-		size += chunk_size(h, right);
-		set_header(h, c, size, false);
-	}
-	chunksz_t left = left_size(h, c);
+	v.h->free_chunks += size;
+	if (!chunk_used(v, right)) {
+		chunksz_t right_size = chunk_size(v, right);
 
-	if (left != 0u && !chunk_used(h, c - left)) {
-		c -= left;
-		free_list_remove(h, c);
-		size += left;
-		set_header(h, c, size, false);
+		free_list_remove(v, right, size_class(right_size));
+		size += right_size;
 	}
-	free_list_add(h, c);
+	chunksz_t left = left_size(v, c);
+
+	if (left != 0u && !chunk_used(v, c - left)) {
+		c -= left;
+		free_list_remove(v, c, size_class(left));
+		size += left;
+	}
+	set_header(v, c, size, false);
+	free_list_add(v, c, size);
+	return 0;
 }
 
 /* ---- public API ------------------------------------------------------ */
@@ -516,12 +517,33 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	h->fl_count = (uint8_t)fl_count;
 	h->free_chunks = end_chunk;
 
-	field_set(h, 0, LEFT_SIZE, 0u);
-	set_header(h, 0, end_chunk, false);
-	field_set(h, end_chunk, SIZE_AND_USED, 1u);
-	free_list_add(h, 0);
+	struct heap_view v = any_view(h);
+
+	field_set(v, 0, LEFT_SIZE, 0u);
+	set_header(v, 0, end_chunk, false);
+	/* The end sentinel: size 0, in use. */
+	field_set(v, end_chunk, SIZE_AND_USED, 1u);
+	free_list_add(v, 0, end_chunk);
 	heap->heap = h;
 	return 0;
+}
+
+static struct z_heap *heap_rw(struct sys_heap *heap)
+{
+	return (struct z_heap *)(uintptr_t)heap_of(heap);
+}
+
+static void notify_alloc(struct sys_heap *heap, void *mem)
+{
+#if CONFIG_SYS_HEAP_LISTENER
+	if (mem != NULL && z_heap_listeners != NULL) {
+		heap_listener_notify_alloc(HEAP_ID_FROM_POINTER(heap), mem,
+					   sys_heap_usable_size(heap, mem));
+	}
+#else
+	(void)heap;
+	(void)mem;
+#endif
 }
 
 void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
@@ -531,14 +553,9 @@ void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
 	if (h == NULL) {
 		return NULL;
 	}
-	void *mem = alloc_chunks(h, bytes);
+	void *mem = WITH_FORMAT(h, alloc_in, bytes);
 
-#if CONFIG_SYS_HEAP_LISTENER
-	if (mem != NULL && z_heap_listeners != NULL) {
-		heap_listener_notify_alloc(HEAP_ID_FROM_POINTER(heap), mem,
-					   sys_heap_usable_size(heap, mem));
-	}
-#endif
+	notify_alloc(heap, mem);
 	return mem;
 }
 
@@ -555,86 +572,80 @@ void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 	if (h == NULL) {
 		return NULL;
 	}
-	void *mem = aligned_alloc_chunks(h, align, bytes);
+	void *mem = WITH_FORMAT(h, aligned_alloc_in, align, bytes);
 
-#if CONFIG_SYS_HEAP_LISTENER
-	if (mem != NULL && z_heap_listeners != NULL) {
-		heap_listener_notify_alloc(HEAP_ID_FROM_POINTER(heap), mem,
-					   sys_heap_usable_size(heap, mem));
-	}
-#endif
+	notify_alloc(heap, mem);
 	return mem;
 }
 
 void sys_heap_free(struct sys_heap *heap, void *mem)
 {
-	struct z_heap *h = heap_rw(heap);
 	chunkid_t c;
 
-	if (mem == NULL || !find_live_block(heap, h, mem, "free", &c)) {
+	if (mem == NULL || !find_live_block(heap, mem, "free", &c)) {
 		return;
 	}
+	struct z_heap *h = heap_rw(heap);
+
 #if CONFIG_SYS_HEAP_LISTENER
 	if (z_heap_listeners != NULL) {
 		heap_listener_notify_free(HEAP_ID_FROM_POINTER(heap), mem,
-					  usable_bytes(h, c, mem));
+					  usable_bytes(any_view(h), c, mem));
 	}
 #endif
-	free_chunk(h, c);
+	(void)WITH_FORMAT(h, free_in, c);
 }
 
 size_t sys_heap_usable_size(const struct sys_heap *heap, const void *mem)
 {
-	const struct z_heap *h = heap_of(heap);
 	chunkid_t c;
 
-	if (mem == NULL || !find_live_block(heap, h, mem, "usable_size", &c)) {
+	if (mem == NULL || !find_live_block(heap, mem, "usable_size", &c)) {
 		return 0u;
 	}
-	return usable_bytes(h, c, mem);
+	return usable_bytes(any_view(heap_of(heap)), c, mem);
 }
 
 /*
- * Resize chunk c in place to hold `bytes` from mem, if possible: shrink,
- * or grow into a free right neighbour.
+ * Resize used chunk c in place to hold `bytes` from mem, if possible:
+ * shrink, or grow into a free right neighbour. Returns false (heap
+ * unchanged) if neither works.
  *   [ c ][ free right ] => [ c ...... ][ rest ]
  */
-static bool resize_in_place(struct z_heap *h, chunkid_t c, const void *mem,
-			    size_t bytes)
+HOT bool resize_in(struct heap_view v, chunkid_t c, const void *mem,
+		   size_t bytes)
 {
 	size_t gap_bytes =
-		(size_t)((const unsigned char *)mem - chunk_mem(h, c));
+		(size_t)((const unsigned char *)mem - chunk_mem(v, c));
 
 	/* Also keeps bytes + gap_bytes (gap < 8) from overflowing. */
-	if (bytes > ((size_t)h->end_chunk << CHUNK_SHIFT)) {
+	if (bytes > ((size_t)v.h->end_chunk << CHUNK_SHIFT)) {
 		return false;
 	}
-	size_t want = chunks_for_bytes(h, bytes + gap_bytes);
-	chunksz_t size = chunk_size(h, c);
+	size_t want = chunks_for_bytes(v, bytes + gap_bytes);
+	chunksz_t size = chunk_size(v, c);
 
 	if (want <= size) {
-		trim_tail(h, c, (chunksz_t)want);
+		trim_used(v, c, size, (chunksz_t)want, true);
 		return true;
 	}
 	chunkid_t right = c + size;
+	chunksz_t right_size = chunk_size(v, right);
 
-	if (chunk_used(h, right) || want > size + chunk_size(h, right)) {
+	if (chunk_used(v, right) || want > size + right_size) {
 		return false;
 	}
-	chunksz_t right_size = chunk_size(h, right);
-
-	free_list_remove(h, right);
-	h->free_chunks -= right_size;
-	set_header(h, c, size + right_size, true);
-	trim_tail(h, c, (chunksz_t)want);
-	note_allocated(h);
+	free_list_remove(v, right, size_class(right_size));
+	v.h->free_chunks -= right_size;
+	/* right's own right neighbour is in use: no merge needed. */
+	trim_used(v, c, size + right_size, (chunksz_t)want, false);
+	note_allocated(v.h);
 	return true;
 }
 
 void *sys_heap_aligned_realloc(struct sys_heap *heap, void *ptr, size_t align,
 			       size_t bytes)
 {
-	struct z_heap *h = heap_rw(heap);
 	size_t align_bytes;
 	size_t rewind_bytes;
 	chunkid_t c;
@@ -647,22 +658,23 @@ void *sys_heap_aligned_realloc(struct sys_heap *heap, void *ptr, size_t align,
 		sys_heap_free(heap, ptr);
 		return NULL;
 	}
-	if (!find_live_block(heap, h, ptr, "realloc", &c) ||
+	if (!find_live_block(heap, ptr, "realloc", &c) ||
 	    !decode_align(align, &align_bytes, &rewind_bytes)) {
 		return NULL;
 	}
-	size_t old_bytes = usable_bytes(h, c, ptr);
+	struct z_heap *h = heap_rw(heap);
+	size_t old_bytes = usable_bytes(any_view(h), c, ptr);
 	void *mem = ptr;
 
 	/* Plain realloc (align 0) keeps any block in place, rewound or not. */
 	if ((align != 0u && !mem_aligned(ptr, align_bytes, rewind_bytes)) ||
-	    !resize_in_place(h, c, ptr, bytes)) {
-		mem = aligned_alloc_chunks(h, align, bytes);
+	    !WITH_FORMAT(h, resize_in, c, ptr, bytes)) {
+		mem = WITH_FORMAT(h, aligned_alloc_in, align, bytes);
 		if (mem == NULL) {
 			return NULL;
 		}
 		memcpy(mem, ptr, old_bytes < bytes ? old_bytes : bytes);
-		free_chunk(h, c);
+		(void)WITH_FORMAT(h, free_in, c);
 	}
 #if CONFIG_SYS_HEAP_LISTENER
 	if (z_heap_listeners != NULL) {
