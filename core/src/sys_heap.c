@@ -221,14 +221,42 @@ HOT void claim_chunk(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 	note_allocated(v.h);
 }
 
-HOT void *alloc_in(struct heap_view v, size_t bytes)
+/*
+ * The chunk count to search for: exact for plain requests, padded for
+ * aligned ones (see aligned_alloc_in). Returns 0 for requests that can
+ * never succeed on this heap, even empty: 0 bytes, or more than it holds.
+ * Overflow-free for every size_t.
+ */
+HOT size_t search_chunks(struct heap_view v, size_t align_bytes,
+			 size_t rewind_bytes, size_t bytes)
 {
-	if (bytes == 0u) {
-		return NULL;
+	size_t heap_bytes = (size_t)v.h->end_chunk << CHUNK_SHIFT;
+
+	if (bytes == 0u || bytes > heap_bytes) {
+		return 0u;
 	}
 	size_t want = chunks_for_bytes(v, bytes);
 
-	if (want > v.h->end_chunk) {
+	if (align_bytes != CHUNK_BYTES || rewind_bytes != 0u) {
+		if (align_bytes > heap_bytes - bytes) {
+			return 0u;
+		}
+		/*
+		 * The aligned start lies at most align_bytes - 1 past the
+		 * chunk's memory, plus align_bytes more when a one-chunk lead
+		 * must be skipped in a big heap; a rewind of under 8 bytes
+		 * costs one more chunk at the end.
+		 */
+		want += (align_bytes >> CHUNK_SHIFT) * (v.big ? 2u : 1u) + 1u;
+	}
+	return want > v.h->end_chunk ? 0u : want;
+}
+
+HOT void *alloc_in(struct heap_view v, size_t bytes)
+{
+	size_t want = search_chunks(v, CHUNK_BYTES, 0u, bytes);
+
+	if (want == 0u) {
 		return NULL;
 	}
 	chunksz_t size;
@@ -329,22 +357,9 @@ HOT void *aligned_alloc_in(struct heap_view v, size_t align, size_t bytes)
 	if (align_bytes == CHUNK_BYTES && rewind_bytes == 0u) {
 		return alloc_in(v, bytes);
 	}
-	size_t heap_bytes = (size_t)v.h->end_chunk << CHUNK_SHIFT;
+	size_t want = search_chunks(v, align_bytes, rewind_bytes, bytes);
 
-	if (bytes == 0u || align_bytes > heap_bytes ||
-	    bytes > heap_bytes - align_bytes) {
-		return NULL;
-	}
-	/*
-	 * The aligned start lies at most align_bytes - 1 past the chunk's
-	 * memory, plus align_bytes more when a one-chunk lead must be
-	 * skipped in a big heap; a rewind of under 8 bytes costs one more
-	 * chunk at the end.
-	 */
-	size_t want = chunks_for_bytes(v, bytes) +
-		      (align_bytes >> CHUNK_SHIFT) * (v.big ? 2u : 1u) + 1u;
-
-	if (want > v.h->end_chunk) {
+	if (want == 0u) {
 		return NULL;
 	}
 	chunksz_t size;
@@ -689,6 +704,32 @@ void *sys_heap_aligned_realloc(struct sys_heap *heap, void *ptr, size_t align,
 void *sys_heap_realloc(struct sys_heap *heap, void *ptr, size_t bytes)
 {
 	return sys_heap_aligned_realloc(heap, ptr, 0u, bytes);
+}
+
+HOT bool request_fits_in(struct heap_view v, size_t align, size_t bytes)
+{
+	size_t align_bytes;
+	size_t rewind_bytes;
+
+	return decode_align(align, &align_bytes, &rewind_bytes) &&
+	       search_chunks(v, align_bytes, rewind_bytes, bytes) != 0u;
+}
+
+bool sys_heap_request_fits(const struct sys_heap *heap, size_t align,
+			   size_t bytes)
+{
+	const struct z_heap *h = heap_of(heap);
+
+	return h != NULL && request_fits_in(any_view(h), align, bytes);
+}
+
+bool sys_heap_owns(const struct sys_heap *heap, const void *mem)
+{
+	const struct z_heap *h = heap_of(heap);
+	chunkid_t c;
+
+	return h != NULL && mem != NULL &&
+	       check_live_block(any_view(h), mem, &c) == 0;
 }
 
 void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler)

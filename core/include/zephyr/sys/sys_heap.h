@@ -194,6 +194,21 @@ size_t sys_heap_header_bytes(const struct sys_heap *heap);
  * that one class's list (O(blocks in it)). */
 size_t sys_heap_max_alloc_bytes(const struct sys_heap *heap);
 
+/**
+ * Whether sys_heap_aligned_alloc(heap, align, bytes) could ever succeed:
+ * true iff it would on this heap when empty (bytes != 0, align well
+ * formed, the padded request no larger than the heap). The kernel layer
+ * uses it to fail impossible requests at once instead of waiting. O(1).
+ */
+bool sys_heap_request_fits(const struct sys_heap *heap, size_t align,
+			   size_t bytes);
+
+/**
+ * Whether mem is a live block of this heap by the same O(1) checks as
+ * sys_heap_free, without reporting anything. NULL gives false.
+ */
+bool sys_heap_owns(const struct sys_heap *heap, const void *mem);
+
 /** Output hook for print_info: receives NUL-terminated text pieces. */
 typedef void (*sys_heap_output_fn)(void *ctx, const char *text);
 

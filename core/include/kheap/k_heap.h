@@ -1,0 +1,184 @@
+/*
+ * The kernel layer: k_heap (a sys_heap with a spinlock, a wait queue and
+ * timeouts), the k_malloc family over the system heap, and thread
+ * resource pools. Zephyr's API and semantics; a kernel port's
+ * <zephyr/kernel.h> includes this header.
+ *
+ * Rules for every function here:
+ * - Thread-safe: each k_heap has its own spinlock; calls on one heap from
+ *   any number of threads and ISRs are serialised by it.
+ * - ISR-safe with K_NO_WAIT only. A timeout other than K_NO_WAIT from an
+ *   ISR is a fault (kheap_port_fault) and the call returns NULL.
+ * - A request that can never succeed (0 bytes, larger than the heap could
+ *   hold even when empty, a size computation that overflows, a malformed
+ *   alignment) returns NULL at once, even with K_FOREVER. (Zephyr would
+ *   block forever; this is a deliberate improvement.)
+ * - Allocation cost is that of sys_heap (O(1)) plus the lock; a blocking
+ *   call may pend any number of times until its deadline, which is
+ *   computed once on entry.
+ * - Misuse of a pointer (double free, foreign pointer, overflow) is
+ *   reported through kheap_port_fault with the heap's message; the call
+ *   then does nothing.
+ */
+#ifndef KHEAP_K_HEAP_H
+#define KHEAP_K_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <kheap/port.h>
+#include <kheap/tracing.h>
+#include <zephyr/sys/sys_heap.h>
+
+struct k_heap {
+	struct sys_heap heap;
+	_wait_q_t wait_q;
+	struct k_spinlock lock;
+	/* Region of a K_HEAP_DEFINE heap, initialised on first use. */
+	void *init_mem;
+	size_t init_bytes;
+	/* Registry of k_heap_init heaps (lets k_free reject foreign heaps). */
+	struct k_heap *next_dynamic;
+};
+
+/* Statically defined heaps live in this linker section so that
+ * k_heap_array_get can list them. A port's linker script must keep it
+ * (GNU ld defines __start_/__stop_ symbols for it automatically). */
+#ifndef KHEAP_STATIC_HEAP_SECTION
+#define KHEAP_STATIC_HEAP_SECTION                                              \
+	__attribute__((__section__("k_heap_area"), __used__,                   \
+		       __aligned__(__alignof__(struct k_heap))))
+#endif
+
+/**
+ * Define a heap of `bytes` bytes (at least SYS_HEAP_MIN_REGION_BYTES),
+ * usable from any code at any time (it initialises itself on first use,
+ * before main if called then) and listed by k_heap_array_get(). Like
+ * Zephyr's, the heap's own metadata comes out of `bytes`.
+ */
+#define K_HEAP_DEFINE(name, bytes)                                             \
+	static unsigned char __attribute__((__aligned__(8)))                   \
+	kheap_region_##name[(bytes) > SYS_HEAP_MIN_REGION_BYTES                \
+				    ? (bytes)                                  \
+				    : SYS_HEAP_MIN_REGION_BYTES];              \
+	KHEAP_STATIC_HEAP_SECTION struct k_heap name = {                       \
+		.init_mem = kheap_region_##name,                               \
+		.init_bytes = sizeof(kheap_region_##name),                     \
+	}
+
+/**
+ * Initialise a heap over [mem, mem + bytes). Returns 0, or -EINVAL (-22)
+ * for a region sys_heap_init() rejects (the heap then fails every
+ * allocation). Zephyr returns void; callers may ignore the result.
+ * Not for a heap in use.
+ */
+int k_heap_init(struct k_heap *heap, void *mem, size_t bytes);
+
+/**
+ * Allocate `bytes` (8-byte aligned). With a timeout other than K_NO_WAIT,
+ * waits for frees until the deadline computed on entry: every k_heap_free
+ * on this heap wakes all waiters, each retries, and one last attempt is
+ * made at the deadline. Returns NULL on timeout, at once for impossible
+ * requests, and for blocking calls from ISRs (fault).
+ */
+void *k_heap_alloc(struct k_heap *heap, size_t bytes, k_timeout_t timeout);
+
+/** k_heap_alloc() with an alignment (see sys_heap_aligned_alloc). */
+void *k_heap_aligned_alloc(struct k_heap *heap, size_t align, size_t bytes,
+			   k_timeout_t timeout);
+
+/** k_heap_alloc() of num * size zeroed bytes; NULL if the product
+ * overflows. */
+void *k_heap_calloc(struct k_heap *heap, size_t num, size_t size,
+		    k_timeout_t timeout);
+
+/**
+ * Resize a block of this heap (sys_heap_realloc semantics: NULL ptr
+ * allocates, 0 bytes frees and returns NULL, in place when possible). If
+ * it cannot be resized now, waits as k_heap_alloc does. On failure
+ * returns NULL and the block is untouched.
+ */
+void *k_heap_realloc(struct k_heap *heap, void *ptr, size_t bytes,
+		     k_timeout_t timeout);
+
+/** Free a block of this heap (NULL: no-op) and wake all waiters. */
+void k_heap_free(struct k_heap *heap, void *mem);
+
+/** Set *heaps to the first K_HEAP_DEFINE heap and return how many there
+ * are (0 and NULL if none). */
+int k_heap_array_get(struct k_heap **heaps);
+
+/* ---- the k_malloc family over the system heap ------------------------ */
+
+/* System heap size in bytes, set at build time (0: no system heap; then
+ * every k_malloc family call returns NULL). */
+#ifndef CONFIG_HEAP_MEM_POOL_SIZE
+#define CONFIG_HEAP_MEM_POOL_SIZE 16384
+#endif
+
+/* The system heap (defined by the core when its size is non-zero). */
+extern struct k_heap _system_heap;
+
+/**
+ * Allocate from the system heap, never blocking. Blocks are aligned to
+ * 8 bytes (max_align_t on Cortex-M; Zephyr gives only pointer alignment)
+ * and carry their heap's address just below them, so k_free() finds the
+ * heap. k_malloc(0) returns a unique non-NULL pointer that k_free
+ * accepts. NULL when the heap is full or size + overhead overflows.
+ */
+void *k_malloc(size_t size);
+
+/** k_malloc() of nmemb * size zeroed bytes; NULL if the product
+ * overflows (either order). */
+void *k_calloc(size_t nmemb, size_t size);
+
+/**
+ * Resize a k_malloc family block (in its own heap). ptr NULL: k_malloc.
+ * size 0: frees ptr and returns NULL (also for ptr NULL). Shrinks in
+ * place, grows in place when the next block is free, else moves. On
+ * failure returns NULL with the old block intact.
+ */
+void *k_realloc(void *ptr, size_t size);
+
+/**
+ * Allocate with alignment `align` (a power of two; smaller than 8 means
+ * 8). The heap pointer is stored just below the block using sys_heap's
+ * rewind, so the alignment costs no extra padding. NULL for a malformed
+ * align or when no space is found.
+ */
+void *k_aligned_alloc(size_t align, size_t size);
+
+/** Free a k_malloc family block, in whichever heap it came from (the
+ * system heap or a thread's pool). NULL: no-op. */
+void k_free(void *ptr);
+
+/* ---- thread resource pools ------------------------------------------- */
+
+/** Give `thread` a resource pool (NULL removes it). */
+void k_thread_heap_assign(struct k_thread *thread, struct k_heap *heap);
+
+/** Give `thread` the system heap as its resource pool. */
+void k_thread_system_pool_assign(struct k_thread *thread);
+
+/**
+ * Allocate on the calling thread's behalf: from its resource pool; from
+ * the system heap in ISR context; NULL if the thread has no pool. Never
+ * blocks. Free with k_free().
+ */
+void *z_thread_malloc(size_t size);
+void *z_thread_aligned_alloc(size_t align, size_t size);
+
+/**
+ * kheap extension: while enabled for `thread`, blocks z_thread_malloc
+ * hands it are tracked, and whatever the thread has not freed when it
+ * exits is freed for it (the port calls z_thread_pool_release on exit).
+ * Tracked blocks cost two pointers more. Blocks allocated before the
+ * mode was enabled are not tracked.
+ */
+void k_thread_pool_autofree(struct k_thread *thread, bool enable);
+
+/** Port: free what a thread's pool still tracks for it; called once when
+ * the thread exits (from the exiting thread or the one that reaps it). */
+void z_thread_pool_release(struct kheap_thread_data *thread_data);
+
+#endif /* KHEAP_K_HEAP_H */

@@ -1,0 +1,237 @@
+/*
+ * k_heap: a sys_heap behind a spinlock, with a wait queue for callers
+ * willing to wait for memory. Knows nothing of chunk layout (only the
+ * sys_heap API) and nothing of any kernel beyond kheap/port.h.
+ *
+ * Waiting protocol: a caller computes its deadline once, tries, and on
+ * failure pends on the heap's wait queue for the time left, releasing the
+ * lock atomically. Every free wakes all waiters; each retries in turn
+ * under the lock. After the deadline passes one last attempt is made.
+ */
+#include <string.h>
+
+#include <kheap/k_heap.h>
+
+#include "kernel_internal.h"
+
+#define EINVAL_RESULT (-22)
+
+static const char isr_blocking_message[] =
+	"blocking call from ISR context (only K_NO_WAIT is allowed there)";
+
+/* Heaps initialised with k_heap_init, for k_heap_is_known(). */
+static struct k_heap *dynamic_heaps;
+static struct k_spinlock registry_lock;
+
+static void report_heap_fault(const struct sys_heap_fault *fault)
+{
+	kheap_port_fault(fault->operation, fault->message, fault->heap,
+			 fault->mem);
+}
+
+/* Route sys_heap faults to the port; idempotent, so every init may do it. */
+static void install_fault_route(void)
+{
+	sys_heap_fault_handler_set(report_heap_fault);
+}
+
+/* Initialise a K_HEAP_DEFINE heap on first use. Called with its lock
+ * held, so two first users cannot both initialise it. */
+static void ensure_initialised(struct k_heap *heap)
+{
+	if (heap->heap.heap == NULL && heap->init_mem != NULL) {
+		install_fault_route();
+		(void)sys_heap_init(&heap->heap, heap->init_mem,
+				    heap->init_bytes);
+		heap->init_mem = NULL;
+	}
+}
+
+int k_heap_init(struct k_heap *heap, void *mem, size_t bytes)
+{
+	if (heap == NULL) {
+		return EINVAL_RESULT;
+	}
+	SYS_PORT_TRACING_OBJ_INIT(k_heap, heap);
+	install_fault_route();
+	memset(&heap->wait_q, 0, sizeof(heap->wait_q));
+	memset(&heap->lock, 0, sizeof(heap->lock));
+	heap->init_mem = NULL;
+	heap->init_bytes = 0u;
+
+	int result = sys_heap_init(&heap->heap, mem, bytes);
+	k_spinlock_key_t key = k_spin_lock(&registry_lock);
+	bool listed = false;
+
+	for (struct k_heap *h = dynamic_heaps; h != NULL; h = h->next_dynamic) {
+		listed = listed || h == heap;
+	}
+	if (!listed) {
+		heap->next_dynamic = dynamic_heaps;
+		dynamic_heaps = heap;
+	}
+	k_spin_unlock(&registry_lock, key);
+	return result;
+}
+
+/* The static heap array, bounded by GNU ld's section symbols. */
+extern struct k_heap __start_k_heap_area[];
+extern struct k_heap __stop_k_heap_area[];
+
+int k_heap_array_get(struct k_heap **heaps)
+{
+	size_t count = (size_t)(__stop_k_heap_area - __start_k_heap_area);
+
+	*heaps = count == 0u ? NULL : __start_k_heap_area;
+	return (int)count;
+}
+
+bool z_kheap_is_known(const struct k_heap *heap)
+{
+	if (heap >= __start_k_heap_area && heap < __stop_k_heap_area) {
+		return true;
+	}
+	k_spinlock_key_t key = k_spin_lock(&registry_lock);
+	bool known = false;
+
+	for (struct k_heap *h = dynamic_heaps; h != NULL; h = h->next_dynamic) {
+		known = known || h == heap;
+	}
+	k_spin_unlock(&registry_lock, key);
+	return known;
+}
+
+/* Refuse blocking calls from ISRs; true if the call may go on. */
+static bool timeout_allowed(const struct k_heap *heap, k_timeout_t timeout,
+			    const char *operation)
+{
+	if (k_is_in_isr() && !K_TIMEOUT_EQ(timeout, K_NO_WAIT)) {
+		kheap_port_fault(operation, isr_blocking_message, heap, NULL);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Pend for the time left until `end`, or return false (lock still held)
+ * if it has passed. On true the lock has been released and retaken.
+ */
+static bool wait_for_free(struct k_heap *heap, k_spinlock_key_t *key,
+			  k_timepoint_t end)
+{
+	k_timeout_t left = sys_timepoint_timeout(end);
+
+	if (K_TIMEOUT_EQ(left, K_NO_WAIT)) {
+		return false;
+	}
+	(void)z_pend_curr(&heap->lock, *key, &heap->wait_q, left);
+	*key = k_spin_lock(&heap->lock);
+	return true;
+}
+
+void *k_heap_aligned_alloc(struct k_heap *heap, size_t align, size_t bytes,
+			   k_timeout_t timeout)
+{
+	void *mem = NULL;
+
+	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap, aligned_alloc, heap, timeout);
+	if (!timeout_allowed(heap, timeout, "k_heap_alloc")) {
+		return NULL;
+	}
+	k_timepoint_t end = sys_timepoint_calc(timeout);
+	k_spinlock_key_t key = k_spin_lock(&heap->lock);
+
+	ensure_initialised(heap);
+	if (sys_heap_request_fits(&heap->heap, align, bytes)) {
+		do {
+			mem = sys_heap_aligned_alloc(&heap->heap, align, bytes);
+			if (mem != NULL) {
+				break;
+			}
+			SYS_PORT_TRACING_OBJ_FUNC_BLOCKING(
+				k_heap, aligned_alloc, heap, timeout);
+		} while (wait_for_free(heap, &key, end));
+	}
+	k_spin_unlock(&heap->lock, key);
+	SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap, aligned_alloc, heap, timeout,
+				       mem);
+	return mem;
+}
+
+void *k_heap_alloc(struct k_heap *heap, size_t bytes, k_timeout_t timeout)
+{
+	return k_heap_aligned_alloc(heap, 0u, bytes, timeout);
+}
+
+void *k_heap_calloc(struct k_heap *heap, size_t num, size_t size,
+		    k_timeout_t timeout)
+{
+	if (size != 0u && num > SIZE_MAX / size) {
+		return NULL;
+	}
+	void *mem = k_heap_alloc(heap, num * size, timeout);
+
+	if (mem != NULL) {
+		memset(mem, 0, num * size);
+	}
+	return mem;
+}
+
+void *z_kheap_aligned_realloc(struct k_heap *heap, void *ptr, size_t align,
+			      size_t bytes, k_timeout_t timeout)
+{
+	void *mem = NULL;
+
+	if (ptr == NULL) {
+		return k_heap_aligned_alloc(heap, align, bytes, timeout);
+	}
+	if (bytes == 0u) {
+		k_heap_free(heap, ptr);
+		return NULL;
+	}
+	if (!timeout_allowed(heap, timeout, "k_heap_realloc")) {
+		return NULL;
+	}
+	k_timepoint_t end = sys_timepoint_calc(timeout);
+	k_spinlock_key_t key = k_spin_lock(&heap->lock);
+
+	ensure_initialised(heap);
+	if (!sys_heap_owns(&heap->heap, ptr)) {
+		/* Let sys_heap report the misuse with its message. */
+		(void)sys_heap_aligned_realloc(&heap->heap, ptr, align, bytes);
+	} else if (sys_heap_request_fits(&heap->heap, align, bytes)) {
+		do {
+			mem = sys_heap_aligned_realloc(&heap->heap, ptr, align,
+						       bytes);
+			if (mem != NULL) {
+				break;
+			}
+		} while (wait_for_free(heap, &key, end));
+	}
+	k_spin_unlock(&heap->lock, key);
+	return mem;
+}
+
+void *k_heap_realloc(struct k_heap *heap, void *ptr, size_t bytes,
+		     k_timeout_t timeout)
+{
+	return z_kheap_aligned_realloc(heap, ptr, 0u, bytes, timeout);
+}
+
+void k_heap_free(struct k_heap *heap, void *mem)
+{
+	if (mem == NULL) {
+		return;
+	}
+	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap, free, heap);
+	k_spinlock_key_t key = k_spin_lock(&heap->lock);
+
+	ensure_initialised(heap);
+	sys_heap_free(&heap->heap, mem);
+	if (z_unpend_all(&heap->wait_q)) {
+		z_reschedule(&heap->lock, key);
+	} else {
+		k_spin_unlock(&heap->lock, key);
+	}
+	SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap, free, heap);
+}

@@ -1,0 +1,326 @@
+/*
+ * The k_malloc family over the system heap, and thread resource pools.
+ *
+ * Every block carries the address of its k_heap in the pointer-sized
+ * word just below the caller's pointer:
+ *
+ *   [ sys_heap block ............................................ ]
+ *   [ (rewind gap) ][ heap ref ][ caller's memory ...              ]
+ *                               ^ returned, aligned
+ *
+ * sys_heap's rewind form (align | sizeof(ref)) places the block so that
+ * block + sizeof(ref) is aligned: no alignment padding is wasted. Blocks
+ * tracked for a thread's autofree (a kheap extension) carry a list node
+ * instead, whose last word is the ref with bit 0 set:
+ *
+ *   [ block ][ pad ][ prev | next | owner | block | ref|1 ][ memory ... ]
+ */
+#include <string.h>
+
+#include <kheap/k_heap.h>
+
+#include "kernel_internal.h"
+
+/* k_malloc alignment: max_align_t on Cortex-M (8), at least a pointer. */
+#define KMALLOC_ALIGN (sizeof(void *) > 8u ? sizeof(void *) : 8u)
+#define REF_BYTES sizeof(uintptr_t)
+#define REF_TRACKED ((uintptr_t)1u)
+
+#if CONFIG_HEAP_MEM_POOL_SIZE > 0
+K_HEAP_DEFINE(_system_heap, CONFIG_HEAP_MEM_POOL_SIZE);
+#define SYSTEM_HEAP (&_system_heap)
+#else
+#define SYSTEM_HEAP ((struct k_heap *)NULL)
+#endif
+
+/* A block tracked for its thread's autofree. */
+struct owned_block {
+	struct owned_block *prev;
+	struct owned_block *next;
+	struct kheap_thread_data *owner;
+	void *block;
+	uintptr_t heap_ref;
+};
+
+/* Guards every thread's owned-block list (cross-thread k_free included).
+ * Never held while a heap lock is taken. */
+static struct k_spinlock owned_lock;
+
+static uintptr_t *ref_of(void *mem)
+{
+	return (uintptr_t *)mem - 1;
+}
+
+/* Normalise a caller's alignment; 0 if malformed. */
+static size_t kmalloc_align(size_t align)
+{
+	if ((align & (align - 1u)) != 0u) {
+		return 0u;
+	}
+	return align < KMALLOC_ALIGN ? KMALLOC_ALIGN : align;
+}
+
+static void *heap_aligned_alloc(struct k_heap *heap, size_t align, size_t size)
+{
+	align = kmalloc_align(align);
+	if (heap == NULL || align == 0u || size > SIZE_MAX - REF_BYTES) {
+		return NULL;
+	}
+	/* A | R: block + R is A-aligned (R == A means plain A). */
+	void *block = k_heap_aligned_alloc(heap, align | REF_BYTES,
+					   size + REF_BYTES, K_NO_WAIT);
+
+	if (block == NULL) {
+		return NULL;
+	}
+	void *mem = (unsigned char *)block + REF_BYTES;
+
+	*ref_of(mem) = (uintptr_t)heap;
+	return mem;
+}
+
+static void owned_link(struct owned_block *node, struct kheap_thread_data *td)
+{
+	k_spinlock_key_t key = k_spin_lock(&owned_lock);
+	struct owned_block *head = td->owned_blocks;
+
+	node->owner = td;
+	node->prev = NULL;
+	node->next = head;
+	if (head != NULL) {
+		head->prev = node;
+	}
+	td->owned_blocks = node;
+	k_spin_unlock(&owned_lock, key);
+}
+
+static void owned_unlink(struct owned_block *node)
+{
+	k_spinlock_key_t key = k_spin_lock(&owned_lock);
+
+	if (node->prev != NULL) {
+		node->prev->next = node->next;
+	} else {
+		node->owner->owned_blocks = node->next;
+	}
+	if (node->next != NULL) {
+		node->next->prev = node->prev;
+	}
+	k_spin_unlock(&owned_lock, key);
+}
+
+static void *tracked_alloc(struct k_heap *heap, struct kheap_thread_data *td,
+			   size_t align, size_t size)
+{
+	align = kmalloc_align(align);
+	if (align == 0u) {
+		return NULL;
+	}
+	size_t prefix = (sizeof(struct owned_block) + align - 1u) &
+			~(align - 1u);
+
+	if (size > SIZE_MAX - prefix) {
+		return NULL;
+	}
+	unsigned char *block =
+		k_heap_aligned_alloc(heap, align, prefix + size, K_NO_WAIT);
+
+	if (block == NULL) {
+		return NULL;
+	}
+	unsigned char *mem = block + prefix;
+	struct owned_block *node = (struct owned_block *)(void *)mem - 1;
+
+	node->block = block;
+	node->heap_ref = (uintptr_t)heap | REF_TRACKED;
+	owned_link(node, td);
+	return mem;
+}
+
+/*
+ * The heap a k_malloc family pointer belongs to, or NULL after reporting
+ * a pointer with no valid heap reference below it.
+ */
+static struct k_heap *owner_heap(void *ptr, const char *operation)
+{
+	struct k_heap *heap = (struct k_heap *)(*ref_of(ptr) & ~REF_TRACKED);
+
+	if (!z_kheap_is_known(heap)) {
+		kheap_port_fault(operation,
+				 "pointer has no heap reference below it (not "
+				 "from the k_malloc family, or already freed)",
+				 heap, ptr);
+		return NULL;
+	}
+	return heap;
+}
+
+/* Whether a tracked block's node is intact (its block still live). */
+static bool tracked_block_live(struct k_heap *heap, void *ptr)
+{
+	struct owned_block *node = (struct owned_block *)ptr - 1;
+	k_spinlock_key_t key = k_spin_lock(&heap->lock);
+	bool live = sys_heap_owns(&heap->heap, node->block);
+
+	k_spin_unlock(&heap->lock, key);
+	return live;
+}
+
+void k_free(void *ptr)
+{
+	if (ptr == NULL) {
+		return;
+	}
+	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap_sys, k_free, ptr);
+	struct k_heap *heap = owner_heap(ptr, "k_free");
+
+	if (heap == NULL) {
+		return;
+	}
+	if ((*ref_of(ptr) & REF_TRACKED) == 0u) {
+		k_heap_free(heap, ref_of(ptr));
+	} else if (!tracked_block_live(heap, ptr)) {
+		kheap_port_fault(
+			"k_free",
+			sys_heap_fault_message(SYS_HEAP_FAULT_NOT_ALLOCATED),
+			heap, ptr);
+	} else {
+		struct owned_block *node = (struct owned_block *)ptr - 1;
+
+		owned_unlink(node);
+		k_heap_free(heap, node->block);
+	}
+	SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap_sys, k_free, ptr);
+}
+
+void *k_aligned_alloc(size_t align, size_t size)
+{
+	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap_sys, k_aligned_alloc,
+					SYSTEM_HEAP);
+	void *mem = heap_aligned_alloc(SYSTEM_HEAP, align, size);
+
+	SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap_sys, k_aligned_alloc, SYSTEM_HEAP,
+				       mem);
+	return mem;
+}
+
+void *k_malloc(size_t size)
+{
+	return k_aligned_alloc(KMALLOC_ALIGN, size);
+}
+
+void *k_calloc(size_t nmemb, size_t size)
+{
+	if (size != 0u && nmemb > SIZE_MAX / size) {
+		return NULL;
+	}
+	void *mem = k_malloc(nmemb * size);
+
+	if (mem != NULL) {
+		memset(mem, 0, nmemb * size);
+	}
+	return mem;
+}
+
+void *k_realloc(void *ptr, size_t size)
+{
+	/* size 0 first: k_realloc(NULL, 0) frees nothing and returns NULL. */
+	if (size == 0u) {
+		k_free(ptr);
+		return NULL;
+	}
+	if (ptr == NULL) {
+		return k_malloc(size);
+	}
+	struct k_heap *heap = owner_heap(ptr, "k_realloc");
+
+	if (heap == NULL || size > SIZE_MAX - REF_BYTES) {
+		return NULL;
+	}
+	if ((*ref_of(ptr) & REF_TRACKED) != 0u) {
+		/* Tracked blocks move with their node: allocate, copy, free. */
+		if (!tracked_block_live(heap, ptr)) {
+			kheap_port_fault("k_realloc",
+					 sys_heap_fault_message(
+						 SYS_HEAP_FAULT_NOT_ALLOCATED),
+					 heap, ptr);
+			return NULL;
+		}
+		struct owned_block *node = (struct owned_block *)ptr - 1;
+		size_t old_size = (size_t)((unsigned char *)node->block +
+					   sys_heap_usable_size(&heap->heap,
+								node->block) -
+					   (unsigned char *)ptr);
+		void *mem =
+			tracked_alloc(heap, node->owner, KMALLOC_ALIGN, size);
+
+		if (mem != NULL) {
+			memcpy(mem, ptr, old_size < size ? old_size : size);
+			k_free(ptr);
+		}
+		return mem;
+	}
+	void *block = z_kheap_aligned_realloc(heap, ref_of(ptr),
+					      KMALLOC_ALIGN | REF_BYTES,
+					      size + REF_BYTES, K_NO_WAIT);
+
+	return block == NULL ? NULL : (unsigned char *)block + REF_BYTES;
+}
+
+/* ---- thread resource pools ------------------------------------------- */
+
+void k_thread_heap_assign(struct k_thread *thread, struct k_heap *heap)
+{
+	kheap_port_thread_data(thread)->resource_pool = heap;
+}
+
+void k_thread_system_pool_assign(struct k_thread *thread)
+{
+	k_thread_heap_assign(thread, SYSTEM_HEAP);
+}
+
+void k_thread_pool_autofree(struct k_thread *thread, bool enable)
+{
+	kheap_port_thread_data(thread)->release_on_exit = enable;
+}
+
+void *z_thread_aligned_alloc(size_t align, size_t size)
+{
+	if (k_is_in_isr()) {
+		return heap_aligned_alloc(SYSTEM_HEAP, align, size);
+	}
+	struct kheap_thread_data *td = kheap_port_thread_data(NULL);
+
+	if (td == NULL || td->resource_pool == NULL) {
+		return NULL;
+	}
+	if (td->release_on_exit) {
+		return tracked_alloc(td->resource_pool, td, align, size);
+	}
+	return heap_aligned_alloc(td->resource_pool, align, size);
+}
+
+void *z_thread_malloc(size_t size)
+{
+	return z_thread_aligned_alloc(KMALLOC_ALIGN, size);
+}
+
+void z_thread_pool_release(struct kheap_thread_data *thread_data)
+{
+	for (;;) {
+		k_spinlock_key_t key = k_spin_lock(&owned_lock);
+		struct owned_block *node = thread_data->owned_blocks;
+
+		if (node == NULL) {
+			k_spin_unlock(&owned_lock, key);
+			return;
+		}
+		thread_data->owned_blocks = node->next;
+		if (node->next != NULL) {
+			node->next->prev = NULL;
+		}
+		k_spin_unlock(&owned_lock, key);
+		k_heap_free((struct k_heap *)(node->heap_ref & ~REF_TRACKED),
+			    node->block);
+	}
+}
