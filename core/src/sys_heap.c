@@ -416,13 +416,15 @@ HOT enum sys_heap_fault_kind check_live_block(struct heap_view v,
 	if ((size_and_used & 1u) == 0u) {
 		return SYS_HEAP_FAULT_NOT_ALLOCATED;
 	}
-	if (left_size(v, c + size) != size) {
-		return SYS_HEAP_FAULT_OVERFLOW;
-	}
+	/* Own header before the neighbour's: an interior pointer or an
+	 * overflow from the left shows here, not as our overflow. */
 	if (c == 0u ? left != 0u
 		    : (left == 0u || left > c ||
 		       chunk_size(v, c - left) != left)) {
 		return SYS_HEAP_FAULT_CORRUPT_HEADER;
+	}
+	if (left_size(v, c + size) != size) {
+		return SYS_HEAP_FAULT_OVERFLOW;
 	}
 	*chunk = c;
 	return (enum sys_heap_fault_kind)0;
@@ -471,6 +473,9 @@ HOT int free_in(struct heap_view v, chunkid_t c)
 	chunksz_t left = left_size(v, c);
 
 	if (left != 0u && !chunk_used(v, c - left)) {
+		/* c's header stays behind inside the merged block: mark it
+		 * free so a second free of c is seen as a double free. */
+		field_set(v, c, SIZE_AND_USED, chunk_size(v, c) << 1);
 		c -= left;
 		free_list_remove(v, c, size_class(left));
 		size += left;
