@@ -19,13 +19,13 @@
  */
 #if defined(__GNUC__) && !defined(__OPTIMIZE_SIZE__)
 #define HOT static inline __attribute__((__always_inline__))
-#else
-#define HOT static
-#endif
-
 #define WITH_FORMAT(h, fn, ...)                                                \
 	((h)->big != 0u ? fn(view_of((h), true), __VA_ARGS__)                  \
 			: fn(view_of((h), false), __VA_ARGS__))
+#else
+#define HOT static
+#define WITH_FORMAT(h, fn, ...) fn(any_view(h), __VA_ARGS__)
+#endif
 
 sys_heap_fault_handler_t z_heap_fault_handler;
 
