@@ -1,0 +1,312 @@
+/*
+ * W3 fill-to-failure utilization and kheap's metadata figures.
+ *
+ * W3: 256 KiB region, requests log-uniform 8 B..4 KiB. Op i allocates with
+ * probability p(i) = 0.5 + 0.1 * min(1, i / W3_RAMP_OPS) and otherwise
+ * frees a random live block, so the pressure rises until the first
+ * allocation fails; utilization is then live requested bytes / region
+ * bytes. The same rule then runs W3_STEADY_OPS more ops (at p = 0.6):
+ * steady-state utilization is the mean over those ops, and the success
+ * share is the fraction of allocation attempts that succeed.
+ *
+ * The op list (alloc or free, request size, a random number) is generated
+ * first from the seed; "a random live block" is live[rnd % live_count] of
+ * the allocator's own live list, so allocators agree exactly up to their
+ * first failure and each keeps a meaningful live set afterwards.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <zephyr/sys/sys_heap.h>
+
+#include "bench.h"
+#include "bench_kheap.h"
+#include "prng.h"
+#include "workload.h"
+
+#define W3_REGION_BYTES (256u * 1024u)
+#define W3_MIN_SIZE 8u
+#define W3_MAX_SIZE 4096u
+#define W3_RAMP_OPS 10000u
+#define W3_P_START 0.5
+#define W3_P_END 0.6
+#define W3_SEEDS 20u
+#define W3_OPS 400000u
+
+struct w3_op {
+	uint32_t size; /* 0: free */
+	uint32_t rnd;
+};
+
+struct w3_result {
+	double util_first;
+	size_t ops_to_failure;
+	uint32_t fail_size;
+	size_t live_blocks;
+	size_t largest_free;
+	double steady_util;
+	double steady_success;
+	double steady_success_bytes;
+};
+
+static void w3_make(struct w3_op *ops, size_t n, uint64_t seed, size_t ramp_ops)
+{
+	struct prng r;
+
+	prng_seed(&r, seed);
+	for (size_t i = 0; i < n; i++) {
+		double t = (double)i / (double)ramp_ops;
+		double p = W3_P_START +
+			   (W3_P_END - W3_P_START) * (t < 1.0 ? t : 1.0);
+		bool alloc = prng_unit(&r) < p;
+		uint32_t size = prng_log_range(&r, W3_MIN_SIZE, W3_MAX_SIZE);
+
+		ops[i].size = alloc ? size : 0u;
+		ops[i].rnd = (uint32_t)(prng_next(&r) >> 32);
+	}
+}
+
+static void w3_run(const struct bench_allocator *a, const struct w3_op *ops,
+		   size_t n, size_t steady_ops, void *region,
+		   struct w3_result *res)
+{
+	static void *live[W3_REGION_BYTES / 8u];
+	static uint32_t live_size[W3_REGION_BYTES / 8u];
+	size_t nlive = 0;
+	double live_bytes = 0.0;
+	size_t first = n;
+	double util_sum = 0.0;
+	size_t attempts = 0, successes = 0;
+	double bytes_tried = 0.0, bytes_got = 0.0;
+
+	memset(res, 0, sizeof(*res));
+	if (a->init(region, W3_REGION_BYTES) != 0) {
+		bench_die("%s: init failed", a->name);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (first != n && i > first + steady_ops) {
+			break;
+		}
+		if (ops[i].size != 0u) {
+			void *mem = a->alloc(ops[i].size);
+
+			if (first != n) {
+				attempts++;
+				bytes_tried += ops[i].size;
+			}
+			if (mem == NULL) {
+				if (first == n) {
+					first = i;
+					res->util_first =
+						live_bytes / W3_REGION_BYTES;
+					res->ops_to_failure = i;
+					res->fail_size = ops[i].size;
+					res->live_blocks = nlive;
+					if (a == &bench_adapter_kheap) {
+						res->largest_free =
+							sys_heap_max_alloc_bytes(
+								bench_kheap_heap());
+					}
+				}
+			} else {
+				if (nlive == sizeof(live) / sizeof(live[0])) {
+					bench_die("W3: too many live blocks");
+				}
+				memset(mem, 0x5a, 8);
+				live[nlive] = mem;
+				live_size[nlive++] = ops[i].size;
+				live_bytes += ops[i].size;
+				if (first != n) {
+					successes++;
+					bytes_got += ops[i].size;
+				}
+			}
+		} else if (nlive != 0u) {
+			size_t k = ops[i].rnd % nlive;
+
+			a->free(live[k]);
+			live_bytes -= live_size[k];
+			nlive--;
+			live[k] = live[nlive];
+			live_size[k] = live_size[nlive];
+		}
+		if (first != n && i > first) {
+			util_sum += live_bytes / W3_REGION_BYTES;
+		}
+	}
+	if (first == n) {
+		bench_die("W3: %s never failed an allocation", a->name);
+	}
+	if (a->check != NULL && !a->check()) {
+		bench_die("%s: heap check failed after W3", a->name);
+	}
+	res->steady_util = util_sum / (double)steady_ops;
+	res->steady_success = attempts ? (double)successes / attempts : 0.0;
+	res->steady_success_bytes = bytes_tried ? bytes_got / bytes_tried : 0.0;
+	while (nlive != 0u) {
+		a->free(live[--nlive]);
+	}
+}
+
+int bench_util(const struct bench_options *opt)
+{
+	size_t steady_ops = opt->quick ? 20000u : 100000u;
+	size_t ramp = opt->ramp_ops ? opt->ramp_ops : W3_RAMP_OPS;
+	struct w3_op *ops = malloc(W3_OPS * sizeof(*ops));
+	void *region = bench_region(W3_REGION_BYTES);
+
+	if (ops == NULL) {
+		bench_die("out of memory");
+	}
+	for (size_t k = 0; bench_adapters[k] != NULL; k++) {
+		const struct bench_allocator *a = bench_adapters[k];
+		double sum = 0.0, min = 2.0, max = 0.0;
+		double steady = 0.0, success = 0.0, success_bytes = 0.0;
+
+		if (!a->region_bounded) {
+			printf("W3SKIP alloc=%s reason=not-region-bounded\n",
+			       a->name);
+			continue;
+		}
+		for (unsigned int s = 0; s < W3_SEEDS; s++) {
+			struct w3_result res;
+			uint64_t seed = 0x57330000u + s;
+
+			w3_make(ops, W3_OPS, seed, ramp);
+			w3_run(a, ops, W3_OPS, steady_ops, region, &res);
+			printf("W3 alloc=%s seed=%#llx util_first_pct=%.2f "
+			       "ops_to_failure=%zu fail_size=%u "
+			       "live_blocks=%zu largest_free=%zu "
+			       "steady_util_pct=%.2f steady_success_pct=%.2f "
+			       "steady_success_bytes_pct=%.2f\n",
+			       a->name, (unsigned long long)seed,
+			       100.0 * res.util_first, res.ops_to_failure,
+			       res.fail_size, res.live_blocks, res.largest_free,
+			       100.0 * res.steady_util,
+			       100.0 * res.steady_success,
+			       100.0 * res.steady_success_bytes);
+			sum += res.util_first;
+			min = res.util_first < min ? res.util_first : min;
+			max = res.util_first > max ? res.util_first : max;
+			steady += res.steady_util;
+			success += res.steady_success;
+			success_bytes += res.steady_success_bytes;
+		}
+		printf("W3SUM alloc=%s seeds=%u region=%u ramp_ops=%zu "
+		       "steady_ops=%zu "
+		       "util_first_mean_pct=%.2f util_first_min_pct=%.2f "
+		       "util_first_max_pct=%.2f steady_util_mean_pct=%.2f "
+		       "steady_success_mean_pct=%.2f "
+		       "steady_success_bytes_mean_pct=%.2f\n",
+		       a->name, W3_SEEDS, W3_REGION_BYTES, ramp, steady_ops,
+		       100.0 * sum / W3_SEEDS, 100.0 * min, 100.0 * max,
+		       100.0 * steady / W3_SEEDS, 100.0 * success / W3_SEEDS,
+		       100.0 * success_bytes / W3_SEEDS);
+	}
+	free(ops);
+	bench_region_free(region, W3_REGION_BYTES);
+	return 0;
+}
+
+/* Header and per-allocation overhead of kheap in a steady workload. */
+static void overhead(const struct workload_spec *spec)
+{
+	const struct bench_allocator *a = &bench_adapter_kheap;
+	struct op_list list;
+	struct replay_stats st;
+	struct sys_memory_stats ms;
+	void *region = bench_region(spec->region_bytes);
+
+	op_list_make(&list, spec);
+	void **slots = calloc(list.slots, sizeof(void *));
+	uint32_t *want = calloc(list.slots, sizeof(uint32_t));
+
+	if (slots == NULL || want == NULL) {
+		bench_die("out of memory");
+	}
+	memset(&st, 0, sizeof(st));
+	a->init(region, spec->region_bytes);
+	replay(a, &list, slots, 0, list.count, &st);
+	for (size_t i = 0; i < list.count; i++) {
+		if (list.ops[i].kind != OP_FREE) {
+			want[list.ops[i].slot] = list.ops[i].size;
+		}
+	}
+	/* A failed realloc keeps the old size: replays here never fail
+	 * one (checked below). */
+	size_t live = 0, requested = 0;
+
+	for (uint32_t s = 0; s < list.slots; s++) {
+		if (slots[s] != NULL) {
+			live++;
+			requested += want[s];
+		}
+	}
+	sys_heap_runtime_stats_get(bench_kheap_heap(), &ms);
+	printf("OVERHEAD workload=%s region=%zu live_blocks=%zu "
+	       "requested=%zu allocated=%zu per_block=%.2f "
+	       "failed_allocs=%zu failed_reallocs=%zu\n",
+	       spec->name, spec->region_bytes, live, requested,
+	       ms.allocated_bytes,
+	       live ? (double)(ms.allocated_bytes - requested) / live : 0.0,
+	       st.failed_allocs, st.failed_reallocs);
+	replay_release(a, &list, slots);
+	free(slots);
+	free(want);
+	op_list_free(&list);
+	bench_region_free(region, spec->region_bytes);
+}
+
+int bench_meta(const struct bench_options *opt)
+{
+	static const size_t sizes[] = {
+		16u << 10, 256u << 10, (256u << 10) + 8u,
+		4u << 20,  64u << 20,  1024u << 20,
+	};
+	(void)opt;
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t bytes = sizes[i];
+		/* Not pre-faulted: init touches only the control block. */
+		void *region = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				    -1, 0);
+		struct sys_heap h;
+		struct sys_memory_stats ms;
+
+		if (region == MAP_FAILED) {
+			bench_die("cannot map %zu bytes", bytes);
+		}
+		if (sys_heap_init(&h, region, bytes) != 0) {
+			bench_die("sys_heap_init(%zu) failed", bytes);
+		}
+		sys_heap_runtime_stats_get(&h, &ms);
+		size_t max_alloc = sys_heap_max_alloc_bytes(&h);
+		/* Two 1-byte blocks split from the front of the one free
+		 * block lie next to each other: their distance is the
+		 * minimum block. */
+		unsigned char *p1 = sys_heap_alloc(&h, 1);
+		unsigned char *p2 = sys_heap_alloc(&h, 1);
+
+		if (p1 == NULL || p2 == NULL) {
+			bench_die("1-byte allocations failed");
+		}
+		size_t min_block = (size_t)(p2 > p1 ? p2 - p1 : p1 - p2);
+		size_t min_usable = sys_heap_usable_size(&h, p1);
+
+		printf("META region=%zu header_bytes=%zu min_block_bytes=%zu "
+		       "min_usable_bytes=%zu free_after_init=%zu "
+		       "control_bytes=%zu control_pct=%.4f "
+		       "max_alloc_after_init=%zu\n",
+		       bytes, sys_heap_header_bytes(&h), min_block, min_usable,
+		       ms.free_bytes, bytes - ms.free_bytes,
+		       100.0 * (double)(bytes - ms.free_bytes) / bytes,
+		       max_alloc);
+		munmap(region, bytes);
+	}
+	overhead(&workload_w1);
+	overhead(&workload_w2);
+	return 0;
+}

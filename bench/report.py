@@ -1,0 +1,782 @@
+#!/usr/bin/python3
+"""Turn the raw results of scripts/bench into FIGURE lines and, on request,
+docs/performance.md.
+
+usage: report.py RESULTS_DIR [--write-docs PATH]
+
+RESULTS_DIR holds what scripts/bench collected: kheap_bench output
+(meta.txt, util.txt, time.txt, worst-*.txt), callgrind summaries
+(callgrind-*.txt), Cortex-M3 size reports (cm3-*.txt) and machine.txt.
+Prints "FIGURE <name> <value>" lines on stdout. Python standard library
+only (runs on Debian's /usr/bin/python3).
+
+The hand-written parts of docs/performance.md (method, definitions) live in
+this file: edit them here, not in the generated document.
+"""
+import glob
+import os
+import re
+import sys
+
+HEAP_SIZES = [16 << 10, 256 << 10, 4 << 20, 64 << 20]
+FUNCS = ["alloc", "aligned_alloc", "free", "realloc"]
+
+TARGET_WORST_ALLOC = 120
+TARGET_WORST_FREE = 100
+TARGET_W3_PCT = 92.0
+TARGET_CM3_BYTES = 1400
+
+
+def human(n):
+    n = int(n)
+    if n >= 1 << 30 and n % (1 << 30) == 0:
+        return "%d GiB" % (n >> 30)
+    if n > 1 << 10 and n % (1 << 10) != 0 and n % (1 << 10) < 64:
+        return "%s + %d B" % (human(n - n % (1 << 10)), n % (1 << 10))
+    if n >= 1 << 20 and n % (1 << 20) == 0:
+        return "%d MiB" % (n >> 20)
+    if n >= 1 << 10 and n % (1 << 10) == 0:
+        return "%d KiB" % (n >> 10)
+    return "%d B" % n
+
+
+def short(n):
+    n = int(n)
+    if n % (1 << 20) == 0:
+        return "%dM" % (n >> 20)
+    return "%dK" % (n >> 10)
+
+
+def records(path, kind):
+    """Lines "KIND key=value ..." of a file as dicts."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            fields = line.split()
+            if not fields or fields[0] != kind:
+                continue
+            rec = {}
+            for field in fields[1:]:
+                if "=" in field:
+                    k, v = field.split("=", 1)
+                    rec[k] = v
+            out.append(rec)
+    return out
+
+
+def read_kv(path):
+    kv = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if ":" in line:
+                    k, v = line.split(":", 1)
+                    kv[k.strip()] = v.strip()
+    return kv
+
+
+def berkeley_text(path, name=None):
+    """text/data/bss of a size(1) report: the TOTALS line or the first."""
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8", errors="replace") as f:
+        rows = [l.split() for l in f if l.strip()]
+    rows = [r for r in rows if r and r[0].isdigit()]
+    if not rows:
+        return None
+    for r in rows:
+        if "(TOTALS)" in r:
+            return int(r[0]), int(r[1]), int(r[2])
+    r = rows[0]
+    return int(r[0]), int(r[1]), int(r[2])
+
+
+def nm_symbols(path):
+    """{name: (size, type)} from "nm -S" output."""
+    syms = {}
+    if not os.path.exists(path):
+        return syms
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            p = line.split()
+            if len(p) == 4:
+                syms[p[3]] = (int(p[1], 16), p[2])
+    return syms
+
+
+def fmt(v, digits=1):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return "%.*f" % (digits, v)
+    return str(v)
+
+
+def met(ok):
+    if ok is None:
+        return "n/a"
+    return "yes" if ok else "**no**"
+
+
+class Results:
+    def __init__(self, d):
+        self.dir = d
+        self.machine = read_kv(os.path.join(d, "machine.txt"))
+        self.time = records(os.path.join(d, "time.txt"), "TIME")
+        self.w3 = records(os.path.join(d, "util.txt"), "W3")
+        self.w3sum = records(os.path.join(d, "util.txt"), "W3SUM")
+        self.w3skip = records(os.path.join(d, "util.txt"), "W3SKIP")
+        self.meta = records(os.path.join(d, "meta.txt"), "META")
+        self.overhead = records(os.path.join(d, "meta.txt"), "OVERHEAD")
+        self.worst = {}
+        self.worstpath = {}
+        self.worstrun = {}
+        self.symbols = self.read_symbols(os.path.join(d, "bench-nm.txt"))
+        self.w3ramps = []
+        for path in sorted(glob.glob(os.path.join(d, "util-ramp-*.txt"))):
+            for r in records(path, "W3SUM"):
+                if r["alloc"] == "kheap":
+                    self.w3ramps.append(r)
+        self.w3ramps.sort(key=lambda r: int(r.get("ramp_ops", 0)))
+        self.calls = {}
+        self.splits = {}
+        for size in HEAP_SIZES:
+            wf = os.path.join(d, "worst-%s.txt" % short(size))
+            for r in records(wf, "WORST"):
+                self.worst[(size, r["fn"])] = r
+            for r in records(wf, "WORSTPATH"):
+                self.worstpath[(size, r["fn"])] = [
+                    int(a, 16) for a in r.get("addrs", "").split(",") if a]
+            for r in records(wf, "WORSTRUN"):
+                self.worstrun[size] = r
+            cf = os.path.join(d, "callgrind-%s.txt" % short(size))
+            for r in records(cf, "CALLGRIND"):
+                fn = r["fn"].replace("sys_heap_", "")
+                self.calls[(size, fn)] = r
+            for r in records(cf, "SPLIT"):
+                self.splits.setdefault((size, r["fn"]), []).append(
+                    (r["part"], r["per_call"]))
+        self.cm3_archive = berkeley_text(os.path.join(d, "cm3-archive.txt"))
+        self.cm3_with = berkeley_text(os.path.join(d, "cm3-with.txt"))
+        self.cm3_without = berkeley_text(os.path.join(d, "cm3-without.txt"))
+        self.cm3_nolisten = berkeley_text(
+            os.path.join(d, "cm3-with-nolistener.txt"))
+        self.cm3_nolisten_base = berkeley_text(
+            os.path.join(d, "cm3-without-nolistener.txt"))
+        self.cm3_elf_syms = nm_symbols(os.path.join(d, "cm3-with-nm.txt"))
+        self.cm3_core_syms = nm_symbols(os.path.join(d, "cm3-archive-nm.txt"))
+
+    @staticmethod
+    def read_symbols(path):
+        """Sorted [(address, name)] of the functions of kheap_bench."""
+        syms = []
+        if os.path.exists(path):
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    p = line.split()
+                    if len(p) == 3 and p[1] in "tTwW":
+                        syms.append((int(p[0], 16), p[2]))
+        syms.sort()
+        return syms
+
+    def path_split(self, size, fn):
+        """Instructions of the worst call per function symbol."""
+        import bisect
+        path = self.worstpath.get((size, fn))
+        if not path or not self.symbols:
+            return None
+        addrs = [a for a, n in self.symbols]
+        counts = {}
+        order = []
+        for a in path:
+            if a == 0:
+                name = "libc (memcpy)"
+            else:
+                i = bisect.bisect_right(addrs, a) - 1
+                name = self.symbols[i][1] if i >= 0 else "?"
+            if name.startswith("mark_"):
+                continue  # the bracketing wrapper
+            if name == "_init":
+                name = "PLT stub"  # .plt follows _init, has no symbol
+            if name not in counts:
+                order.append(name)
+                counts[name] = 0
+            counts[name] += 1
+        return [(n, counts[n]) for n in order]
+
+    # --- derived figures -------------------------------------------------
+    def time_rec(self, workload, alloc):
+        for r in self.time:
+            if r["workload"] == workload and r["alloc"] == alloc:
+                return r
+        return None
+
+    def kheap_vs(self, workload, other="glibc"):
+        k = self.time_rec(workload, "kheap")
+        o = self.time_rec(workload, other)
+        if not k or not o:
+            return None
+        return float(k["ns_median"]) / float(o["ns_median"])
+
+    def worst_max(self, fn, key="max"):
+        vals = [int(r[key]) for (s, f), r in self.worst.items()
+                if f == fn and key in r]
+        return max(vals) if vals else None
+
+    def mean_max(self, fn):
+        vals = [float(r["mean"]) for (s, f), r in self.calls.items()
+                if f == fn]
+        return max(vals) if vals else None
+
+    def w3_kheap(self):
+        for r in self.w3sum:
+            if r["alloc"] == "kheap":
+                return r
+        return None
+
+    def cm3_delta(self):
+        if self.cm3_with and self.cm3_without:
+            return self.cm3_with[0] - self.cm3_without[0]
+        return None
+
+    def cm3_delta_nolisten(self):
+        if self.cm3_nolisten and self.cm3_nolisten_base:
+            return self.cm3_nolisten[0] - self.cm3_nolisten_base[0]
+        return None
+
+    def cm3_core_in_elf(self):
+        """Core symbols linked into the probe program, largest first."""
+        out = []
+        for name, (size, typ) in self.cm3_elf_syms.items():
+            if name in self.cm3_core_syms:
+                out.append((size, name, typ))
+        out.sort(reverse=True)
+        return out
+
+    def figures(self):
+        f = []
+        for w in ["W1", "W2", "W4"]:
+            v = self.kheap_vs(w)
+            if v is not None:
+                f.append(("%s_kheap_vs_glibc" % w.lower(), "%.2f" % v))
+        k16 = self.time_rec("W5-16K", "kheap")
+        k64 = self.time_rec("W5-64M", "kheap")
+        if k16 and k64:
+            f.append(("w5_kheap_ns_64M_vs_16K", "%.2f" % (
+                float(k64["ns_median"]) / float(k16["ns_median"]))))
+        w3 = self.w3_kheap()
+        if w3:
+            f.append(("w3_util_first_failure_pct", w3["util_first_mean_pct"]))
+            f.append(("w3_util_first_failure_min_pct",
+                      w3["util_first_min_pct"]))
+            f.append(("w3_util_steady_pct", w3["steady_util_mean_pct"]))
+        for fn in FUNCS:
+            v = self.worst_max(fn)
+            if v is not None:
+                f.append(("worst_%s_insns" % fn, str(v)))
+        v = self.worst_max("realloc", "max_excl_copy")
+        if v is not None:
+            f.append(("worst_realloc_excl_copy_insns", str(v)))
+        for fn in ["alloc", "free"]:
+            v = self.mean_max(fn)
+            if v is not None:
+                f.append(("mean_%s_insns" % fn, "%.1f" % v))
+        for r in self.overhead:
+            if r["workload"] == "W1":
+                f.append(("w1_overhead_bytes_per_block", r["per_block"]))
+        d = self.cm3_delta()
+        if d is not None:
+            f.append(("cm3_text_bytes", str(d)))
+        d = self.cm3_delta_nolisten()
+        if d is not None:
+            f.append(("cm3_text_bytes_no_listeners", str(d)))
+        if self.cm3_archive:
+            f.append(("cm3_archive_text_bytes", str(self.cm3_archive[0])))
+        return f
+
+
+METHOD = """\
+## Method
+
+**What is measured.** Every workload is an op list generated first from a
+fixed seed by the benchmark's own PRNG (splitmix64), then replayed
+identically against each allocator through a small adapter
+(`bench/adapter.h`: init, alloc, aligned_alloc, free, realloc). An op names
+a *slot*, not a pointer; when an allocation fails in one allocator its slot
+stays empty and a later free or realloc of that slot is skipped, so every
+allocator executes the same list. Each block gets an 8-byte token derived
+from its slot, checked before it is freed or resized; every adapter checks
+the alignment of every block it returns; kheap's heap is validated
+(`sys_heap_validate`) after each run. Any failure aborts the run.
+
+**Workloads** (GUIDE §5). "Live near half" means: while the live requested
+bytes are below half the region, 2 of 3 ops allocate, otherwise 2 of 3 ops
+free a random live block.
+
+| workload | region | requests | ops |
+| --- | --- | --- | --- |
+| W1 small | 64 KiB | uniform 8..128 B, live near half | 2,000,000 |
+| W2 mixed | 1 MiB | log-uniform 16 B..16 KiB, live near half | 1,000,000 |
+| W3 fill-to-failure | 256 KiB | log-uniform 8 B..4 KiB, rising pressure (below) | to first failure, then 100,000 |
+| W4 aligned | 256 KiB | uniform 8..512 B, every request aligned to 8..256 (powers of two, uniform), live near half | 1,000,000 |
+| W5 scaling | 16 KiB, 256 KiB, 4 MiB, 64 MiB | W2's pattern; filled to the live target untimed, then timed | 1,000,000 per size |
+| mixed (instruction counts) | 16 KiB..64 MiB | W2's sizes; 25% of allocations aligned to 16..512; 10% of ops resize a live block of at most 2 KiB to 16 B..2 KiB | fill, then measured ops |
+
+**W3.** Op *i* allocates with probability p(i) = 0.5 + 0.1 * min(1, i/10000)
+and otherwise frees a random live block (chosen from the allocator's own
+live list with a random number from the op list), so the live set grows
+slowly with lots of churn until the first allocation fails. Utilization at
+that moment = live requested bytes / region bytes (headers, rounding and
+the control block count as overhead). The same rule then runs 100,000 more
+ops at p = 0.6: steady-state utilization is the mean over those ops, and
+the success share is the fraction of allocation attempts that succeed (by
+count and by requested bytes; by count it is largely fixed by p, since in
+a steady state successful allocations balance frees). 20 seeds. Only
+region-bounded allocators take part: glibc serves every request from the
+process heap, so it never fails and is skipped.
+
+**Time.** ns/op = wall time (CLOCK_MONOTONIC) of the replay / ops,
+including the replay loop itself (an indirect call through the adapter,
+token store and check) which is the same for every allocator. Each
+workload runs one untimed warm-up round and then R rounds (11 at full
+depth, 3 in quick mode) interleaved: kheap, glibc, kheap, glibc, ... The table gives each
+allocator's median round and the ratio of medians to kheap *in the same
+run*: absolute ns/op on these machines move by 15-40% between runs, same-run
+ratios by under 10%. kheap's region is pre-faulted; glibc's heap is kept
+mapped between rounds (`M_TRIM_THRESHOLD` raised, nothing else changed), so
+neither pays page faults in timed rounds. glibc is not region-bounded: it
+serves the same requests from its own heap, with thread caches (tcache) and
+no size limit. The process is pinned to one CPU.
+
+**Instructions per call** are counted, not timed, on x86-64 with kheap's
+`release` preset build (`-O2 -DNDEBUG`, core asserts off; the benchmark
+links the preset's `kheap_core`, with listeners compiled in and none
+registered). A figure is the instructions executed from the called
+function's first instruction through its final `ret`, callees included
+(a moving realloc's memcpy included unless stated).
+
+- *Mean*: `valgrind --tool=callgrind` over the whole mixed workload
+  (fill phase included); inclusive cost of the calls the replay loop makes
+  to each function divided by their number (`bench/callgrind_summary.py`).
+- *Worst single call*: perf counters are not available on these machines,
+  so `kheap_bench worst` forks the workload as a ptrace child. Fill ops run
+  at full speed; every measured call is bracketed by two `int3`
+  instructions, and the tracer single-steps from the first to the second,
+  counting one step per instruction. The bracketing wrapper's own
+  instructions are calibrated on an empty function with the same signature
+  and a known 2-instruction body and subtracted (callgrind's means and the
+  stepper's means agree to a fraction of an instruction). The max, the
+  99.9th percentile and the mean are over every measured call; the op that
+  produced the max is named so it can be replayed. memcpy runs in glibc,
+  outside the executable, and is counted separately, so realloc is given
+  with and without the copy; resized blocks are at most 2 KiB and
+  scripts/bench raises glibc's `rep movsb` threshold to 64 KiB
+  (`GLIBC_TUNABLES`), so the copy runs as a vector loop (a single-stepped
+  `rep movsb` traps once per byte). Tracer and child are pinned to one
+  CPU (on these VMs single-stepping is then about five times faster).
+- The point of running at 16 KiB..64 MiB: the worst case must not grow with
+  the heap. 16 KiB and 256 KiB heaps use 4-byte headers, 4 MiB and 64 MiB
+  8-byte headers (`SYS_HEAP_SMALL_REGION_MAX_BYTES`), so compare within a
+  format first.
+
+**Metadata.** Header bytes per block from `sys_heap_header_bytes()`; the
+minimum block as the distance between two 1-byte blocks split from a fresh
+heap; the control block as region bytes minus `free_bytes` right after
+`sys_heap_init()` (the control block, alignment slack and the end
+sentinel); per-block overhead as allocated minus requested bytes over the
+live blocks at the end of W1 and W2 (header plus rounding to 8 bytes).
+
+**Cortex-M3 code size.** The `cortex-m3` preset builds `kheap_core` with
+arm-none-eabi-gcc `-Os -ffunction-sections -fdata-sections`.
+`bench/codesize/cm3_size.c` is linked twice against it with
+`--gc-sections` (newlib nano, nosys): once calling sys_heap_init, alloc,
+aligned_alloc, realloc, aligned_realloc and free, once calling none of
+them. Both keep memcpy and memset, so the difference in `text` (which for
+`size` includes read-only data such as the fault messages) is what kheap's
+own code adds to a program, call sites in `main` included. The same is
+repeated with the core compiled with `-DCONFIG_SYS_HEAP_LISTENER=0` to show
+what listener support costs.
+"""
+
+
+def render(res):
+    m = res.machine
+    out = []
+    w = out.append
+    w("# kheap performance")
+    w("")
+    w("<!-- Generated by scripts/bench from bench/report.py. Do not edit by "
+      "hand: edit the template in bench/report.py and re-run "
+      "./scripts/bench. -->")
+    w("")
+    w("Measured %s on commit `%s`%s, %s mode. Reproduce with "
+      "`./scripts/bench` (full, about 8 minutes on 2 cores, rewrites this "
+      "file) or `./scripts/bench --quick` (under 3 minutes, prints the "
+      "figures only)." % (
+          m.get("date", "?"), m.get("commit", "?"),
+          " (with uncommitted changes)" if m.get("dirty") == "yes" else "",
+          m.get("mode", "?")))
+    w("")
+
+    # --- headline -------------------------------------------------------
+    w("## Headline figures against our targets")
+    w("")
+    w("| figure | measured | target | met |")
+    w("| --- | --- | --- | --- |")
+    wa = res.worst_max("alloc")
+    wf = res.worst_max("free")
+    waa = res.worst_max("aligned_alloc")
+    wr = res.worst_max("realloc", "max_excl_copy")
+    w3 = res.w3_kheap()
+    cm3 = res.cm3_delta()
+    w("| worst single sys_heap_alloc, x86-64 -O2, any heap size | %s "
+      "instructions | <= %d | %s |" % (
+          fmt(wa), TARGET_WORST_ALLOC,
+          met(None if wa is None else wa <= TARGET_WORST_ALLOC)))
+    w("| worst single sys_heap_free | %s instructions | <= %d | %s |" % (
+        fmt(wf), TARGET_WORST_FREE,
+        met(None if wf is None else wf <= TARGET_WORST_FREE)))
+    w("| worst single sys_heap_aligned_alloc | %s instructions | - | - |"
+      % fmt(waa))
+    w("| worst single sys_heap_realloc, memcpy excluded | %s instructions "
+      "| - | - |" % fmt(wr))
+    if w3:
+        u = float(w3["util_first_mean_pct"])
+        w("| W3 utilization at first failure, mean of %s seeds | %.1f%% "
+          "(min %s%%, max %s%%) | >= %.0f%% | %s |" % (
+              w3["seeds"], u, w3["util_first_min_pct"],
+              w3["util_first_max_pct"], TARGET_W3_PCT,
+              met(u >= TARGET_W3_PCT)))
+    w("| Cortex-M3 -Os text of init+alloc+aligned_alloc+free+realloc"
+      "+aligned_realloc | %s bytes | < %d | %s |" % (
+          fmt(cm3), TARGET_CM3_BYTES,
+          met(None if cm3 is None else cm3 < TARGET_CM3_BYTES)))
+    for wl in ["W1", "W2"]:
+        v = res.kheap_vs(wl)
+        if v is not None:
+            w("| %s time, kheap / glibc (same run) | %.2f | - | - |"
+              % (wl, v))
+    w("")
+    w("A miss is a finding, not something to hide: see *Where the "
+      "instructions go* below.")
+    w("")
+
+    # --- machine --------------------------------------------------------
+    w("## Machine")
+    w("")
+    w("| | |")
+    w("| --- | --- |")
+    for k in ["cpu", "cpus", "kernel", "gcc", "glibc", "valgrind",
+              "arm-none-eabi-gcc", "newlib"]:
+        if k in m:
+            w("| %s | %s |" % (k, m[k]))
+    w("")
+    w(METHOD)
+
+    # --- time ----------------------------------------------------------
+    w("## 1. Time per operation")
+    w("")
+    names = []
+    for r in res.time:
+        if r["alloc"] not in names:
+            names.append(r["alloc"])
+    others = [n for n in names if n != "kheap"]
+    hdr = "| workload | region | timed ops | kheap ns/op |"
+    sep = "| --- | --- | --- | --- |"
+    for o in others:
+        hdr += " %s ns/op | %s / kheap (median rounds) | %s / kheap (paired) |" % (o, o, o)
+        sep += " --- | --- | --- |"
+    hdr += " kheap failed allocs |"
+    sep += " --- |"
+    w(hdr)
+    w(sep)
+    workloads = []
+    for r in res.time:
+        if r["workload"] not in workloads:
+            workloads.append(r["workload"])
+    for wl in workloads:
+        k = res.time_rec(wl, "kheap")
+        if not k:
+            continue
+        row = "| %s | %s | %s | %s |" % (wl, human(k["region"]),
+                                          "{:,}".format(int(k["ops"])),
+                                          k["ns_median"])
+        for o in others:
+            r = res.time_rec(wl, o)
+            if r:
+                row += " %s | %s | %s |" % (r["ns_median"], r["ratio"],
+                                            r["paired_ratio"])
+            else:
+                row += " - | - | - |"
+        row += " %s |" % k.get("failed_allocs", "?")
+        w(row)
+    if res.time:
+        w("")
+        w("Rounds per allocator: %s (median shown). A ratio below 1 means "
+          "the other allocator is faster than kheap. *Paired* is the median "
+          "of the per-round ratios. Failed allocations are requests the "
+          "region could not hold at that moment (the op list is the same "
+          "for both; glibc has no region limit and never fails). W5's "
+          "live set is spread over the whole region, so at the larger sizes "
+          "ns/op also measures cache and TLB misses, for both allocators; "
+          "the instruction counts in section 2 are the cache-independent "
+          "measure of how the work grows." %
+          res.time[0].get("rounds", "?"))
+    w("")
+
+    # --- instructions ----------------------------------------------------
+    w("## 2. Instructions per call (x86-64, -O2)")
+    w("")
+    w("Mixed workload. *mean (cg)*: callgrind over every call; *mean*, "
+      "*p99.9*, *max*: the single-stepper over the measured calls after "
+      "the fill.")
+    w("")
+    w("| heap | header | function | calls (cg) | mean (cg) | measured calls "
+      "| mean | p99.9 | max | max at |")
+    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for size in HEAP_SIZES:
+        hdr_b = "4 B" if size <= 262144 else "8 B"
+        for fn in FUNCS:
+            c = res.calls.get((size, fn))
+            r = res.worst.get((size, fn))
+            if not c and not r:
+                continue
+            row = "| %s | %s | %s | %s | %s |" % (
+                human(size), hdr_b, fn, c["calls"] if c else "-",
+                c["mean"] if c else "-")
+            if r:
+                row += " %s | %s | %s | %s | `%s` |" % (
+                    r["calls"], r["mean"], r["p999"], r["max"],
+                    r["max_at"])
+            else:
+                row += " - | - | - | - | - |"
+            w(row)
+            if fn == "realloc" and r and "max_excl_copy" in r:
+                w("| %s | %s | realloc, memcpy excluded | | | %s | %s | | "
+                  "%s | `%s` |" % (human(size), hdr_b, r["calls"],
+                                   r["mean_excl_copy"], r["max_excl_copy"],
+                                   r["max_excl_copy_at"]))
+    w("")
+    runs = []
+    for size in HEAP_SIZES:
+        r = res.worstrun.get(size)
+        if r:
+            runs.append("%s: %s fill ops, %s measured ops, %s s" % (
+                human(size), r["warm_ops"], r["measured_ops"], r["seconds"]))
+    if runs:
+        w("Single-step runs: " + "; ".join(runs) + ". `max at` names the "
+          "op of the mixed workload (`kheap_bench worst --heap SIZE` "
+          "replays it).")
+        w("")
+    growth = []
+    for fn in FUNCS:
+        vals = [int(res.worst[(s, fn)]["max"]) for s in HEAP_SIZES
+                if (s, fn) in res.worst]
+        if len(vals) == len(HEAP_SIZES):
+            growth.append("%s %s" % (fn, " / ".join(str(v) for v in vals)))
+    if growth:
+        w("Worst case by heap size (16 KiB / 256 KiB / 4 MiB / 64 MiB): " +
+          "; ".join(growth) + ".")
+        w("")
+        deltas = []
+        for fn in FUNCS:
+            m = {s: int(res.worst[(s, fn)]["max"]) for s in HEAP_SIZES
+                 if (s, fn) in res.worst}
+            if len(m) == len(HEAP_SIZES):
+                deltas.append(m[HEAP_SIZES[1]] - m[HEAP_SIZES[0]])
+                deltas.append(m[HEAP_SIZES[3]] - m[HEAP_SIZES[2]])
+        if deltas:
+            worst_growth = max(deltas)
+            w("Growth within a header format (256 KiB over 16 KiB, 64 MiB "
+              "over 4 MiB): at most %+d instructions, %s." % (
+                  worst_growth,
+                  "i.e. none beyond the differences between sampled ops"
+                  if worst_growth <= 10 else
+                  "**the worst case grows with the heap**"))
+            w("")
+    w("### Where the instructions go")
+    w("")
+    w("The worst call of each function, split by the function symbol its "
+      "instructions belong to (static helpers that the compiler inlined "
+      "count in their caller; wrapper instructions removed). Read a path "
+      "instruction by instruction with `kheap_bench worst --heap SIZE "
+      "--trace OP` and objdump, or build with `-g` and use `addr2line -i`.")
+    w("")
+    w("| heap | function | worst | split |")
+    w("| --- | --- | --- | --- |")
+    for size in HEAP_SIZES:
+        for fn in FUNCS:
+            split = res.path_split(size, fn)
+            r = res.worst.get((size, fn))
+            if split and r:
+                w("| %s | %s | %s | %s |" % (
+                    human(size), fn, r["max"],
+                    ", ".join("%s %d" % (n, c) for n, c in split)))
+    w("")
+    w("Mean instructions per call by part (callgrind, all calls; *self* is "
+      "the function's own code with everything inlined into it):")
+    w("")
+    w("| heap | function | parts |")
+    w("| --- | --- | --- |")
+    for size in HEAP_SIZES:
+        for fn in FUNCS:
+            parts = res.splits.get((size, "sys_heap_" + fn))
+            if parts:
+                w("| %s | %s | %s |" % (human(size), fn, ", ".join(
+                    "%s %s" % ("self" if p == "SELF" else p, v)
+                    for p, v in parts)))
+    w("")
+
+    # --- W3 --------------------------------------------------------------
+    w("## 3. W3 utilization (256 KiB, 8 B..4 KiB, rising pressure)")
+    w("")
+    for s in res.w3sum:
+        w("Steady state: %s ops after the first failure." %
+          "{:,}".format(int(s.get("steady_ops", 0))))
+        w("")
+        w("| allocator | seeds | first failure: mean | min | max | steady "
+          "state: mean utilization | allocations succeeding (count) | "
+          "(bytes) |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        w("| %s | %s | %s%% | %s%% | %s%% | %s%% | %s%% | %s%% |" % (
+            s["alloc"], s["seeds"], s["util_first_mean_pct"],
+            s["util_first_min_pct"], s["util_first_max_pct"],
+            s["steady_util_mean_pct"], s["steady_success_mean_pct"],
+            s["steady_success_bytes_mean_pct"]))
+        w("")
+    if res.w3ramps:
+        w("How the figure depends on the pressure ramp (the ramp length "
+          "sets how often the heap turns over before it fills; 1 = p is "
+          "0.6 from the first op; the headline uses 10,000):")
+        w("")
+        w("| ramp (ops) | first failure: mean | min | max | steady state |")
+        w("| --- | --- | --- | --- | --- |")
+        for r in res.w3ramps:
+            w("| %s | %s%% | %s%% | %s%% | %s%% |" % (
+                "{:,}".format(int(r["ramp_ops"])),
+                r["util_first_mean_pct"], r["util_first_min_pct"],
+                r["util_first_max_pct"], r["steady_util_mean_pct"]))
+        w("")
+    for s in res.w3skip:
+        w("%s: skipped (%s)." % (s["alloc"], s["reason"].replace("-", " ")))
+        w("")
+    if res.w3:
+        w("<details><summary>Per seed</summary>")
+        w("")
+        w("| seed | utilization at first failure | ops to failure | failed "
+          "request | live blocks | largest allocatable then | steady "
+          "utilization |")
+        w("| --- | --- | --- | --- | --- | --- | --- |")
+        for r in res.w3:
+            w("| %s | %s%% | %s | %s B | %s | %s B | %s%% |" % (
+                r["seed"], r["util_first_pct"], r["ops_to_failure"],
+                r["fail_size"], r["live_blocks"], r["largest_free"],
+                r["steady_util_pct"]))
+        w("")
+        w("</details>")
+        w("")
+
+    # --- metadata ----------------------------------------------------------
+    w("## 4. Metadata")
+    w("")
+    w("| region | header per block | minimum block (usable) | control block "
+      "and slack | share of region | largest block after init |")
+    w("| --- | --- | --- | --- | --- | --- |")
+    for r in res.meta:
+        w("| %s | %s B | %s B (%s B) | %s B | %s%% | %s B |" % (
+            human(r["region"]), r["header_bytes"], r["min_block_bytes"],
+            r["min_usable_bytes"], r["control_bytes"],
+            "%.3f" % float(r["control_pct"]), r["max_alloc_after_init"]))
+    w("")
+    if res.overhead:
+        w("Overhead per live block at the end of a run (header + rounding "
+          "to 8 bytes):")
+        w("")
+        w("| workload | live blocks | requested | allocated | overhead per "
+          "block |")
+        w("| --- | --- | --- | --- | --- |")
+        for r in res.overhead:
+            w("| %s | %s | %s B | %s B | %s B |" % (
+                r["workload"], r["live_blocks"], r["requested"],
+                r["allocated"], r["per_block"]))
+        w("")
+
+    # --- code size -------------------------------------------------------
+    w("## 5. Code size, Cortex-M3 (arm-none-eabi-gcc -Os)")
+    w("")
+    if res.cm3_archive:
+        w("| what | text | data | bss |")
+        w("| --- | --- | --- | --- |")
+        a = res.cm3_archive
+        w("| libkheap_core.a, whole archive (`arm-none-eabi-size -t`) | %d "
+          "| %d | %d |" % a)
+        if res.cm3_with and res.cm3_without:
+            d = [x - y for x, y in zip(res.cm3_with, res.cm3_without)]
+            w("| probe program with the calls minus without | **%d** | %d "
+              "| %d |" % tuple(d))
+        if res.cm3_nolisten and res.cm3_nolisten_base:
+            d = [x - y for x, y in
+                 zip(res.cm3_nolisten, res.cm3_nolisten_base)]
+            w("| the same, core built with CONFIG_SYS_HEAP_LISTENER=0 | %d "
+              "| %d | %d |" % tuple(d))
+        w("")
+        core = res.cm3_core_in_elf()
+        if core:
+            total = sum(s for s, n, t in core if t in "tT")
+            w("Core functions linked into the probe program (`nm -S`, code "
+              "only; %d bytes in all):" % total)
+            w("")
+            w("| function | bytes |")
+            w("| --- | --- |")
+            for size, name, typ in core:
+                if typ in "tT":
+                    w("| %s%s | %d |" % (name,
+                                         "" if typ == "T" else " (static)",
+                                         size))
+            w("")
+    else:
+        w("Not measured (no cortex-m3 build).")
+        w("")
+
+    # --- reproduce -----------------------------------------------------------
+    w("## Reproduce")
+    w("")
+    w("```")
+    w("./scripts/bench            # everything, rewrites docs/performance.md")
+    w("./scripts/bench --quick    # reduced counts, figures only "
+      "(--write-docs to write)")
+    w("cmake --preset release && cmake --build --preset release "
+      "--target kheap_bench")
+    w("build/release/bench/kheap_bench time --only W1     # one workload")
+    w("build/release/bench/kheap_bench worst --heap 64M --ops 5000")
+    w("valgrind --tool=callgrind build/release/bench/kheap_bench calls "
+      "--heap 4M")
+    w("```")
+    w("")
+    w("Raw results of the last run: `build/bench/<mode>/`.")
+    w("")
+    return "\n".join(out)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    res = Results(sys.argv[1])
+    write = None
+    if len(sys.argv) >= 4 and sys.argv[2] == "--write-docs":
+        write = sys.argv[3]
+    for name, value in res.figures():
+        print("FIGURE %s %s" % (name, value))
+    if write:
+        text = render(res)
+        tmp = write + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, write)
+        print("bench: wrote %s" % write, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
