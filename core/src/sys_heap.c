@@ -147,17 +147,13 @@ HOT void note_allocated(struct z_heap *h)
 
 /*
  * Chunks needed for a block of `bytes` usable bytes plus its header.
- * Overflow-free for every size_t: bytes / 8 is taken first. The result
- * may exceed the heap; callers compare it with end_chunk.
+ * Callers guarantee 1 <= bytes <= heap bytes + 7, so the sum cannot
+ * overflow (the region also holds the control block) and the result is
+ * at least min_chunks (a header of 8 bytes plus 1 byte needs 2 chunks).
  */
 HOT size_t chunks_for_bytes(struct heap_view v, size_t bytes)
 {
-	size_t chunks = (bytes >> CHUNK_SHIFT) +
-			(((bytes & (CHUNK_BYTES - 1u)) + header_bytes(v) +
-			  CHUNK_BYTES - 1u) >>
-			 CHUNK_SHIFT);
-
-	return chunks < min_chunks(v) ? min_chunks(v) : chunks;
+	return (bytes + header_bytes(v) + CHUNK_BYTES - 1u) >> CHUNK_SHIFT;
 }
 
 /* ---- allocation ------------------------------------------------------ */
@@ -232,7 +228,8 @@ HOT size_t search_chunks(struct heap_view v, size_t align_bytes,
 {
 	size_t heap_bytes = (size_t)v.h->end_chunk << CHUNK_SHIFT;
 
-	if (bytes == 0u || bytes > heap_bytes) {
+	/* bytes == 0 wraps to SIZE_MAX: one test for both bounds. */
+	if (bytes - 1u >= heap_bytes) {
 		return 0u;
 	}
 	size_t want = chunks_for_bytes(v, bytes);
@@ -302,13 +299,6 @@ static bool mem_aligned(const void *mem, size_t align_bytes,
 			size_t rewind_bytes)
 {
 	return (((uintptr_t)mem + rewind_bytes) & (align_bytes - 1u)) == 0u;
-}
-
-static chunkid_t mem_to_chunk(struct heap_view v, const void *mem)
-{
-	uintptr_t offset = (uintptr_t)mem - (uintptr_t)chunk_mem(v, 0);
-
-	return (chunkid_t)(offset >> CHUNK_SHIFT);
 }
 
 /*
@@ -396,21 +386,26 @@ static void report_fault(const struct sys_heap *heap, const void *mem,
  * fault kind.
  */
 HOT enum sys_heap_fault_kind check_live_block(struct heap_view v,
-					      const void *mem, chunkid_t *chunk)
+					      const void *mem, chunkid_t *chunk,
+					      chunksz_t *size_chunks)
 {
 	chunkid_t end = v.h->end_chunk;
+	/* Below the first block wraps to a huge offset: one compare. */
+	uintptr_t offset = (uintptr_t)mem - (uintptr_t)chunk_mem(v, 0);
 
-	if ((uintptr_t)mem < (uintptr_t)chunk_mem(v, 0) ||
-	    (uintptr_t)mem >= (uintptr_t)chunk_ptr(v, end)) {
+	if (offset >= ((uintptr_t)end << CHUNK_SHIFT)) {
 		return SYS_HEAP_FAULT_BAD_POINTER;
 	}
-	chunkid_t c = mem_to_chunk(v, mem);
+	chunkid_t c = (chunkid_t)(offset >> CHUNK_SHIFT);
 	uint32_t size_and_used = field_get(v, c, SIZE_AND_USED);
 	chunksz_t size = size_and_used >> 1;
 	chunksz_t left = left_size(v, c);
 
+	/* Size in range, and mem (up to 7 bytes past the block's start
+	 * for rewound blocks) still inside the block. */
 	if (size < min_chunks(v) || size > end - c ||
-	    (uintptr_t)mem >= (uintptr_t)chunk_ptr(v, c + size)) {
+	    (offset & (CHUNK_BYTES - 1u)) + header_bytes(v) >=
+		    ((size_t)size << CHUNK_SHIFT)) {
 		return SYS_HEAP_FAULT_CORRUPT_HEADER;
 	}
 	if ((size_and_used & 1u) == 0u) {
@@ -427,6 +422,7 @@ HOT enum sys_heap_fault_kind check_live_block(struct heap_view v,
 		return SYS_HEAP_FAULT_OVERFLOW;
 	}
 	*chunk = c;
+	*size_chunks = size;
 	return (enum sys_heap_fault_kind)0;
 }
 
@@ -436,9 +432,10 @@ static bool find_live_block(const struct sys_heap *heap, const void *mem,
 {
 	const struct z_heap *h = heap_of(heap);
 	enum sys_heap_fault_kind kind = SYS_HEAP_FAULT_BAD_POINTER;
+	chunksz_t size;
 
 	if (h != NULL) {
-		kind = WITH_FORMAT(h, check_live_block, mem, chunk);
+		kind = WITH_FORMAT(h, check_live_block, mem, chunk, &size);
 	}
 	if (kind != 0) {
 		report_fault(heap, mem, kind, operation);
@@ -455,34 +452,57 @@ static size_t usable_bytes(struct heap_view v, chunkid_t c, const void *mem)
 }
 
 /*
- * Return used chunk c to the free lists, merging with free neighbours.
+ * Return used chunk c of size_chunks to the free lists, merging with free
+ * neighbours. c passed check_live_block, so its neighbours' headers agree
+ * with it; the end sentinel counts as a used right neighbour and chunk 0
+ * (left_size 0) has none on the left.
  *   [ free left ][ c ][ free right ] => [ ---------- free ---------- ]
  */
-HOT int free_in(struct heap_view v, chunkid_t c)
+HOT void free_in(struct heap_view v, chunkid_t c, chunksz_t size_chunks)
 {
-	chunksz_t size = chunk_size(v, c);
-	chunkid_t right = c + size;
-
-	v.h->free_chunks += size;
-	if (!chunk_used(v, right)) {
-		chunksz_t right_size = chunk_size(v, right);
-
-		free_list_remove(v, right, size_class(right_size));
-		size += right_size;
-	}
 	chunksz_t left = left_size(v, c);
+	uint32_t right_word = field_get(v, c + size_chunks, SIZE_AND_USED);
+	uint32_t left_word = left != 0u ? field_get(v, c - left, SIZE_AND_USED)
+					: 1u;
+	chunksz_t total = size_chunks;
 
-	if (left != 0u && !chunk_used(v, c - left)) {
+	if ((right_word & 1u) == 0u) {
+		chunksz_t right_size = right_word >> 1;
+
+		free_list_remove(v, c + size_chunks, size_class(right_size));
+		total += right_size;
+	}
+	if ((left_word & 1u) == 0u) {
 		/* c's header stays behind inside the merged block: mark it
 		 * free so a second free of c is seen as a double free. */
-		field_set(v, c, SIZE_AND_USED, chunk_size(v, c) << 1);
+		field_set(v, c, SIZE_AND_USED, size_chunks << 1);
 		c -= left;
 		free_list_remove(v, c, size_class(left));
-		size += left;
+		total += left;
 	}
-	set_header(v, c, size, false);
-	free_list_add(v, c, size);
-	return 0;
+	set_header(v, c, total, false);
+	free_list_add(v, c, total);
+	v.h->free_chunks += size_chunks;
+}
+
+/* sys_heap_free once the heap is known to be initialised. */
+HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
+{
+	chunkid_t c;
+	chunksz_t size;
+	enum sys_heap_fault_kind kind = check_live_block(v, mem, &c, &size);
+
+	if (kind != 0) {
+		report_fault(heap, mem, kind, "free");
+		return;
+	}
+#if CONFIG_SYS_HEAP_LISTENER
+	if (z_heap_listeners != NULL) {
+		heap_listener_notify_free(HEAP_ID_FROM_POINTER(heap), mem,
+					  usable_bytes(v, c, mem));
+	}
+#endif
+	free_in(v, c, size);
 }
 
 /* ---- public API ------------------------------------------------------ */
@@ -600,20 +620,16 @@ void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 
 void sys_heap_free(struct sys_heap *heap, void *mem)
 {
-	chunkid_t c;
-
-	if (mem == NULL || !find_live_block(heap, mem, "free", &c)) {
+	if (mem == NULL) {
 		return;
 	}
 	struct z_heap *h = heap_rw(heap);
 
-#if CONFIG_SYS_HEAP_LISTENER
-	if (z_heap_listeners != NULL) {
-		heap_listener_notify_free(HEAP_ID_FROM_POINTER(heap), mem,
-					  usable_bytes(any_view(h), c, mem));
+	if (h == NULL) {
+		report_fault(heap, mem, SYS_HEAP_FAULT_BAD_POINTER, "free");
+		return;
 	}
-#endif
-	(void)WITH_FORMAT(h, free_in, c);
+	WITH_FORMAT(h, free_checked, heap, mem);
 }
 
 size_t sys_heap_usable_size(const struct sys_heap *heap, const void *mem)
@@ -694,7 +710,7 @@ void *sys_heap_aligned_realloc(struct sys_heap *heap, void *ptr, size_t align,
 			return NULL;
 		}
 		memcpy(mem, ptr, old_bytes < bytes ? old_bytes : bytes);
-		(void)WITH_FORMAT(h, free_in, c);
+		WITH_FORMAT(h, free_in, c, chunk_size(any_view(h), c));
 	}
 #if CONFIG_SYS_HEAP_LISTENER
 	if (z_heap_listeners != NULL) {
@@ -733,8 +749,10 @@ bool sys_heap_owns(const struct sys_heap *heap, const void *mem)
 	const struct z_heap *h = heap_of(heap);
 	chunkid_t c;
 
+	chunksz_t size;
+
 	return h != NULL && mem != NULL &&
-	       check_live_block(any_view(h), mem, &c) == 0;
+	       check_live_block(any_view(h), mem, &c, &size) == 0;
 }
 
 void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler)

@@ -1,0 +1,58 @@
+/*
+ * A few of Zephyr's utility macros, for code built on the kheap
+ * simulator. Each is defined only if nothing defined it before.
+ */
+#ifndef ZEPHYR_SYS_UTIL_H
+#define ZEPHYR_SYS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(array) (sizeof(array) / sizeof((array)[0]))
+#endif
+#ifndef MIN
+#define MIN(a, b) (((a) < (b)) ? (a) : (b))
+#endif
+#ifndef MAX
+#define MAX(a, b) (((a) > (b)) ? (a) : (b))
+#endif
+#ifndef CLAMP
+#define CLAMP(val, low, high)                                                  \
+	(((val) <= (low)) ? (low) : (((val) >= (high)) ? (high) : (val)))
+#endif
+#ifndef BIT
+#define BIT(n) (1UL << (n))
+#endif
+#ifndef BIT64
+#define BIT64(n) (1ULL << (n))
+#endif
+#ifndef DIV_ROUND_UP
+#define DIV_ROUND_UP(n, d) (((n) + (d)-1) / (d))
+#endif
+#ifndef ROUND_UP
+#define ROUND_UP(x, align)                                                     \
+	((((unsigned long)(x) + ((unsigned long)(align)-1)) /                  \
+	  (unsigned long)(align)) *                                            \
+	 (unsigned long)(align))
+#endif
+#ifndef ROUND_DOWN
+#define ROUND_DOWN(x, align)                                                   \
+	(((unsigned long)(x) / (unsigned long)(align)) * (unsigned long)(align))
+#endif
+#ifndef IS_POWER_OF_TWO
+#define IS_POWER_OF_TWO(x) (((x) != 0U) && (((x) & ((x)-1U)) == 0U))
+#endif
+#ifndef CONTAINER_OF
+#define CONTAINER_OF(ptr, type, field)                                         \
+	((type *)(((char *)(ptr)) - offsetof(type, field)))
+#endif
+#ifndef ARG_UNUSED
+#define ARG_UNUSED(x) (void)(x)
+#endif
+#ifndef STRINGIFY
+#define Z_STRINGIFY(x) #x
+#define STRINGIFY(s) Z_STRINGIFY(s)
+#endif
+
+#endif /* ZEPHYR_SYS_UTIL_H */
