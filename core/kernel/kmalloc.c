@@ -305,6 +305,16 @@ void *z_thread_malloc(size_t size)
 	return z_thread_aligned_alloc(KMALLOC_ALIGN, size);
 }
 
+void z_thread_pool_init(struct kheap_thread_data *thread_data)
+{
+	struct kheap_thread_data *creator = kheap_port_thread_data(NULL);
+
+	thread_data->resource_pool = creator != NULL ? creator->resource_pool
+						     : NULL;
+	thread_data->owned_blocks = NULL;
+	thread_data->release_on_exit = false;
+}
+
 void z_thread_pool_release(struct kheap_thread_data *thread_data)
 {
 	for (;;) {

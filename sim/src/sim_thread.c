@@ -17,7 +17,21 @@
  */
 #if !KHEAP_SIM_HAVE_KERNEL
 #pragma weak z_thread_pool_release
+#pragma weak z_thread_pool_init
 #endif
+
+/* The kernel layer's per-thread data: inherited pool, autofree off. */
+static void pool_init(struct k_thread *thread)
+{
+	memset(&thread->kheap, 0, sizeof(thread->kheap));
+#if KHEAP_SIM_HAVE_KERNEL
+	z_thread_pool_init(&thread->kheap);
+#else
+	if (z_thread_pool_init) {
+		z_thread_pool_init(&thread->kheap);
+	}
+#endif
+}
 
 static void pool_release(struct k_thread *thread)
 {
@@ -122,7 +136,7 @@ k_tid_t k_thread_create(struct k_thread *new_thread, k_thread_stack_t *stack,
 	atomic_store(&rec->abort_requested, false);
 	rec->exiting = false;
 	memset(&rec->join_q, 0, sizeof(rec->join_q));
-	memset(&new_thread->kheap, 0, sizeof(new_thread->kheap));
+	pool_init(new_thread);
 	new_thread->sim = rec;
 
 	if (delay.ticks == 0) {

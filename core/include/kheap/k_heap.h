@@ -177,6 +177,16 @@ void *z_thread_aligned_alloc(size_t align, size_t size);
  */
 void k_thread_pool_autofree(struct k_thread *thread, bool enable);
 
+/**
+ * Port: set up a new thread's kernel-layer data; called by the creating
+ * thread (or at boot for static threads) before the new thread runs. The
+ * child inherits its creator's resource pool, as in Zephyr, so a pool
+ * given to a thread also serves the threads it creates; autofree starts
+ * off. To give a thread another pool at creation, create it with a
+ * K_FOREVER delay, call k_thread_heap_assign(), then start it.
+ */
+void z_thread_pool_init(struct kheap_thread_data *thread_data);
+
 /** Port: free what a thread's pool still tracks for it; called once when
  * the thread exits (from the exiting thread or the one that reaps it). */
 void z_thread_pool_release(struct kheap_thread_data *thread_data);

@@ -142,7 +142,8 @@ struct k_heap;
 struct k_thread;
 
 /* Per-thread data the kernel layer keeps; each port's thread object
- * embeds one, zero-initialised when the thread is created. */
+ * embeds one and calls z_thread_pool_init() on it when the thread is
+ * created and z_thread_pool_release() when it exits (kheap/k_heap.h). */
 struct kheap_thread_data {
 	/* The thread's resource pool (NULL: none). */
 	struct k_heap *resource_pool;
