@@ -88,8 +88,12 @@ int k_heap_array_get(struct k_heap **heaps)
 
 bool z_kheap_is_known(const struct k_heap *heap)
 {
-	if (heap >= __start_k_heap_area && heap < __stop_k_heap_area) {
-		return true;
+	/* Compare addresses as integers: heap may point anywhere. */
+	uintptr_t first = (uintptr_t)__start_k_heap_area;
+	uintptr_t offset = (uintptr_t)heap - first;
+
+	if (offset < (uintptr_t)__stop_k_heap_area - first) {
+		return offset % sizeof(struct k_heap) == 0u;
 	}
 	k_spinlock_key_t key = k_spin_lock(&registry_lock);
 	bool known = false;
