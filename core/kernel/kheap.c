@@ -19,9 +19,37 @@
 static const char isr_blocking_message[] =
 	"blocking call from ISR context (only K_NO_WAIT is allowed there)";
 
-/* Heaps initialised with k_heap_init, for k_heap_is_known(). */
-static struct k_heap *dynamic_heaps;
+/*
+ * Addresses of heaps set up by k_heap_init, for z_kheap_is_known(). A
+ * table of addresses, never dereferenced, so a heap whose storage is gone
+ * (a local struct k_heap, freed memory) leaves only a stale number behind.
+ * Once it overflows, heaps beyond it cannot be told from garbage and the
+ * check is given up (registry_overflowed) rather than refusing their
+ * blocks.
+ */
+static const struct k_heap *registered_heaps[KHEAP_MAX_DYNAMIC_HEAPS];
+static size_t registered_count;
+static bool registry_overflowed;
 static struct k_spinlock registry_lock;
+
+/* Record heap in the registry if it is not there yet. */
+static void register_heap(const struct k_heap *heap)
+{
+	k_spinlock_key_t key = k_spin_lock(&registry_lock);
+	bool listed = false;
+
+	for (size_t i = 0; i < registered_count; i++) {
+		listed = listed || registered_heaps[i] == heap;
+	}
+	if (!listed) {
+		if (registered_count < KHEAP_MAX_DYNAMIC_HEAPS) {
+			registered_heaps[registered_count++] = heap;
+		} else {
+			registry_overflowed = true;
+		}
+	}
+	k_spin_unlock(&registry_lock, key);
+}
 
 static void report_heap_fault(const struct sys_heap_fault *fault)
 {
@@ -60,17 +88,8 @@ int k_heap_init(struct k_heap *heap, void *mem, size_t bytes)
 	heap->init_bytes = 0u;
 
 	int result = sys_heap_init(&heap->heap, mem, bytes);
-	k_spinlock_key_t key = k_spin_lock(&registry_lock);
-	bool listed = false;
 
-	for (struct k_heap *h = dynamic_heaps; h != NULL; h = h->next_dynamic) {
-		listed = listed || h == heap;
-	}
-	if (!listed) {
-		heap->next_dynamic = dynamic_heaps;
-		dynamic_heaps = heap;
-	}
-	k_spin_unlock(&registry_lock, key);
+	register_heap(heap);
 	return result;
 }
 
@@ -96,10 +115,10 @@ bool z_kheap_is_known(const struct k_heap *heap)
 		return offset % sizeof(struct k_heap) == 0u;
 	}
 	k_spinlock_key_t key = k_spin_lock(&registry_lock);
-	bool known = false;
+	bool known = registry_overflowed;
 
-	for (struct k_heap *h = dynamic_heaps; h != NULL; h = h->next_dynamic) {
-		known = known || h == heap;
+	for (size_t i = 0; i < registered_count; i++) {
+		known = known || registered_heaps[i] == heap;
 	}
 	k_spin_unlock(&registry_lock, key);
 	return known;
@@ -140,20 +159,27 @@ void *k_heap_aligned_alloc(struct k_heap *heap, size_t align, size_t bytes,
 
 	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap, aligned_alloc, heap, timeout);
 	if (!timeout_allowed(heap, timeout, "k_heap_alloc")) {
+		SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap, aligned_alloc, heap,
+					       timeout, mem);
 		return NULL;
 	}
 	k_timepoint_t end = sys_timepoint_calc(timeout);
 	k_spinlock_key_t key = k_spin_lock(&heap->lock);
+	bool blocked = false;
 
 	ensure_initialised(heap);
 	if (sys_heap_request_fits(&heap->heap, align, bytes)) {
 		do {
 			mem = sys_heap_aligned_alloc(&heap->heap, align, bytes);
-			if (mem != NULL) {
+			if (mem != NULL || sys_timepoint_expired(end)) {
 				break;
 			}
-			SYS_PORT_TRACING_OBJ_FUNC_BLOCKING(
-				k_heap, aligned_alloc, heap, timeout);
+			/* Traced once per call, when it is about to pend. */
+			if (!blocked) {
+				blocked = true;
+				SYS_PORT_TRACING_OBJ_FUNC_BLOCKING(
+					k_heap, aligned_alloc, heap, timeout);
+			}
 		} while (wait_for_free(heap, &key, end));
 	}
 	k_spin_unlock(&heap->lock, key);
@@ -164,20 +190,26 @@ void *k_heap_aligned_alloc(struct k_heap *heap, size_t align, size_t bytes,
 
 void *k_heap_alloc(struct k_heap *heap, size_t bytes, k_timeout_t timeout)
 {
-	return k_heap_aligned_alloc(heap, 0u, bytes, timeout);
+	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap, alloc, heap, timeout);
+	void *mem = k_heap_aligned_alloc(heap, 0u, bytes, timeout);
+
+	SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap, alloc, heap, timeout, mem);
+	return mem;
 }
 
 void *k_heap_calloc(struct k_heap *heap, size_t num, size_t size,
 		    k_timeout_t timeout)
 {
-	if (size != 0u && num > SIZE_MAX / size) {
-		return NULL;
-	}
-	void *mem = k_heap_alloc(heap, num * size, timeout);
+	void *mem = NULL;
 
+	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap, calloc, heap, timeout);
+	if (size == 0u || num <= SIZE_MAX / size) {
+		mem = k_heap_alloc(heap, num * size, timeout);
+	}
 	if (mem != NULL) {
 		memset(mem, 0, num * size);
 	}
+	SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap, calloc, heap, timeout, mem);
 	return mem;
 }
 
@@ -204,11 +236,18 @@ void *z_kheap_aligned_realloc(struct k_heap *heap, void *ptr, size_t align,
 		/* Let sys_heap report the misuse with its message. */
 		(void)sys_heap_aligned_realloc(&heap->heap, ptr, align, bytes);
 	} else if (sys_heap_request_fits(&heap->heap, align, bytes)) {
+		bool blocked = false;
+
 		do {
 			mem = sys_heap_aligned_realloc(&heap->heap, ptr, align,
 						       bytes);
-			if (mem != NULL) {
+			if (mem != NULL || sys_timepoint_expired(end)) {
 				break;
+			}
+			if (!blocked) {
+				blocked = true;
+				SYS_PORT_TRACING_OBJ_FUNC_BLOCKING(
+					k_heap, realloc, heap, timeout);
 			}
 		} while (wait_for_free(heap, &key, end));
 	}
@@ -219,7 +258,12 @@ void *z_kheap_aligned_realloc(struct k_heap *heap, void *ptr, size_t align,
 void *k_heap_realloc(struct k_heap *heap, void *ptr, size_t bytes,
 		     k_timeout_t timeout)
 {
-	return z_kheap_aligned_realloc(heap, ptr, 0u, bytes, timeout);
+	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap, realloc, heap, ptr, timeout);
+	void *mem = z_kheap_aligned_realloc(heap, ptr, 0u, bytes, timeout);
+
+	SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap, realloc, heap, ptr, timeout,
+				       mem);
+	return mem;
 }
 
 void k_heap_free(struct k_heap *heap, void *mem)

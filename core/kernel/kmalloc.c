@@ -175,6 +175,7 @@ void k_free(void *ptr)
 	struct k_heap *heap = owner_heap(ptr, "k_free");
 
 	if (heap == NULL) {
+		SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap_sys, k_free, ptr);
 		return;
 	}
 	if ((*ref_of(ptr) & REF_TRACKED) == 0u) {
@@ -206,23 +207,31 @@ void *k_aligned_alloc(size_t align, size_t size)
 
 void *k_malloc(size_t size)
 {
-	return k_aligned_alloc(KMALLOC_ALIGN, size);
+	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap_sys, k_malloc, SYSTEM_HEAP);
+	void *mem = heap_aligned_alloc(SYSTEM_HEAP, KMALLOC_ALIGN, size);
+
+	SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap_sys, k_malloc, SYSTEM_HEAP, mem);
+	return mem;
 }
 
 void *k_calloc(size_t nmemb, size_t size)
 {
-	if (size != 0u && nmemb > SIZE_MAX / size) {
-		return NULL;
-	}
-	void *mem = k_malloc(nmemb * size);
+	void *mem = NULL;
 
+	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap_sys, k_calloc, SYSTEM_HEAP);
+	if (size == 0u || nmemb <= SIZE_MAX / size) {
+		mem = heap_aligned_alloc(SYSTEM_HEAP, KMALLOC_ALIGN,
+					 nmemb * size);
+	}
 	if (mem != NULL) {
 		memset(mem, 0, nmemb * size);
 	}
+	SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap_sys, k_calloc, SYSTEM_HEAP, mem);
 	return mem;
 }
 
-void *k_realloc(void *ptr, size_t size)
+/* k_realloc without its tracing hooks. */
+static void *realloc_in_own_heap(void *ptr, size_t size)
 {
 	/* size 0 first: k_realloc(NULL, 0) frees nothing and returns NULL. */
 	if (size == 0u) {
@@ -265,6 +274,17 @@ void *k_realloc(void *ptr, size_t size)
 					      size + REF_BYTES, K_NO_WAIT);
 
 	return block == NULL ? NULL : (unsigned char *)block + REF_BYTES;
+}
+
+void *k_realloc(void *ptr, size_t size)
+{
+	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap_sys, k_realloc, SYSTEM_HEAP,
+					ptr);
+	void *mem = realloc_in_own_heap(ptr, size);
+
+	SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap_sys, k_realloc, SYSTEM_HEAP, ptr,
+				       mem);
+	return mem;
 }
 
 /* ---- thread resource pools ------------------------------------------- */

@@ -37,9 +37,16 @@ struct k_heap {
 	/* Region of a K_HEAP_DEFINE heap, initialised on first use. */
 	void *init_mem;
 	size_t init_bytes;
-	/* Registry of k_heap_init heaps (lets k_free reject foreign heaps). */
-	struct k_heap *next_dynamic;
 };
+
+/*
+ * k_free checks that a block's heap reference names a known heap: a
+ * K_HEAP_DEFINE heap, or one of the first KHEAP_MAX_DYNAMIC_HEAPS heaps set
+ * up with k_heap_init (beyond that the check is given up, not enforced).
+ */
+#ifndef KHEAP_MAX_DYNAMIC_HEAPS
+#define KHEAP_MAX_DYNAMIC_HEAPS 16
+#endif
 
 /* Statically defined heaps live in this linker section so that
  * k_heap_array_get can list them. A port's linker script must keep it
