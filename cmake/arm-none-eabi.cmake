@@ -9,6 +9,11 @@
 #
 # KHEAP_CROSS_PREFIX (default "arm-none-eabi-") selects another toolchain
 # triple or an absolute path prefix.
+#
+# This file only sets the compiler and CPU. What a program needs to link
+# and run (start-up code, the board's linker script, newlib through
+# semihosting) comes from target/CMakeLists.txt, per board
+# (KHEAP_TARGET_BOARD, chosen from the CPU when empty).
 
 set(CMAKE_SYSTEM_NAME Generic)
 set(CMAKE_SYSTEM_PROCESSOR arm)

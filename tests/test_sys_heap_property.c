@@ -22,10 +22,16 @@
  * Usage: test_sys_heap_property <configuration>   (see configs[] below)
  *   KHEAP_SEED=<n>            run only this seed (replay a failure)
  *   KHEAP_PROPERTY_OPS=<n>    operations per seed instead of 2 per heap byte
+ *
+ * The Cortex-M targets (target/) run the same file, bounded at build time:
+ * KHEAP_PROPERTY_MAX_SEEDS fixed seeds at most per configuration,
+ * KHEAP_PROPERTY_MAX_OPS operations at most per seed, and with
+ * KHEAP_TEST_FIXED_SEED defined no extra "random" seed.
  */
 #include "test_heap_support.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +71,14 @@ static const struct prop_config configs[] = {
 	{"big-258k-50", BIG_REGION_BYTES, 50, 2, 512, 8192},
 	{"big-258k-100", BIG_REGION_BYTES, 100, 2, 1024, 8192},
 };
+
+/* Bounds for builds that run on slow or small targets (default: none). */
+#ifndef KHEAP_PROPERTY_MAX_SEEDS
+#define KHEAP_PROPERTY_MAX_SEEDS UINT_MAX
+#endif
+#ifndef KHEAP_PROPERTY_MAX_OPS
+#define KHEAP_PROPERTY_MAX_OPS UINT64_MAX
+#endif
 
 #define TINY_REQUEST_PERCENT 5u
 #define TINY_REQUEST_MAX_BYTES 64u
@@ -303,7 +317,8 @@ static void check_tokens(const struct live_block *b)
 	prop_check(bad == SIZE_MAX,
 		   "block %p (%zu bytes requested, token %u): byte %zu "
 		   "overwritten",
-		   (void *)b->mem, b->requested_bytes, b->token_id, bad);
+		   (void *)b->mem, b->requested_bytes,
+		   (unsigned int)b->token_id, bad);
 }
 
 /* A block the heap just returned: inside the region, aligned as asked,
@@ -908,10 +923,17 @@ static void test_property(void **state)
 {
 	const struct prop_config *config = selected;
 	uint64_t ops = (uint64_t)config->region_bytes * OPS_PER_HEAP_BYTE;
+	unsigned int seeds = config->fixed_seeds;
 	uint64_t seed;
 	uint64_t ops_override;
 
 	(void)state;
+	if (ops > (uint64_t)KHEAP_PROPERTY_MAX_OPS) {
+		ops = (uint64_t)KHEAP_PROPERTY_MAX_OPS;
+	}
+	if (seeds > (unsigned int)KHEAP_PROPERTY_MAX_SEEDS) {
+		seeds = (unsigned int)KHEAP_PROPERTY_MAX_SEEDS;
+	}
 	if (test_seed_from_env("KHEAP_PROPERTY_OPS", &ops_override)) {
 		ops = ops_override;
 	}
@@ -919,12 +941,14 @@ static void test_property(void **state)
 		run_one_seed(config, seed, ops);
 		return;
 	}
-	for (unsigned int i = 0; i < config->fixed_seeds; i++) {
+	for (unsigned int i = 0; i < seeds; i++) {
 		run_one_seed(config, fixed_seed(i), ops);
 	}
+#ifndef KHEAP_TEST_FIXED_SEED
 	seed = test_seed_random();
 	printf("random seed:\n");
 	run_one_seed(config, seed, ops);
+#endif
 }
 
 static void usage(void)

@@ -114,7 +114,9 @@ bool test_pointer_honours_align(const void *mem, size_t align);
  * value fails the test. */
 bool test_seed_from_env(const char *name, uint64_t *seed);
 
-/* A seed that differs per run (time, clock, process, stack address). */
+/* A seed that differs per run (time, clock, process, stack address); a
+ * build that defines KHEAP_TEST_FIXED_SEED (the target images) gets that
+ * value instead. */
 uint64_t test_seed_random(void);
 
 #endif /* KHEAP_TEST_HEAP_SUPPORT_H */

@@ -74,3 +74,22 @@ uint64_t test_rng_log_uniform(struct test_rng *rng, uint64_t max_value)
 	}
 	return test_rng_range(rng, lo, hi);
 }
+
+uint64_t test_rng_checksum(uint64_t seed, unsigned int rounds)
+{
+	struct test_rng rng;
+	uint64_t sum = 0;
+
+	test_rng_seed(&rng, seed);
+	for (unsigned int i = 0; i < rounds; i++) {
+		uint64_t word = test_rng_next(&rng);
+		uint64_t below = test_rng_below(&rng, 1000003u);
+		uint64_t range = test_rng_range(&rng, 5u, (uint64_t)1u << 40);
+		uint64_t percent = (uint64_t)test_rng_percent(&rng, 37u);
+		uint64_t log = test_rng_log_uniform(&rng, (uint64_t)1u << 20);
+
+		sum = test_mix64(sum ^ word) + (below << 1) + (range << 2) +
+		      (percent << 3) + (log << 4);
+	}
+	return sum;
+}

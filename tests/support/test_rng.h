@@ -38,4 +38,18 @@ uint64_t test_rng_log_uniform(struct test_rng *rng, uint64_t max_value);
  * derive fixed seed lists and token bytes. */
 uint64_t test_mix64(uint64_t value);
 
+/*
+ * The reference run: test_rng_checksum(TEST_RNG_REFERENCE_SEED,
+ * TEST_RNG_REFERENCE_ROUNDS) folds the outputs of next, below, range,
+ * percent and log_uniform into one value, which must be
+ * TEST_RNG_REFERENCE_CHECKSUM on every platform: the unit tests check it
+ * on the host and on every Cortex-M target, so a seed replays the same
+ * operations everywhere.
+ */
+#define TEST_RNG_REFERENCE_SEED 0x6b68656170ull
+#define TEST_RNG_REFERENCE_ROUNDS 4096u
+#define TEST_RNG_REFERENCE_CHECKSUM 0x9733354ce421daf4ull
+
+uint64_t test_rng_checksum(uint64_t seed, unsigned int rounds);
+
 #endif /* KHEAP_TEST_RNG_H */

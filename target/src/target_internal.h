@@ -1,0 +1,14 @@
+/*
+ * Shared between the port's files only.
+ */
+#ifndef KHEAP_TARGET_INTERNAL_H
+#define KHEAP_TARGET_INTERNAL_H
+
+/* The SysTick exception handler (port.c): advances the tick. */
+void SysTick_Handler(void);
+
+/* Start the tick and set up the main thread; called once by the reset
+ * handler before main(). */
+void target_port_init(void);
+
+#endif /* KHEAP_TARGET_INTERNAL_H */
