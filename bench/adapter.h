@@ -34,10 +34,16 @@ struct bench_allocator {
 
 extern const struct bench_allocator bench_adapter_kheap;
 extern const struct bench_allocator bench_adapter_glibc;
+extern const struct bench_allocator bench_adapter_ref_bestfit;
+extern const struct bench_allocator bench_adapter_ref_firstfit;
 
 /* NULL-terminated list of the allocators compared by the timing runs;
  * kheap first (it is the baseline of every ratio). */
 extern const struct bench_allocator *const bench_adapters[];
+
+/* NULL-terminated list of the reference policies (adapter_ref.c): O(n)
+ * allocators that only W3 runs, to show what the workload allows. */
+extern const struct bench_allocator *const bench_references[];
 
 /* Abort with a message unless the block at address mem (0: a failed
  * allocation, not checked) is a multiple of align. The address is passed as

@@ -12,6 +12,12 @@ const struct bench_allocator *const bench_adapters[] = {
 	NULL,
 };
 
+const struct bench_allocator *const bench_references[] = {
+	&bench_adapter_ref_bestfit,
+	&bench_adapter_ref_firstfit,
+	NULL,
+};
+
 void bench_die(const char *fmt, ...)
 {
 	va_list ap;

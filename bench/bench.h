@@ -18,6 +18,10 @@ struct bench_options {
 	size_t trace_op;
 	/* util: W3 ramp length in ops (0: the default). */
 	size_t ramp_ops;
+	/* util: number of W3 seeds (0: the default, 20). */
+	size_t seeds;
+	/* util: skip the reference allocators (--no-reference). */
+	bool no_reference;
 	/* Restrict the time subcommand to one workload (NULL: all). */
 	const char *only;
 };

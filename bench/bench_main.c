@@ -3,9 +3,11 @@
  *
  *   kheap_bench time  [--quick] [--rounds N] [--only NAME]
  *       ns/op of W1, W2, W4 and W5 for every adapter, interleaved rounds.
- *   kheap_bench util  [--quick] [--ramp N]
+ *   kheap_bench util  [--quick] [--ramp N] [--seeds N] [--no-reference]
  *       W3 fill-to-failure over 20 seeds (--ramp: pressure ramp length in
- *       ops, to study how the figure depends on it).
+ *       ops, to study how the figure depends on it; --seeds: more seeds
+ *       for comparing policies), for kheap and the O(n) reference
+ *       policies of adapter_ref.c (--no-reference: kheap only).
  *   kheap_bench meta                 header bytes, control-block overhead.
  *   kheap_bench calls --heap BYTES [--ops N]
  *       replays the mixed workload on kheap (run it under callgrind).
@@ -86,7 +88,7 @@ static void usage(void)
 {
 	fputs("usage: kheap_bench time|util|meta|calls|worst [--quick] "
 	      "[--rounds N] [--only W] [--heap BYTES] [--warm N] [--ops N] "
-	      "[--trace OP] [--ramp N]\n",
+	      "[--trace OP] [--ramp N] [--seeds N] [--no-reference]\n",
 	      stderr);
 	exit(2);
 }
@@ -132,6 +134,10 @@ int main(int argc, char **argv)
 			opt.trace_op = number(argv[++i]);
 		} else if (i + 1 < argc && strcmp(argv[i], "--ramp") == 0) {
 			opt.ramp_ops = number(argv[++i]);
+		} else if (strcmp(argv[i], "--no-reference") == 0) {
+			opt.no_reference = true;
+		} else if (i + 1 < argc && strcmp(argv[i], "--seeds") == 0) {
+			opt.seeds = number(argv[++i]);
 		} else if (i + 1 < argc && strcmp(argv[i], "--only") == 0) {
 			opt.only = argv[++i];
 		} else {

@@ -150,10 +150,54 @@ static void w3_run(const struct bench_allocator *a, const struct w3_op *ops,
 	}
 }
 
+/* W3 over every seed for one allocator; prints W3 lines and a W3SUM. */
+static void w3_allocator(const struct bench_allocator *a, struct w3_op *ops,
+			 unsigned int seeds, size_t ramp, size_t steady_ops,
+			 void *region)
+{
+	double sum = 0.0, min = 2.0, max = 0.0;
+	double steady = 0.0, success = 0.0, success_bytes = 0.0;
+
+	for (unsigned int s = 0; s < seeds; s++) {
+		struct w3_result res;
+		uint64_t seed = 0x57330000u + s;
+
+		w3_make(ops, W3_OPS, seed, ramp);
+		w3_run(a, ops, W3_OPS, steady_ops, region, &res);
+		printf("W3 alloc=%s seed=%#llx util_first_pct=%.2f "
+		       "ops_to_failure=%zu fail_size=%u "
+		       "live_blocks=%zu largest_free=%zu "
+		       "steady_util_pct=%.2f steady_success_pct=%.2f "
+		       "steady_success_bytes_pct=%.2f\n",
+		       a->name, (unsigned long long)seed,
+		       100.0 * res.util_first, res.ops_to_failure,
+		       res.fail_size, res.live_blocks, res.largest_free,
+		       100.0 * res.steady_util, 100.0 * res.steady_success,
+		       100.0 * res.steady_success_bytes);
+		sum += res.util_first;
+		min = res.util_first < min ? res.util_first : min;
+		max = res.util_first > max ? res.util_first : max;
+		steady += res.steady_util;
+		success += res.steady_success;
+		success_bytes += res.steady_success_bytes;
+	}
+	printf("W3SUM alloc=%s seeds=%u region=%u ramp_ops=%zu "
+	       "steady_ops=%zu "
+	       "util_first_mean_pct=%.2f util_first_min_pct=%.2f "
+	       "util_first_max_pct=%.2f steady_util_mean_pct=%.2f "
+	       "steady_success_mean_pct=%.2f "
+	       "steady_success_bytes_mean_pct=%.2f\n",
+	       a->name, seeds, W3_REGION_BYTES, ramp, steady_ops,
+	       100.0 * sum / seeds, 100.0 * min, 100.0 * max,
+	       100.0 * steady / seeds, 100.0 * success / seeds,
+	       100.0 * success_bytes / seeds);
+}
+
 int bench_util(const struct bench_options *opt)
 {
 	size_t steady_ops = opt->quick ? 20000u : 100000u;
 	size_t ramp = opt->ramp_ops ? opt->ramp_ops : W3_RAMP_OPS;
+	unsigned int seeds = opt->seeds ? (unsigned int)opt->seeds : W3_SEEDS;
 	struct w3_op *ops = malloc(W3_OPS * sizeof(*ops));
 	void *region = bench_region(W3_REGION_BYTES);
 
@@ -162,48 +206,18 @@ int bench_util(const struct bench_options *opt)
 	}
 	for (size_t k = 0; bench_adapters[k] != NULL; k++) {
 		const struct bench_allocator *a = bench_adapters[k];
-		double sum = 0.0, min = 2.0, max = 0.0;
-		double steady = 0.0, success = 0.0, success_bytes = 0.0;
 
 		if (!a->region_bounded) {
 			printf("W3SKIP alloc=%s reason=not-region-bounded\n",
 			       a->name);
 			continue;
 		}
-		for (unsigned int s = 0; s < W3_SEEDS; s++) {
-			struct w3_result res;
-			uint64_t seed = 0x57330000u + s;
-
-			w3_make(ops, W3_OPS, seed, ramp);
-			w3_run(a, ops, W3_OPS, steady_ops, region, &res);
-			printf("W3 alloc=%s seed=%#llx util_first_pct=%.2f "
-			       "ops_to_failure=%zu fail_size=%u "
-			       "live_blocks=%zu largest_free=%zu "
-			       "steady_util_pct=%.2f steady_success_pct=%.2f "
-			       "steady_success_bytes_pct=%.2f\n",
-			       a->name, (unsigned long long)seed,
-			       100.0 * res.util_first, res.ops_to_failure,
-			       res.fail_size, res.live_blocks, res.largest_free,
-			       100.0 * res.steady_util,
-			       100.0 * res.steady_success,
-			       100.0 * res.steady_success_bytes);
-			sum += res.util_first;
-			min = res.util_first < min ? res.util_first : min;
-			max = res.util_first > max ? res.util_first : max;
-			steady += res.steady_util;
-			success += res.steady_success;
-			success_bytes += res.steady_success_bytes;
-		}
-		printf("W3SUM alloc=%s seeds=%u region=%u ramp_ops=%zu "
-		       "steady_ops=%zu "
-		       "util_first_mean_pct=%.2f util_first_min_pct=%.2f "
-		       "util_first_max_pct=%.2f steady_util_mean_pct=%.2f "
-		       "steady_success_mean_pct=%.2f "
-		       "steady_success_bytes_mean_pct=%.2f\n",
-		       a->name, W3_SEEDS, W3_REGION_BYTES, ramp, steady_ops,
-		       100.0 * sum / W3_SEEDS, 100.0 * min, 100.0 * max,
-		       100.0 * steady / W3_SEEDS, 100.0 * success / W3_SEEDS,
-		       100.0 * success_bytes / W3_SEEDS);
+		w3_allocator(a, ops, seeds, ramp, steady_ops, region);
+	}
+	for (size_t k = 0; !opt->no_reference && bench_references[k] != NULL;
+	     k++) {
+		w3_allocator(bench_references[k], ops, seeds, ramp, steady_ops,
+			     region);
 	}
 	free(ops);
 	bench_region_free(region, W3_REGION_BYTES);

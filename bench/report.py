@@ -27,6 +27,40 @@ TARGET_W3_PCT = 92.0
 TARGET_CM3_BYTES = 1400
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def same_text_twin(measured, twin):
+    """twin if its .text section has the address and the bytes of
+    measured's (so its debug line tables describe the measured code),
+    else None."""
+    import subprocess
+    import tempfile
+    if not (os.path.exists(measured) and os.path.exists(twin)):
+        return None
+    try:
+        heads = []
+        for b in (measured, twin):
+            out = subprocess.run(["objdump", "-h", b], capture_output=True,
+                                 text=True, check=True).stdout
+            heads.append([ln.split()[1:4] for ln in out.splitlines()
+                          if len(ln.split()) > 3 and
+                          ln.split()[1] == ".text"])
+        if not heads[0] or heads[0] != heads[1]:
+            return None
+        blobs = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, b in enumerate((measured, twin)):
+                dst = os.path.join(tmp, "t%d" % i)
+                subprocess.run(["objcopy", "-O", "binary",
+                                "--only-section=.text", b, dst], check=True)
+                with open(dst, "rb") as f:
+                    blobs.append(f.read())
+        return twin if blobs[0] == blobs[1] else None
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def human(n):
     n = int(n)
     if n >= 1 << 30 and n % (1 << 30) == 0:
@@ -135,8 +169,12 @@ class Results:
         self.worstrun = {}
         self.symbols = self.read_symbols(os.path.join(d, "bench-nm.txt"))
         self.w3ramps = []
+        # ramp -> allocator -> W3SUM record (kheap and the references)
+        self.w3ramp_all = {}
         for path in sorted(glob.glob(os.path.join(d, "util-ramp-*.txt"))):
             for r in records(path, "W3SUM"):
+                self.w3ramp_all.setdefault(int(r.get("ramp_ops", 0)),
+                                           {})[r["alloc"]] = r
                 if r["alloc"] == "kheap":
                     self.w3ramps.append(r)
         self.w3ramps.sort(key=lambda r: int(r.get("ramp_ops", 0)))
@@ -158,6 +196,13 @@ class Results:
             for r in records(cf, "SPLIT"):
                 self.splits.setdefault((size, r["fn"]), []).append(
                     (r["part"], r["per_call"]))
+        # kheap_bench_lines, the -g twin of the measured kheap_bench
+        # (bench/CMakeLists.txt): its line tables attribute the paths'
+        # instructions, if its .text is the same bytes at the same address.
+        self.line_binary = same_text_twin(
+            os.path.join(ROOT, "build", "release", "bench", "kheap_bench"),
+            os.path.join(ROOT, "build", "release", "bench",
+                         "kheap_bench_lines"))
         self.cm3_archive = berkeley_text(os.path.join(d, "cm3-archive.txt"))
         self.cm3_with = berkeley_text(os.path.join(d, "cm3-with.txt"))
         self.cm3_without = berkeley_text(os.path.join(d, "cm3-without.txt"))
@@ -205,6 +250,74 @@ class Results:
                 counts[name] = 0
             counts[name] += 1
         return [(n, counts[n]) for n in order]
+
+    # Parts of a path: the nearest function of an instruction's inline
+    # chain (innermost first) that names one; the rest is the entry.
+    PARTS = [
+        ("check_live_block", "misuse checks"),
+        ("size_class", "size class"),
+        ("take_chunk", "probe + bitmap search"),
+        ("list_push", "list push"),
+        ("list_pop_head", "list unlink"),
+        ("list_unlink", "list unlink"),
+        ("list_unlink_after", "list unlink"),
+        ("clear_class_bits", "list unlink"),
+        ("split_used", "headers"),
+        ("set_header", "headers"),
+        ("carve_aligned", "headers"),
+        ("resize_in", "headers"),
+        ("free_block", "headers"),
+        ("count_allocated", "counters"),
+        ("decode_align", "request size"),
+        ("search_chunks", "request size"),
+        ("chunks_for_bytes", "request size"),
+    ]
+
+    def path_parts(self, size, fn):
+        """Instructions of the worst call per part (see PARTS), from the
+        inline chains that addr2line reports on the -g twin."""
+        import subprocess
+        path = self.worstpath.get((size, fn))
+        if not path or not self.line_binary:
+            return None
+        addrs = [a for a in path if a != 0]
+        try:
+            text = subprocess.run(
+                ["addr2line", "-a", "-f", "-i", "-e", self.line_binary] +
+                ["0x%x" % a for a in addrs], capture_output=True,
+                text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        chains = {}
+        cur = None
+        lines = text.splitlines()
+        k = 0
+        while k < len(lines):
+            line = lines[k]
+            if line.startswith("0x"):
+                cur = int(line, 16)
+                chains[cur] = []
+                k += 1
+                continue
+            if cur is not None:
+                chains[cur].append(line.strip())
+            k += 2  # function name, then file:line
+        part_of = dict(self.PARTS)
+        counts = {}
+        for a in path:
+            if a == 0:
+                name = "memcpy (libc)"
+            else:
+                chain = chains.get(a, [])
+                if chain and chain[0].startswith("mark_"):
+                    continue  # the bracketing wrapper
+                name = "entry and exit"
+                for f in chain:
+                    if f in part_of:
+                        name = part_of[f]
+                        break
+            counts[name] = counts.get(name, 0) + 1
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
     # --- derived figures -------------------------------------------------
     def time_rec(self, workload, alloc):
@@ -335,7 +448,9 @@ the success share is the fraction of allocation attempts that succeed (by
 count and by requested bytes; by count it is largely fixed by p, since in
 a steady state successful allocations balance frees). 20 seeds. Only
 region-bounded allocators take part: glibc serves every request from the
-process heap, so it never fails and is skipped.
+process heap, so it never fails and is skipped. Two O(n) reference
+policies (address-ordered best fit and first fit, `bench/adapter_ref.c`)
+run the same op lists to show what the workload itself allows.
 
 **Time.** ns/op = wall time (CLOCK_MONOTONIC) of the replay / ops,
 including the replay loop itself (an indirect call through the adapter,
@@ -444,11 +559,14 @@ def render(res):
       "| - | - |" % fmt(wr))
     if w3:
         u = float(w3["util_first_mean_pct"])
+        best = [r for r in res.w3sum if r["alloc"] == "ref-bestfit"]
         w("| W3 utilization at first failure, mean of %s seeds | %.1f%% "
-          "(min %s%%, max %s%%) | >= %.0f%% | %s |" % (
+          "(min %s%%, max %s%%)%s | >= %.0f%% | %s |" % (
               w3["seeds"], u, w3["util_first_min_pct"],
-              w3["util_first_max_pct"], TARGET_W3_PCT,
-              met(u >= TARGET_W3_PCT)))
+              w3["util_first_max_pct"],
+              "; O(n) best fit on the same ops: %.1f%%" % float(
+                  best[0]["util_first_mean_pct"]) if best else "",
+              TARGET_W3_PCT, met(u >= TARGET_W3_PCT)))
     w("| Cortex-M3 -Os text of init+alloc+aligned_alloc+free+realloc"
       "+aligned_realloc | %s bytes | < %d | %s |" % (
           fmt(cm3), TARGET_CM3_BYTES,
@@ -598,17 +716,32 @@ def render(res):
             w("")
     w("### Where the instructions go")
     w("")
-    w("The worst call of each function, split by the function symbol its "
-      "instructions belong to (static helpers that the compiler inlined "
-      "count in their caller; wrapper instructions removed). Read a path "
-      "instruction by instruction with `kheap_bench worst --heap SIZE "
-      "--trace OP` and objdump, or build with `-g` and use `addr2line -i`.")
+    if res.line_binary:
+        w("The worst call of each function, split into the parts of the "
+          "algorithm its instructions belong to. Each instruction is "
+          "attributed through its inline chain (`addr2line -i` on "
+          "`kheap_bench_lines`, a `-g` build whose `.text` report.py "
+          "checked to be byte-identical to the measured binary) to the "
+          "nearest helper that names a part: *misuse checks* "
+          "(`check_live_block`), *size class*, *probe + bitmap search* "
+          "(`take_chunk`), *list push* and *list unlink* (free lists and "
+          "their bitmaps), *headers* (split, merge, header writes), "
+          "*counters* (allocated bytes and watermark), *request size* "
+          "(bytes to chunks, alignment decoding). *Entry and exit* is the "
+          "rest: NULL and magic checks, format dispatch, register saves "
+          "and restores, the listener test, return.")
+    else:
+        w("The worst call of each function, split by the function symbol "
+          "its instructions belong to (static helpers that the compiler "
+          "inlined count in their caller; wrapper instructions removed).")
+    w("Read a path instruction by instruction with `kheap_bench worst "
+      "--heap SIZE --trace OP` and objdump.")
     w("")
     w("| heap | function | worst | split |")
     w("| --- | --- | --- | --- |")
     for size in HEAP_SIZES:
         for fn in FUNCS:
-            split = res.path_split(size, fn)
+            split = res.path_parts(size, fn) or res.path_split(size, fn)
             r = res.worst.get((size, fn))
             if split and r:
                 w("| %s | %s | %s | %s |" % (
@@ -632,48 +765,87 @@ def render(res):
     # --- W3 --------------------------------------------------------------
     w("## 3. W3 utilization (256 KiB, 8 B..4 KiB, rising pressure)")
     w("")
-    for s in res.w3sum:
-        w("Steady state: %s ops after the first failure." %
-          "{:,}".format(int(s.get("steady_ops", 0))))
+    if res.w3sum:
+        w("Steady state: %s ops after the first failure. `ref-bestfit` and "
+          "`ref-firstfit` are not allocators to use but O(n) reference "
+          "policies over the same region with kheap's small-heap block "
+          "format (4-byte header, 8-byte granularity, immediate "
+          "coalescing; `bench/adapter_ref.c`): address-ordered best fit "
+          "(the smallest free block that fits, lowest address among equals) "
+          "and first fit. They keep their free lists outside the region, "
+          "so they have the whole region while kheap loses its control "
+          "block (about 0.1%%). The distance from a reference to 100%% is "
+          "what the workload costs any allocator with this block format; "
+          "the distance from kheap to the best fit is what kheap's "
+          "constant-time policy costs." % "{:,}".format(
+              int(res.w3sum[0].get("steady_ops", 0))))
         w("")
         w("| allocator | seeds | first failure: mean | min | max | steady "
           "state: mean utilization | allocations succeeding (count) | "
           "(bytes) |")
         w("| --- | --- | --- | --- | --- | --- | --- | --- |")
-        w("| %s | %s | %s%% | %s%% | %s%% | %s%% | %s%% | %s%% |" % (
-            s["alloc"], s["seeds"], s["util_first_mean_pct"],
-            s["util_first_min_pct"], s["util_first_max_pct"],
-            s["steady_util_mean_pct"], s["steady_success_mean_pct"],
-            s["steady_success_bytes_mean_pct"]))
+        for s in res.w3sum:
+            w("| %s | %s | %s%% | %s%% | %s%% | %s%% | %s%% | %s%% |" % (
+                s["alloc"], s["seeds"], s["util_first_mean_pct"],
+                s["util_first_min_pct"], s["util_first_max_pct"],
+                s["steady_util_mean_pct"], s["steady_success_mean_pct"],
+                s["steady_success_bytes_mean_pct"]))
         w("")
     if res.w3ramps:
+        refs = []
+        for ramp in sorted(res.w3ramp_all):
+            for a in res.w3ramp_all[ramp]:
+                if a != "kheap" and a not in refs:
+                    refs.append(a)
         w("How the figure depends on the pressure ramp (the ramp length "
           "sets how often the heap turns over before it fills; 1 = p is "
-          "0.6 from the first op; the headline uses 10,000):")
+          "0.6 from the first op; the headline uses 10,000). Mean "
+          "utilization at first failure, and steady state:")
         w("")
-        w("| ramp (ops) | first failure: mean | min | max | steady state |")
-        w("| --- | --- | --- | --- | --- |")
+        hdr = "| ramp (ops) | kheap: first failure | min | max | steady |"
+        sep = "| --- | --- | --- | --- | --- |"
+        for a in refs:
+            hdr += " %s: first failure | steady |" % a
+            sep += " --- | --- |"
+        w(hdr)
+        w(sep)
         for r in res.w3ramps:
-            w("| %s | %s%% | %s%% | %s%% | %s%% |" % (
-                "{:,}".format(int(r["ramp_ops"])),
-                r["util_first_mean_pct"], r["util_first_min_pct"],
-                r["util_first_max_pct"], r["steady_util_mean_pct"]))
+            ramp = int(r["ramp_ops"])
+            row = "| %s | %s%% | %s%% | %s%% | %s%% |" % (
+                "{:,}".format(ramp), r["util_first_mean_pct"],
+                r["util_first_min_pct"], r["util_first_max_pct"],
+                r["steady_util_mean_pct"])
+            for a in refs:
+                x = res.w3ramp_all.get(ramp, {}).get(a)
+                row += " %s | %s |" % (
+                    (x["util_first_mean_pct"] + "%") if x else "-",
+                    (x["steady_util_mean_pct"] + "%") if x else "-")
+            w(row)
+        w("")
+        w("With 20 seeds the first-failure mean moves by about half a "
+          "point between policies that are in fact equal (the per-seed "
+          "spread is 80-97%); comparisons of policy variants in "
+          "docs/design.md use 200 seeds (`kheap_bench util --seeds 200`).")
         w("")
     for s in res.w3skip:
         w("%s: skipped (%s)." % (s["alloc"], s["reason"].replace("-", " ")))
         w("")
-    if res.w3:
+    kheap_seeds = [r for r in res.w3 if r["alloc"] == "kheap"]
+    best = {r["seed"]: r for r in res.w3 if r["alloc"] == "ref-bestfit"}
+    if kheap_seeds:
         w("<details><summary>Per seed</summary>")
         w("")
-        w("| seed | utilization at first failure | ops to failure | failed "
-          "request | live blocks | largest allocatable then | steady "
-          "utilization |")
-        w("| --- | --- | --- | --- | --- | --- | --- |")
-        for r in res.w3:
-            w("| %s | %s%% | %s | %s B | %s | %s B | %s%% |" % (
-                r["seed"], r["util_first_pct"], r["ops_to_failure"],
-                r["fail_size"], r["live_blocks"], r["largest_free"],
-                r["steady_util_pct"]))
+        w("| seed | utilization at first failure | ref-bestfit | ops to "
+          "failure | failed request | live blocks | largest allocatable "
+          "then | steady utilization |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in kheap_seeds:
+            b = best.get(r["seed"])
+            w("| %s | %s%% | %s | %s | %s B | %s | %s B | %s%% |" % (
+                r["seed"], r["util_first_pct"],
+                (b["util_first_pct"] + "%") if b else "-",
+                r["ops_to_failure"], r["fail_size"], r["live_blocks"],
+                r["largest_free"], r["steady_util_pct"]))
         w("")
         w("</details>")
         w("")
@@ -760,6 +932,25 @@ def render(res):
     return "\n".join(out)
 
 
+def keep_marked_sections(path, text):
+    """Sections of the existing file that other scripts own, between
+    <!-- BEGIN name ... --> and <!-- END name --> (scripts/codesize writes
+    one), survive regeneration: put back before "## Reproduce"."""
+    if not os.path.exists(path):
+        return text
+    with open(path, encoding="utf-8") as f:
+        old = f.read()
+    marked = re.compile(r"<!-- BEGIN ([\w-]+)\b.*?<!-- END \1 -->\n?", re.S)
+    for m in marked.finditer(old):
+        block = m.group(0).rstrip("\n") + "\n"
+        if "\n## Reproduce" in text:
+            i = text.index("\n## Reproduce") + 1
+            text = text[:i] + block + "\n" + text[i:]
+        else:
+            text = text.rstrip("\n") + "\n\n" + block
+    return text
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -770,7 +961,7 @@ def main():
     for name, value in res.figures():
         print("FIGURE %s %s" % (name, value))
     if write:
-        text = render(res)
+        text = keep_marked_sections(write, render(res))
         tmp = write + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)

@@ -70,17 +70,22 @@ static void print_classes(struct heap_view v, struct line *l)
 		     1u) == 0u) {
 			continue;
 		}
-		chunkid_t head = list_head(v, cls);
-		chunkid_t c = head;
+		chunkid_t c = list_head(v, cls);
 		size_t count = 0;
 		size_t chunks = 0;
 
-		/* Bounded by the number of chunks in case of corruption. */
-		do {
+		/* To the tail (free_next(tail) == tail), bounded by the
+		 * number of chunks in case of corruption. */
+		for (;;) {
+			chunkid_t next = free_next(v, c);
+
 			count++;
 			chunks += chunk_size(v, c);
-			c = free_next(v, c);
-		} while (c != head && count < h->end_chunk);
+			if (next == c || count >= h->end_chunk) {
+				break;
+			}
+			c = next;
+		}
 		put_str(l, "    [");
 		put_uint(l, (uint64_t)class_min_chunks(cls) * CHUNK_BYTES, 10u);
 		put_str(l, ", ");
@@ -147,10 +152,11 @@ void sys_heap_print_info_to(const struct sys_heap *heap, bool dump_chunks,
 	end_line(&l);
 
 	put_str(&l, "  free ");
-	put_uint(&l, (uint64_t)h->free_chunks * CHUNK_BYTES, 10u);
-	put_str(&l, " bytes, allocated ");
-	put_uint(&l, (uint64_t)(h->end_chunk - h->free_chunks) * CHUNK_BYTES,
+	put_uint(&l,
+		 (uint64_t)(h->end_chunk - h->allocated_chunks) * CHUNK_BYTES,
 		 10u);
+	put_str(&l, " bytes, allocated ");
+	put_uint(&l, (uint64_t)h->allocated_chunks * CHUNK_BYTES, 10u);
 	put_str(&l, " bytes, max allocated ");
 	put_uint(&l, (uint64_t)h->max_allocated_chunks * CHUNK_BYTES, 10u);
 	put_str(&l, " bytes");

@@ -35,7 +35,12 @@
  * - every free chunk is on exactly the list of its size class; a class's
  *   bit is set in sl_bitmap[fl] iff its list is non-empty; bit fl of
  *   fl_bitmap is set iff sl_bitmap[fl] != 0;
- * - free_chunks is the sum of the free chunks' sizes.
+ * - class lists are doubly linked, newest first. The tail's free_next is
+ *   the tail itself; the head's free_prev is head_mark(cls): the top bit
+ *   of the field (no chunk id has it) plus the class. So no "null" id is
+ *   needed, and unlinking any chunk never recomputes its class. A class's
+ *   head id means something only while its bitmap bit is set;
+ * - allocated_chunks is end_chunk minus the free chunks' sizes.
  */
 #ifndef KHEAP_HEAP_INTERNAL_H
 #define KHEAP_HEAP_INTERNAL_H
@@ -84,7 +89,8 @@ struct z_heap {
 	chunkid_t end_chunk;
 	/* Bit fl set iff sl_bitmap[fl] != 0. */
 	uint32_t fl_bitmap;
-	chunksz_t free_chunks;
+	/* Chunks in use (headers and padding included) and their maximum. */
+	chunksz_t allocated_chunks;
 	chunksz_t max_allocated_chunks;
 	/* 1: 32-bit header fields (8-byte headers); 0: 16-bit fields. */
 	uint8_t big;
@@ -100,33 +106,89 @@ struct z_heap {
 extern sys_heap_fault_handler_t z_heap_fault_handler;
 extern struct heap_listener *z_heap_listeners;
 
+/* Tell the listeners of heap_id about an event (heap_listener.c); old_mem
+ * and old_bytes only for HEAP_REALLOC. */
+void z_heap_notify(uintptr_t heap_id, enum heap_event_types event,
+		   void *old_mem, size_t old_bytes, void *mem, size_t bytes);
+
+/*
+ * KHEAP_COMPACT: optimising for size (GCC's -Os). The hot paths are then
+ * not specialised per header format; the format is read from the
+ * control block where it is needed and the header accessors are called,
+ * not inlined, since each inlined access would carry both formats.
+ */
+#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
+#define KHEAP_COMPACT 1
+#define KHEAP_ACCESSOR static __attribute__((__noinline__, __unused__))
+#else
+#define KHEAP_COMPACT 0
+#define KHEAP_ACCESSOR static inline
+#endif
+
 /*
  * A heap as the hot paths see it: the control block, chunk 0's address and
  * the header format, loaded once per call. Helpers take it by value; with
  * the format a compile-time constant (see WITH_FORMAT in sys_heap.c) every
  * format test folds away, and no header store forces a reload of the
- * control block (header stores may alias it).
+ * control block (header stores may alias it). In compact builds it is
+ * just the control block: one register to pass instead of three.
  */
 struct heap_view {
 	struct z_heap *h;
+#if !KHEAP_COMPACT
 	unsigned char *base;
 	bool big;
+#endif
 };
 
 static inline struct heap_view view_of(const struct z_heap *h, bool big)
 {
 	struct z_heap *rw = (struct z_heap *)(uintptr_t)h;
+#if KHEAP_COMPACT
+	struct heap_view v = {.h = rw};
+
+	(void)big;
+#else
+	unsigned char *base = (unsigned char *)rw + rw->chunk_base_offset;
+
+#if defined(__GNUC__)
+	/* Keep chunk 0's address in a register: otherwise the compiler
+	 * reassociates every chunk address as h + (offset + 8 * c), two
+	 * more instructions each time. */
+	__asm__("" : "+r"(base));
+#endif
 	struct heap_view v = {
 		.h = rw,
-		.base = (unsigned char *)rw + rw->chunk_base_offset,
+		.base = base,
 		.big = big,
 	};
+#endif
 	return v;
 }
 
 static inline struct heap_view any_view(const struct z_heap *h)
 {
 	return view_of(h, h->big != 0u);
+}
+
+/* The header format: true for 32-bit fields (8-byte headers). */
+static inline bool view_big(struct heap_view v)
+{
+#if KHEAP_COMPACT
+	return v.h->big != 0u;
+#else
+	return v.big;
+#endif
+}
+
+/* Chunk 0's address. */
+static inline unsigned char *view_base(struct heap_view v)
+{
+#if KHEAP_COMPACT
+	return (unsigned char *)v.h + v.h->chunk_base_offset;
+#else
+	return v.base;
+#endif
 }
 
 static inline unsigned char *heads_base(struct heap_view v)
@@ -136,48 +198,48 @@ static inline unsigned char *heads_base(struct heap_view v)
 
 static inline unsigned char *chunk_ptr(struct heap_view v, chunkid_t c)
 {
-	return v.base + ((size_t)c << CHUNK_SHIFT);
+	return view_base(v) + ((size_t)c << CHUNK_SHIFT);
 }
 
 static inline size_t header_bytes(struct heap_view v)
 {
-	return v.big ? 8u : 4u;
+	return view_big(v) ? 8u : 4u;
 }
 
 static inline chunksz_t min_chunks(struct heap_view v)
 {
 	/* A free chunk holds its header and two links. */
-	return v.big ? 2u : 1u;
+	return view_big(v) ? 2u : 1u;
 }
 
 /* Element i of an array of 16- or 32-bit ids, by heap format. */
-static inline uint32_t id_get(struct heap_view v, const unsigned char *p,
-			      size_t i)
+KHEAP_ACCESSOR uint32_t id_get(struct heap_view v, const unsigned char *p,
+			       size_t i)
 {
-	if (v.big) {
+	if (view_big(v)) {
 		return ((const hfield32_t *)(const void *)p)[i];
 	}
 	return ((const hfield16_t *)(const void *)p)[i];
 }
 
-static inline void id_set(struct heap_view v, unsigned char *p, size_t i,
-			  uint32_t value)
+KHEAP_ACCESSOR void id_set(struct heap_view v, unsigned char *p, size_t i,
+			   uint32_t value)
 {
-	if (v.big) {
+	if (view_big(v)) {
 		((hfield32_t *)(void *)p)[i] = value;
 	} else {
 		((hfield16_t *)(void *)p)[i] = (uint16_t)value;
 	}
 }
 
-static inline uint32_t field_get(struct heap_view v, chunkid_t c,
-				 enum chunk_field f)
+KHEAP_ACCESSOR uint32_t field_get(struct heap_view v, chunkid_t c,
+				  enum chunk_field f)
 {
 	return id_get(v, chunk_ptr(v, c), (size_t)f);
 }
 
-static inline void field_set(struct heap_view v, chunkid_t c,
-			     enum chunk_field f, uint32_t value)
+KHEAP_ACCESSOR void field_set(struct heap_view v, chunkid_t c,
+			      enum chunk_field f, uint32_t value)
 {
 	id_set(v, chunk_ptr(v, c), (size_t)f, value);
 }
@@ -217,7 +279,13 @@ static inline unsigned char *chunk_mem(struct heap_view v, chunkid_t c)
 /* Index of the lowest set bit of a non-zero value. */
 static inline unsigned int lowest_bit(uint32_t value)
 {
+#if defined(__GNUC__) && !defined(KHEAP_SOFT_CLZ)
+	/* One instruction where there is a CLZ (x86 tzcnt/bsf, ARMv7-M
+	 * rbit + clz). */
+	return (unsigned int)__builtin_ctz(value);
+#else
 	return 31u - KHEAP_CLZ32(value & (0u - value));
+#endif
 }
 
 static inline unsigned int highest_bit(uint32_t value)
@@ -229,16 +297,29 @@ static inline unsigned int highest_bit(uint32_t value)
  * Size class of a chunk count: first level 0 holds exact classes for
  * 0..7 chunks; first level fl >= 1 covers [8 << (fl-1), 8 << fl) in 8
  * equal steps. Returns fl * SL_COUNT + sl.
+ *
+ * Without a branch: with m = max(msb, 3) - 3 (the msb of chunks | 8,
+ * minus 3), chunks >> m lies in [8, 16) for chunks >= 8 and equals chunks
+ * below 8, and (m << 3) + (chunks >> m) is fl * 8 + sl in both cases.
  */
 static inline unsigned int size_class(chunksz_t chunks)
 {
-	if (chunks < SL_COUNT) {
-		return chunks;
-	}
-	unsigned int msb = highest_bit(chunks);
+	unsigned int m = highest_bit(chunks | SL_COUNT) - SL_SHIFT;
 
-	return ((msb - SL_SHIFT + 1u) << SL_SHIFT) +
-	       ((chunks >> (msb - SL_SHIFT)) - SL_COUNT);
+	return (m << SL_SHIFT) + (chunks >> m);
+}
+
+/* The free_prev of a class list's head: the field's top bit, which no
+ * chunk id has (ids are below SMALL_MAX_CHUNKS or BIG_MAX_CHUNKS), plus
+ * the class. */
+static inline uint32_t head_mark_bit(struct heap_view v)
+{
+	return view_big(v) ? 0x80000000u : 0x8000u;
+}
+
+static inline uint32_t head_mark(struct heap_view v, unsigned int cls)
+{
+	return head_mark_bit(v) | cls;
 }
 
 /* Free-list links of a free chunk. */
@@ -250,13 +331,6 @@ static inline chunkid_t free_next(struct heap_view v, chunkid_t c)
 static inline chunkid_t free_prev(struct heap_view v, chunkid_t c)
 {
 	return field_get(v, c, FREE_PREV);
-}
-
-/* Whether class cls has any free chunk. */
-static inline bool class_empty(const struct z_heap *h, unsigned int cls)
-{
-	return ((h->sl_bitmap[cls >> SL_SHIFT] >> (cls & (SL_COUNT - 1u))) &
-		1u) == 0u;
 }
 
 /* The smallest chunk count in class cls. */

@@ -44,30 +44,36 @@ static bool validate_chunks(struct heap_view v, uint32_t *free_per_class,
 }
 
 /*
- * Walk one class list: every member free, of this class, doubly linked,
- * and exactly as many members as the chunk walk found. The walk stops
- * after `expected` steps, so a corrupted cycle cannot loop forever.
+ * Walk one class list: every member free, of this class, doubly linked
+ * (the head's free_prev is head_mark(cls), the tail's free_next is
+ * itself), and
+ * exactly as many members as the chunk walk found. The walk stops after
+ * `expected` steps, so a corrupted cycle cannot loop forever.
  */
 static bool validate_class_list(struct heap_view v, unsigned int cls,
 				uint32_t expected)
 {
 	const struct z_heap *h = v.h;
-	chunkid_t head = list_head(v, cls);
-	chunkid_t c = head;
+	chunkid_t c = list_head(v, cls);
+	uint32_t prev = head_mark(v, cls);
 
-	for (uint32_t n = 0; n < expected; n++) {
+	for (uint32_t n = 1;; n++) {
 		if (c >= h->end_chunk || chunk_used(v, c) ||
 		    size_class(chunk_size(v, c)) != cls ||
-		    free_next(v, c) >= h->end_chunk ||
-		    free_prev(v, free_next(v, c)) != c) {
+		    free_prev(v, c) != prev) {
 			return false;
 		}
-		c = free_next(v, c);
-		if (c == head && n + 1u != expected) {
+		chunkid_t next = free_next(v, c);
+
+		if (n == expected) {
+			return next == c;
+		}
+		if (next == c) {
 			return false;
 		}
+		prev = c;
+		c = next;
 	}
-	return c == head;
 }
 
 static bool validate_index(struct heap_view v, const uint32_t *free_per_class)
@@ -121,8 +127,9 @@ bool sys_heap_validate(const struct sys_heap *heap)
 	    !validate_index(v, free_per_class)) {
 		return false;
 	}
-	return free_sum == h->free_chunks &&
-	       h->max_allocated_chunks >= h->end_chunk - h->free_chunks &&
+	return free_sum == h->end_chunk - h->allocated_chunks &&
+	       h->allocated_chunks <= h->end_chunk &&
+	       h->max_allocated_chunks >= h->allocated_chunks &&
 	       h->max_allocated_chunks <= h->end_chunk;
 }
 
@@ -134,9 +141,9 @@ int sys_heap_runtime_stats_get(const struct sys_heap *heap,
 	if (h == NULL || stats == NULL) {
 		return EINVAL_RESULT;
 	}
-	stats->free_bytes = (size_t)h->free_chunks * CHUNK_BYTES;
-	stats->allocated_bytes =
-		(size_t)(h->end_chunk - h->free_chunks) * CHUNK_BYTES;
+	stats->free_bytes =
+		(size_t)(h->end_chunk - h->allocated_chunks) * CHUNK_BYTES;
+	stats->allocated_bytes = (size_t)h->allocated_chunks * CHUNK_BYTES;
 	stats->max_allocated_bytes =
 		(size_t)h->max_allocated_chunks * CHUNK_BYTES;
 	return 0;
@@ -149,7 +156,7 @@ int sys_heap_runtime_stats_reset_max(struct sys_heap *heap)
 	if (h == NULL) {
 		return EINVAL_RESULT;
 	}
-	h->max_allocated_chunks = h->end_chunk - h->free_chunks;
+	h->max_allocated_chunks = h->allocated_chunks;
 	return 0;
 }
 
@@ -171,16 +178,21 @@ chunksz_t z_heap_largest_free_chunks(struct heap_view v)
 	}
 	unsigned int fl = highest_bit(h->fl_bitmap);
 	unsigned int cls = (fl << SL_SHIFT) + highest_bit(h->sl_bitmap[fl]);
-	chunkid_t head = list_head(v, cls);
-	chunkid_t c = head;
+	chunkid_t c = list_head(v, cls);
 	chunksz_t largest = 0;
 
-	do {
+	/* To the tail; bounded in case of corruption. */
+	for (chunkid_t n = 0; n < h->end_chunk; n++) {
+		chunkid_t next = free_next(v, c);
+
 		if (chunk_size(v, c) > largest) {
 			largest = chunk_size(v, c);
 		}
-		c = free_next(v, c);
-	} while (c != head);
+		if (next == c) {
+			break;
+		}
+		c = next;
+	}
 	return largest;
 }
 

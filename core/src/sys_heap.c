@@ -5,6 +5,14 @@
  * rejected: docs/design.md. Every path here is O(1): the only loops are
  * the bounded probe of one class list (SYS_HEAP_FIT_PROBES) and the
  * initial clearing of the class index.
+ *
+ * How the hot paths are written (measured in docs/performance.md):
+ * - every control-block field a path needs is read before it stores to a
+ *   block header, because header stores may alias the control block;
+ * - a size class is computed without a branch, and never to unlink a
+ *   chunk: a list head's free_prev holds its class (head_mark), other
+ *   chunks need none (see heap_internal.h);
+ * - misuse reports and listener notifications are out of line.
  */
 #include <string.h>
 
@@ -27,17 +35,17 @@
 #define WITH_FORMAT(h, fn, ...) fn(any_view(h), __VA_ARGS__)
 #endif
 
+#if defined(__GNUC__)
+#define COLD static __attribute__((__noinline__, __cold__))
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define COLD static
+#define UNLIKELY(x) (x)
+#endif
+
 sys_heap_fault_handler_t z_heap_fault_handler;
 
 /* ---- free lists ------------------------------------------------------ */
-
-HOT void set_class_bits(struct z_heap *h, unsigned int cls)
-{
-	unsigned int fl = cls >> SL_SHIFT;
-
-	h->sl_bitmap[fl] |= (uint8_t)(1u << (cls & (SL_COUNT - 1u)));
-	h->fl_bitmap |= 1u << fl;
-}
 
 HOT void clear_class_bits(struct z_heap *h, unsigned int cls)
 {
@@ -46,33 +54,37 @@ HOT void clear_class_bits(struct z_heap *h, unsigned int cls)
 
 	h->sl_bitmap[fl] = (uint8_t)bits;
 	if (bits == 0u) {
-		h->fl_bitmap &= ~(1u << fl);
+		/* ~(1 << fl) as a rotation: one instruction less on x86. */
+		h->fl_bitmap &= (~1u << fl) | (~1u >> ((32u - fl) & 31u));
 	}
 }
 
-/* Push free chunk c of `size` chunks onto the head of its class (LIFO). */
-HOT void free_list_add(struct heap_view v, chunkid_t c, chunksz_t size)
+/* Push free chunk c of `size` chunks onto the head of its class list. */
+HOT void list_push(struct heap_view v, chunkid_t c, chunksz_t size)
 {
+	struct z_heap *h = v.h;
 	unsigned int cls = size_class(size);
+	unsigned int fl = cls >> SL_SHIFT;
+	unsigned int sl = cls & (SL_COUNT - 1u);
+	unsigned int bits = h->sl_bitmap[fl];
+	chunkid_t next = list_head(v, cls);
 
-	if (class_empty(v.h, cls)) {
-		field_set(v, c, FREE_PREV, c);
-		field_set(v, c, FREE_NEXT, c);
-		set_class_bits(v.h, cls);
-	} else {
-		chunkid_t next = list_head(v, cls);
-		chunkid_t prev = free_prev(v, next);
-
-		field_set(v, c, FREE_PREV, prev);
-		field_set(v, c, FREE_NEXT, next);
-		field_set(v, prev, FREE_NEXT, c);
-		field_set(v, next, FREE_PREV, c);
+	if (((bits >> sl) & 1u) == 0u) {
+		/* The class was empty: c is also the tail. */
+		next = c;
+		h->sl_bitmap[fl] = (uint8_t)(bits | (1u << sl));
+		h->fl_bitmap |= 1u << fl;
 	}
 	set_list_head(v, cls, c);
+	/* The old head's prev first: if the class was empty, that is c's
+	 * own, overwritten by its mark next. */
+	field_set(v, next, FREE_PREV, c);
+	field_set(v, c, FREE_PREV, head_mark(v, cls));
+	field_set(v, c, FREE_NEXT, next);
 }
 
-/* Unlink free chunk c from the list of class cls. */
-HOT void free_list_remove(struct heap_view v, chunkid_t c, unsigned int cls)
+/* Unlink c, the head of class cls. */
+HOT void list_pop_head(struct heap_view v, chunkid_t c, unsigned int cls)
 {
 	chunkid_t next = free_next(v, c);
 
@@ -80,12 +92,30 @@ HOT void free_list_remove(struct heap_view v, chunkid_t c, unsigned int cls)
 		clear_class_bits(v.h, cls);
 		return;
 	}
-	chunkid_t prev = free_prev(v, c);
+	set_list_head(v, cls, next);
+	field_set(v, next, FREE_PREV, head_mark(v, cls));
+}
 
-	field_set(v, prev, FREE_NEXT, next);
+/* Unlink c, which follows prev on its list (so is not the head). */
+HOT void list_unlink_after(struct heap_view v, chunkid_t prev, chunkid_t c)
+{
+	chunkid_t next = free_next(v, c);
+
+	/* At the tail prev becomes the tail; the second store then writes
+	 * c's own link, which is dropped. */
+	field_set(v, prev, FREE_NEXT, next == c ? prev : next);
 	field_set(v, next, FREE_PREV, prev);
-	if (list_head(v, cls) == c) {
-		set_list_head(v, cls, next);
+}
+
+/* Unlink free chunk c. */
+HOT void list_unlink(struct heap_view v, chunkid_t c)
+{
+	uint32_t prev = free_prev(v, c);
+
+	if ((prev & head_mark_bit(v)) != 0u) {
+		list_pop_head(v, c, prev & ~head_mark_bit(v));
+	} else {
+		list_unlink_after(v, prev, c);
 	}
 }
 
@@ -101,43 +131,47 @@ HOT void set_header(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 }
 
 /*
- * Mark chunk c (size_chunks long, on no list, counted as allocated) in use,
- * cut down to keep_chunks,
- * returning the tail to the free lists if it can stand alone. With
- * merge_right the tail first merges with a free right neighbour; callers
- * that know the neighbour is in use pass false.
+ * Mark chunk c (size_chunks long, on no list) in use, cut down to
+ * keep_chunks, returning the tail to the free lists if it can stand
+ * alone. With merge_right the tail first merges with a free right
+ * neighbour; callers that know the neighbour is in use pass false.
+ * Returns the chunks c keeps. Counters are the caller's.
  *   [ c ][ tail ][ free right ] => [ c ][ ------ free ------ ]
  */
-HOT chunksz_t trim_used(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
-			chunksz_t keep_chunks, bool merge_right)
+HOT chunksz_t split_used(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
+			 chunksz_t keep_chunks, bool merge_right)
 {
 	chunksz_t tail_chunks = size_chunks - keep_chunks;
 
 	if (tail_chunks < min_chunks(v)) {
+		/* Also the right neighbour's left_size: c may have grown
+		 * (realloc) or lost a lead (aligned alloc). */
 		set_header(v, c, size_chunks, true);
 		return size_chunks;
 	}
 	chunkid_t tail = c + keep_chunks;
 	chunkid_t right = c + size_chunks;
 
-	set_header(v, c, keep_chunks, true);
-	v.h->free_chunks += tail_chunks;
-	if (merge_right && !chunk_used(v, right)) {
-		chunksz_t right_chunks = chunk_size(v, right);
+	if (merge_right) {
+		uint32_t right_word = field_get(v, right, SIZE_AND_USED);
 
-		free_list_remove(v, right, size_class(right_chunks));
-		tail_chunks += right_chunks;
+		if ((right_word & 1u) == 0u) {
+			list_unlink(v, right);
+			tail_chunks += right_word >> 1;
+		}
 	}
+	set_header(v, c, keep_chunks, true);
 	set_header(v, tail, tail_chunks, false);
-	free_list_add(v, tail, tail_chunks);
+	list_push(v, tail, tail_chunks);
 	return keep_chunks;
 }
 
-/* Raise the allocation watermark after free_chunks went down. */
-HOT void note_allocated(struct z_heap *h)
+/* Count chunks going into use and raise the watermark. */
+HOT void count_allocated(struct z_heap *h, chunksz_t chunks)
 {
-	chunksz_t allocated = h->end_chunk - h->free_chunks;
+	chunksz_t allocated = h->allocated_chunks + chunks;
 
+	h->allocated_chunks = allocated;
 	if (allocated > h->max_allocated_chunks) {
 		h->max_allocated_chunks = allocated;
 	}
@@ -159,69 +193,143 @@ HOT size_t chunks_for_bytes(struct heap_view v, size_t bytes)
 /* ---- allocation ------------------------------------------------------ */
 
 /*
- * Find a free chunk of at least want_chunks, take it off its list and
- * return it with its size, or return end_chunk if the constant-time search
- * finds none. The chunk is still counted in free_chunks.
+ * Find a free chunk of at least want_chunks and take it off its list:
+ * returns false if the constant-time search finds none.
  *
  * First up to SYS_HEAP_FIT_PROBES heads of the request's own class (whose
  * members may be smaller than the request), then the head of the first
  * non-empty larger class (all of whose members are large enough).
  */
-HOT chunkid_t take_chunk(struct heap_view v, chunksz_t want_chunks,
-			 chunksz_t *size_chunks)
+HOT bool take_chunk(struct heap_view v, chunksz_t want_chunks, chunkid_t *chunk,
+		    chunksz_t *size_chunks)
 {
 	struct z_heap *h = v.h;
 	unsigned int cls = size_class(want_chunks);
+	unsigned int fl = cls >> SL_SHIFT;
+	unsigned int sl = cls & (SL_COUNT - 1u);
+	uint32_t sl_bits = h->sl_bitmap[fl];
+	bool probing = ((sl_bits >> sl) & 1u) != 0u;
 	chunkid_t c;
 	chunksz_t size;
 
-	if (!class_empty(h, cls)) {
-		c = list_head(v, cls);
-		for (unsigned int i = 0; i < SYS_HEAP_FIT_PROBES; i++) {
+	/* Compact builds reach the head read below again after the search
+	 * (one copy of it); otherwise the search has its own copy, which is
+	 * about ten instructions shorter at -O2. */
+	for (;;) {
+		if (probing) {
+			c = list_head(v, cls);
 			size = chunk_size(v, c);
 			if (size >= want_chunks) {
-				goto found;
+				goto take_head;
 			}
-			c = free_next(v, c);
-		}
-	}
-	unsigned int fl = cls >> SL_SHIFT;
-	uint32_t sl_mask = (uint32_t)h->sl_bitmap[fl] &
-			   (~1u << (cls & (SL_COUNT - 1u)));
+			/* The next heads of the request's own class. Past
+			 * the tail the walk stays on the tail (self-link). */
+			chunkid_t prev = c;
 
-	if (sl_mask == 0u) {
-		uint32_t fl_mask = h->fl_bitmap & (~1u << fl);
-
-		if (fl_mask == 0u) {
-			return h->end_chunk;
+			for (unsigned int i = 1u; i < SYS_HEAP_FIT_PROBES;
+			     i++) {
+				c = free_next(v, prev);
+				size = chunk_size(v, c);
+				if (size >= want_chunks) {
+					list_unlink_after(v, prev, c);
+					goto taken;
+				}
+				prev = c;
+			}
 		}
-		fl = lowest_bit(fl_mask);
-		sl_mask = h->sl_bitmap[fl];
+		uint32_t mask = sl_bits & (~1u << sl);
+
+		if (mask == 0u) {
+			uint32_t fl_mask = h->fl_bitmap & (~1u << fl);
+
+			if (fl_mask == 0u) {
+				return false;
+			}
+			fl = lowest_bit(fl_mask);
+			mask = h->sl_bitmap[fl];
+		}
+		/* Every chunk of this class is large enough. */
+		cls = (fl << SL_SHIFT) + lowest_bit(mask);
+		if (KHEAP_COMPACT) {
+			probing = true;
+			continue;
+		}
+		c = list_head(v, cls);
+		size = chunk_size(v, c);
+		break;
 	}
-	cls = (fl << SL_SHIFT) + lowest_bit(sl_mask);
-	c = list_head(v, cls);
-	size = chunk_size(v, c);
-found:
-	free_list_remove(v, c, cls);
+take_head:
+	list_pop_head(v, c, cls);
+taken:
+	*chunk = c;
 	*size_chunks = size;
-	return c;
+	return true;
 }
 
-/* Turn taken chunk c into a used block of keep_chunks; c's right
+/* Turn taken chunk c into a used block of want_chunks; c's right
  * neighbour is in use (free chunks never touch). */
-HOT void claim_chunk(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
-		     chunksz_t keep_chunks)
+HOT void *claim_chunk(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
+		      chunksz_t want_chunks)
 {
-	v.h->free_chunks -= size_chunks;
-	trim_used(v, c, size_chunks, keep_chunks, false);
-	note_allocated(v.h);
+	count_allocated(v.h, split_used(v, c, size_chunks, want_chunks, false));
+	return chunk_mem(v, c);
+}
+
+#if !KHEAP_COMPACT
+HOT void *alloc_in(struct heap_view v, size_t bytes)
+{
+	chunkid_t c;
+	chunksz_t size;
+
+	/*
+	 * 1 <= bytes <= heap bytes - header, i.e. 1 <= chunks <= end_chunk;
+	 * bytes == 0 wraps to SIZE_MAX: one test for both bounds.
+	 */
+	if (bytes - 1u >=
+	    ((size_t)v.h->end_chunk << CHUNK_SHIFT) - header_bytes(v)) {
+		return NULL;
+	}
+	chunksz_t want = (chunksz_t)chunks_for_bytes(v, bytes);
+
+	if (!take_chunk(v, want, &c, &size)) {
+		return NULL;
+	}
+	return claim_chunk(v, c, size, want);
+}
+#endif
+
+/* ---- alignment ------------------------------------------------------- */
+
+/*
+ * Decode an align argument into a power-of-two alignment and a rewind
+ * (see sys_heap_aligned_alloc). Returns false for malformed values.
+ * align 0 and power-of-two values up to 8 decode to alignment 8, which
+ * every block has anyway.
+ */
+HOT bool decode_align(size_t align, size_t *align_bytes, size_t *rewind_bytes)
+{
+	size_t rewind = align & (0u - align);
+
+	if (align != rewind) {
+		align -= rewind;
+		if ((align & (align - 1u)) != 0u) {
+			return false;
+		}
+	} else {
+		rewind = 0u;
+	}
+	if (align < CHUNK_BYTES) {
+		align = CHUNK_BYTES;
+	}
+	*align_bytes = align;
+	*rewind_bytes = rewind;
+	return true;
 }
 
 /*
- * The chunk count to search for: exact for plain requests, padded for
- * aligned ones (see aligned_alloc_in). Returns 0 for requests that can
- * never succeed on this heap, even empty: 0 bytes, or more than it holds.
- * Overflow-free for every size_t.
+ * The chunk count an aligned request searches for. Returns 0 for
+ * requests that can never succeed on this heap, even empty: 0 bytes, or
+ * more than it holds. Overflow-free for every size_t.
  */
 HOT size_t search_chunks(struct heap_view v, size_t align_bytes,
 			 size_t rewind_bytes, size_t bytes)
@@ -244,65 +352,14 @@ HOT size_t search_chunks(struct heap_view v, size_t align_bytes,
 		 * must be skipped in a big heap; a rewind of under 8 bytes
 		 * costs one more chunk at the end.
 		 */
-		want += (align_bytes >> CHUNK_SHIFT) * (v.big ? 2u : 1u) + 1u;
+		want += (align_bytes >> CHUNK_SHIFT) * (view_big(v) ? 2u : 1u) +
+			1u;
 	}
 	return want > v.h->end_chunk ? 0u : want;
 }
 
-HOT void *alloc_in(struct heap_view v, size_t bytes)
-{
-	size_t want = search_chunks(v, CHUNK_BYTES, 0u, bytes);
-
-	if (want == 0u) {
-		return NULL;
-	}
-	chunksz_t size;
-	chunkid_t c = take_chunk(v, (chunksz_t)want, &size);
-
-	if (c == v.h->end_chunk) {
-		return NULL;
-	}
-	claim_chunk(v, c, size, (chunksz_t)want);
-	return chunk_mem(v, c);
-}
-
-/* ---- alignment ------------------------------------------------------- */
-
 /*
- * Decode an align argument into a power-of-two alignment and a rewind
- * (see sys_heap_aligned_alloc). Returns false for malformed values.
- * align 0 and power-of-two values up to 8 decode to alignment 8, which
- * every block has anyway.
- */
-static bool decode_align(size_t align, size_t *align_bytes,
-			 size_t *rewind_bytes)
-{
-	size_t rewind = align & (0u - align);
-
-	if (align != rewind) {
-		align -= rewind;
-		if ((align & (align - 1u)) != 0u) {
-			return false;
-		}
-	} else {
-		rewind = 0u;
-	}
-	if (align < CHUNK_BYTES) {
-		align = CHUNK_BYTES;
-	}
-	*align_bytes = align;
-	*rewind_bytes = rewind;
-	return true;
-}
-
-static bool mem_aligned(const void *mem, size_t align_bytes,
-			size_t rewind_bytes)
-{
-	return (((uintptr_t)mem + rewind_bytes) & (align_bytes - 1u)) == 0u;
-}
-
-/*
- * Carve an aligned block out of `used` chunk c: the block starts at the
+ * Carve an aligned block out of taken chunk c: the block starts at the
  * first p >= chunk_mem(c) with (p + rewind) % align == 0 whose lead is
  * either empty or long enough to be a free chunk; the lead and the tail
  * go back to the free lists. c's neighbours are in use (it was free).
@@ -324,12 +381,12 @@ HOT void *carve_aligned(struct heap_view v, chunkid_t c, chunksz_t size,
 	if (lead_chunks != 0u) {
 		/* The lead stays free; c's left neighbour is in use. */
 		set_header(v, c, lead_chunks, false);
-		free_list_add(v, c, lead_chunks);
+		list_push(v, c, lead_chunks);
 		c += lead_chunks;
 		size -= lead_chunks;
 	}
-	size_t gap_bytes = (size_t)(p - (uintptr_t)chunk_mem(v, c));
-	size_t want = chunks_for_bytes(v, bytes + gap_bytes);
+	/* p is 0..7 bytes past chunk_mem(c). */
+	size_t want = chunks_for_bytes(v, bytes + (p & (CHUNK_BYTES - 1u)));
 
 	KHEAP_ASSERT(want <= size);
 	claim_chunk(v, c, size, (chunksz_t)want);
@@ -340,22 +397,22 @@ HOT void *aligned_alloc_in(struct heap_view v, size_t align, size_t bytes)
 {
 	size_t align_bytes;
 	size_t rewind_bytes;
+	chunkid_t c;
+	chunksz_t size;
 
 	if (!decode_align(align, &align_bytes, &rewind_bytes)) {
 		return NULL;
 	}
+#if !KHEAP_COMPACT
+	/* (Compact builds take the aligned path for plain requests too:
+	 * one copy of the allocation code.) */
 	if (align_bytes == CHUNK_BYTES && rewind_bytes == 0u) {
 		return alloc_in(v, bytes);
 	}
+#endif
 	size_t want = search_chunks(v, align_bytes, rewind_bytes, bytes);
 
-	if (want == 0u) {
-		return NULL;
-	}
-	chunksz_t size;
-	chunkid_t c = take_chunk(v, (chunksz_t)want, &size);
-
-	if (c == v.h->end_chunk) {
+	if (want == 0u || !take_chunk(v, (chunksz_t)want, &c, &size)) {
 		return NULL;
 	}
 	return carve_aligned(v, c, size, align_bytes, rewind_bytes, bytes);
@@ -363,8 +420,8 @@ HOT void *aligned_alloc_in(struct heap_view v, size_t align, size_t bytes)
 
 /* ---- misuse checks --------------------------------------------------- */
 
-static void report_fault(const struct sys_heap *heap, const void *mem,
-			 enum sys_heap_fault_kind kind, const char *operation)
+COLD void report_fault(const struct sys_heap *heap, const void *mem,
+		       enum sys_heap_fault_kind kind, const char *operation)
 {
 	sys_heap_fault_handler_t handler = z_heap_fault_handler;
 
@@ -380,140 +437,153 @@ static void report_fault(const struct sys_heap *heap, const void *mem,
 	}
 }
 
+/* A block that passed the checks: its chunk, size, left neighbour's size
+ * and that neighbour's size-and-used word (1, "in use", for chunk 0). */
+struct live_block {
+	chunkid_t c;
+	chunksz_t size;
+	chunksz_t left;
+	uint32_t left_word;
+};
+
 /*
  * The O(1) checks made before a block is freed, resized or measured.
- * Returns 0 and sets *chunk if mem looks like a live block, else the
- * fault kind.
+ * Returns 0 and fills *b if mem looks like a live block, else the fault
+ * kind.
  */
-HOT enum sys_heap_fault_kind check_live_block(struct heap_view v,
-					      const void *mem, chunkid_t *chunk,
-					      chunksz_t *size_chunks)
+HOT enum sys_heap_fault_kind
+check_live_block(struct heap_view v, const void *mem, struct live_block *b)
 {
 	chunkid_t end = v.h->end_chunk;
 	/* Below the first block wraps to a huge offset: one compare. */
 	uintptr_t offset = (uintptr_t)mem - (uintptr_t)chunk_mem(v, 0);
 
-	if (offset >= ((uintptr_t)end << CHUNK_SHIFT)) {
+	if (UNLIKELY(offset >= ((uintptr_t)end << CHUNK_SHIFT))) {
 		return SYS_HEAP_FAULT_BAD_POINTER;
 	}
 	chunkid_t c = (chunkid_t)(offset >> CHUNK_SHIFT);
-	uint32_t size_and_used = field_get(v, c, SIZE_AND_USED);
+	/* chunk_ptr(v, c), without truncating c to 32 bits first. */
+	const unsigned char *hdr = view_base(v) + (offset & ~(uintptr_t)7u);
+	uint32_t size_and_used = id_get(v, hdr, SIZE_AND_USED);
 	chunksz_t size = size_and_used >> 1;
-	chunksz_t left = left_size(v, c);
+	chunksz_t left = id_get(v, hdr, LEFT_SIZE);
+	/* Cannot wrap: c and size are below 2^31. */
+	chunkid_t right = c + size;
+	uint32_t left_word = 1u;
 
-	/* Size in range, and mem (up to 7 bytes past the block's start
-	 * for rewound blocks) still inside the block. */
-	if (size < min_chunks(v) || size > end - c ||
-	    (offset & (CHUNK_BYTES - 1u)) + header_bytes(v) >=
-		    ((size_t)size << CHUNK_SHIFT)) {
+	/*
+	 * The block ends inside the heap, and mem (up to 7 bytes past the
+	 * block's start for rewound blocks) lies inside the block, before
+	 * the next header. That also refuses sizes below min_chunks.
+	 */
+	if (UNLIKELY(right > end ||
+		     (uintptr_t)mem >=
+			     (uintptr_t)view_base(v) +
+				     ((uintptr_t)right << CHUNK_SHIFT))) {
 		return SYS_HEAP_FAULT_CORRUPT_HEADER;
 	}
-	if ((size_and_used & 1u) == 0u) {
+	const unsigned char *right_hdr = chunk_ptr(v, right);
+
+	if (UNLIKELY((size_and_used & 1u) == 0u)) {
 		return SYS_HEAP_FAULT_NOT_ALLOCATED;
 	}
 	/* Own header before the neighbour's: an interior pointer or an
-	 * overflow from the left shows here, not as our overflow. */
-	if (c == 0u ? left != 0u
-		    : (left == 0u || left > c ||
-		       chunk_size(v, c - left) != left)) {
-		return SYS_HEAP_FAULT_CORRUPT_HEADER;
+	 * overflow from the left shows here, not as our overflow. Only
+	 * chunk 0 has no left neighbour (left_size 0). */
+	if (UNLIKELY(left - 1u >= c)) {
+		if ((left | c) != 0u) {
+			return SYS_HEAP_FAULT_CORRUPT_HEADER;
+		}
+	} else {
+		left_word = field_get(v, c - left, SIZE_AND_USED);
+		if (UNLIKELY((left_word >> 1) != left)) {
+			return SYS_HEAP_FAULT_CORRUPT_HEADER;
+		}
 	}
-	if (left_size(v, c + size) != size) {
+	if (UNLIKELY(id_get(v, right_hdr, LEFT_SIZE) != size)) {
 		return SYS_HEAP_FAULT_OVERFLOW;
 	}
-	*chunk = c;
-	*size_chunks = size;
+	b->c = c;
+	b->size = size;
+	b->left = left;
+	b->left_word = left_word;
 	return (enum sys_heap_fault_kind)0;
 }
 
-/* Look up mem for `operation`; reports and returns false on misuse. */
-static bool find_live_block(const struct sys_heap *heap, const void *mem,
-			    const char *operation, chunkid_t *chunk)
+/* Usable bytes from mem to the end of its chunk c of size_chunks. */
+HOT size_t usable_bytes(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
+			const void *mem)
 {
-	const struct z_heap *h = heap_of(heap);
-	enum sys_heap_fault_kind kind = SYS_HEAP_FAULT_BAD_POINTER;
-	chunksz_t size;
-
-	if (h != NULL) {
-		kind = WITH_FORMAT(h, check_live_block, mem, chunk, &size);
-	}
-	if (kind != 0) {
-		report_fault(heap, mem, kind, operation);
-		return false;
-	}
-	return true;
-}
-
-/* Usable bytes from mem to the end of its chunk c. */
-static size_t usable_bytes(struct heap_view v, chunkid_t c, const void *mem)
-{
-	return (size_t)(chunk_ptr(v, c + chunk_size(v, c)) -
+	return (size_t)(chunk_ptr(v, c + size_chunks) -
 			(const unsigned char *)mem);
 }
 
 /*
- * Return used chunk c of size_chunks to the free lists, merging with free
- * neighbours. c passed check_live_block, so its neighbours' headers agree
- * with it; the end sentinel counts as a used right neighbour and chunk 0
- * (left_size 0) has none on the left.
+ * Return used block b to the free lists, merging with free neighbours.
+ * b passed check_live_block, so its neighbours' headers agree with it;
+ * the end sentinel counts as a used right neighbour.
  *   [ free left ][ c ][ free right ] => [ ---------- free ---------- ]
  */
-HOT void free_in(struct heap_view v, chunkid_t c, chunksz_t size_chunks)
+HOT void free_block(struct heap_view v, const struct live_block *b)
 {
-	chunksz_t left = left_size(v, c);
-	uint32_t right_word = field_get(v, c + size_chunks, SIZE_AND_USED);
-	uint32_t left_word = left != 0u ? field_get(v, c - left, SIZE_AND_USED)
-					: 1u;
-	chunksz_t total = size_chunks;
+	chunkid_t c = b->c;
+	chunksz_t size = b->size;
+	chunkid_t right = c + size;
+	chunksz_t total = size;
 
-	if ((right_word & 1u) == 0u) {
-		chunksz_t right_size = right_word >> 1;
-
-		free_list_remove(v, c + size_chunks, size_class(right_size));
-		total += right_size;
-	}
-	if ((left_word & 1u) == 0u) {
+	v.h->allocated_chunks -= size;
+	if ((b->left_word & 1u) == 0u) {
 		/* c's header stays behind inside the merged block: mark it
 		 * free so a second free of c is seen as a double free. */
-		field_set(v, c, SIZE_AND_USED, size_chunks << 1);
-		c -= left;
-		free_list_remove(v, c, size_class(left));
-		total += left;
+		field_set(v, c, SIZE_AND_USED, size << 1);
+		c -= b->left;
+		list_unlink(v, c);
+		total += b->left;
+	}
+	uint32_t right_word = field_get(v, right, SIZE_AND_USED);
+
+	if ((right_word & 1u) == 0u) {
+		list_unlink(v, right);
+		total += right_word >> 1;
 	}
 	set_header(v, c, total, false);
-	free_list_add(v, c, total);
-	v.h->free_chunks += size_chunks;
+	list_push(v, c, total);
 }
+
+#if CONFIG_SYS_HEAP_LISTENER
+/* Listener calls, out of line. The block at mem is live and sound. */
+COLD void notify(const struct sys_heap *heap, enum heap_event_types event,
+		 void *old_mem, size_t old_bytes, void *mem)
+{
+	struct heap_view v = any_view(heap->heap);
+	chunkid_t c =
+		(chunkid_t)(((uintptr_t)mem - (uintptr_t)chunk_mem(v, 0)) >>
+			    CHUNK_SHIFT);
+
+	z_heap_notify(HEAP_ID_FROM_POINTER(heap), event, old_mem, old_bytes,
+		      mem, usable_bytes(v, c, chunk_size(v, c), mem));
+}
+#endif
 
 /* sys_heap_free once the heap is known to be initialised. */
 HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
 {
-	chunkid_t c;
-	chunksz_t size;
-	enum sys_heap_fault_kind kind = check_live_block(v, mem, &c, &size);
+	struct live_block b;
+	enum sys_heap_fault_kind kind = check_live_block(v, mem, &b);
 
-	if (kind != 0) {
+	if (UNLIKELY(kind != 0)) {
 		report_fault(heap, mem, kind, "free");
 		return;
 	}
 #if CONFIG_SYS_HEAP_LISTENER
 	if (z_heap_listeners != NULL) {
-		heap_listener_notify_free(HEAP_ID_FROM_POINTER(heap), mem,
-					  usable_bytes(v, c, mem));
+		notify(heap, HEAP_FREE, NULL, 0u, mem);
 	}
 #endif
-	free_in(v, c, size);
+	free_block(v, &b);
 }
 
 /* ---- public API ------------------------------------------------------ */
-
-static size_t fl_count_for(size_t max_chunks)
-{
-	if (max_chunks < SL_COUNT) {
-		return 1u;
-	}
-	return (size_class((chunksz_t)max_chunks) >> SL_SHIFT) + 1u;
-}
 
 int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 {
@@ -533,7 +603,7 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	uintptr_t start = ((uintptr_t)mem + 7u) & ~(uintptr_t)7u;
 	/* An upper bound on the block area sizes the class index. */
 	size_t max_chunks = (bytes - sizeof(struct z_heap)) >> CHUNK_SHIFT;
-	size_t fl_count = fl_count_for(max_chunks);
+	size_t fl_count = (size_class((chunksz_t)max_chunks) >> SL_SHIFT) + 1u;
 	size_t ctrl_bytes =
 		sizeof(struct z_heap) + fl_count * SL_COUNT * (big ? 4u : 2u);
 	uintptr_t chunk_base =
@@ -555,7 +625,6 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	h->end_chunk = end_chunk;
 	h->big = big ? 1u : 0u;
 	h->fl_count = (uint8_t)fl_count;
-	h->free_chunks = end_chunk;
 
 	struct heap_view v = any_view(h);
 
@@ -563,7 +632,7 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	set_header(v, 0, end_chunk, false);
 	/* The end sentinel: size 0, in use. */
 	field_set(v, end_chunk, SIZE_AND_USED, 1u);
-	free_list_add(v, 0, end_chunk);
+	list_push(v, 0, end_chunk);
 	heap->heap = h;
 	return 0;
 }
@@ -573,21 +642,22 @@ static struct z_heap *heap_rw(struct sys_heap *heap)
 	return (struct z_heap *)(uintptr_t)heap_of(heap);
 }
 
-static void notify_alloc(struct sys_heap *heap, void *mem)
-{
 #if CONFIG_SYS_HEAP_LISTENER
-	if (mem != NULL && z_heap_listeners != NULL) {
-		heap_listener_notify_alloc(HEAP_ID_FROM_POINTER(heap), mem,
-					   sys_heap_usable_size(heap, mem));
-	}
+#define NOTIFY_ALLOC(heap, mem)                                                \
+	do {                                                                   \
+		if (z_heap_listeners != NULL && (mem) != NULL) {               \
+			notify((heap), HEAP_ALLOC, NULL, 0u, (mem));           \
+		}                                                              \
+	} while (0)
 #else
-	(void)heap;
-	(void)mem;
+#define NOTIFY_ALLOC(heap, mem) ((void)0)
 #endif
-}
 
 void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
 {
+#if KHEAP_COMPACT
+	return sys_heap_aligned_alloc(heap, 0u, bytes);
+#else
 	struct z_heap *h = heap_rw(heap);
 
 	if (h == NULL) {
@@ -595,8 +665,9 @@ void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
 	}
 	void *mem = WITH_FORMAT(h, alloc_in, bytes);
 
-	notify_alloc(heap, mem);
+	NOTIFY_ALLOC(heap, mem);
 	return mem;
+#endif
 }
 
 void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes)
@@ -614,7 +685,7 @@ void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 	}
 	void *mem = WITH_FORMAT(h, aligned_alloc_in, align, bytes);
 
-	notify_alloc(heap, mem);
+	NOTIFY_ALLOC(heap, mem);
 	return mem;
 }
 
@@ -632,60 +703,133 @@ void sys_heap_free(struct sys_heap *heap, void *mem)
 	WITH_FORMAT(h, free_checked, heap, mem);
 }
 
-size_t sys_heap_usable_size(const struct sys_heap *heap, const void *mem)
+HOT size_t usable_size_in(struct heap_view v, const struct sys_heap *heap,
+			  const void *mem)
 {
-	chunkid_t c;
+	struct live_block b;
+	enum sys_heap_fault_kind kind = check_live_block(v, mem, &b);
 
-	if (mem == NULL || !find_live_block(heap, mem, "usable_size", &c)) {
+	if (kind != 0) {
+		report_fault(heap, mem, kind, "usable_size");
 		return 0u;
 	}
-	return usable_bytes(any_view(heap_of(heap)), c, mem);
+	return usable_bytes(v, b.c, b.size, mem);
+}
+
+size_t sys_heap_usable_size(const struct sys_heap *heap, const void *mem)
+{
+	if (mem == NULL) {
+		return 0u;
+	}
+	const struct z_heap *h = heap_of(heap);
+
+	if (h == NULL) {
+		report_fault(heap, mem, SYS_HEAP_FAULT_BAD_POINTER,
+			     "usable_size");
+		return 0u;
+	}
+	return usable_size_in(any_view(h), heap, mem);
 }
 
 /*
- * Resize used chunk c in place to hold `bytes` from mem, if possible:
+ * Resize used block b in place to hold `bytes` from mem, if possible:
  * shrink, or grow into a free right neighbour. Returns false (heap
  * unchanged) if neither works.
  *   [ c ][ free right ] => [ c ...... ][ rest ]
  */
-HOT bool resize_in(struct heap_view v, chunkid_t c, const void *mem,
-		   size_t bytes)
+HOT bool resize_in(struct heap_view v, const struct live_block *b,
+		   const void *mem, size_t bytes)
 {
-	size_t gap_bytes =
-		(size_t)((const unsigned char *)mem - chunk_mem(v, c));
+	struct z_heap *h = v.h;
+	chunkid_t c = b->c;
+	chunksz_t size = b->size;
 
-	/* Also keeps bytes + gap_bytes (gap < 8) from overflowing. */
-	if (bytes > ((size_t)v.h->end_chunk << CHUNK_SHIFT)) {
+	/* Also keeps bytes + gap (under 8) from overflowing. */
+	if (bytes > ((size_t)h->end_chunk << CHUNK_SHIFT)) {
 		return false;
 	}
-	size_t want = chunks_for_bytes(v, bytes + gap_bytes);
-	chunksz_t size = chunk_size(v, c);
+	/* mem is 0..7 bytes past chunk_mem(c). */
+	chunksz_t want = (chunksz_t)chunks_for_bytes(
+		v, bytes + ((uintptr_t)mem & (CHUNK_BYTES - 1u)));
 
-	if (want <= size) {
-		trim_used(v, c, size, (chunksz_t)want, true);
-		return true;
-	}
-	chunkid_t right = c + size;
-	chunksz_t right_size = chunk_size(v, right);
+	if (want > size) {
+		chunkid_t right = c + size;
+		uint32_t right_word = field_get(v, right, SIZE_AND_USED);
 
-	if (chunk_used(v, right) || want > size + right_size) {
-		return false;
+		if ((right_word & 1u) != 0u ||
+		    want > size + (right_word >> 1)) {
+			return false;
+		}
+		/* Take all of right; split_used gives back what is not
+		 * needed (right's own right neighbour is in use). */
+		list_unlink(v, right);
+		size += right_word >> 1;
 	}
-	free_list_remove(v, right, size_class(right_size));
-	v.h->free_chunks -= right_size;
-	/* right's own right neighbour is in use: no merge needed. */
-	trim_used(v, c, size + right_size, (chunksz_t)want, false);
-	note_allocated(v.h);
+	chunksz_t kept = split_used(v, c, size, want, true);
+
+	if (kept > b->size) {
+		count_allocated(h, kept - b->size);
+	} else {
+		h->allocated_chunks -= b->size - kept;
+	}
 	return true;
+}
+
+HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
+		     size_t align, size_t bytes)
+{
+	size_t align_bytes;
+	size_t rewind_bytes;
+	struct live_block b;
+	enum sys_heap_fault_kind kind = check_live_block(v, ptr, &b);
+
+	if (kind != 0) {
+		report_fault(heap, ptr, kind, "realloc");
+		return NULL;
+	}
+	/* Plain realloc (align 0) keeps any block in place, rewound or not;
+	 * an aligned one only a block that already has the alignment. */
+	bool move = false;
+
+	if (align != 0u) {
+		if (!decode_align(align, &align_bytes, &rewind_bytes)) {
+			return NULL;
+		}
+		move = (((uintptr_t)ptr + rewind_bytes) & (align_bytes - 1u)) !=
+		       0u;
+	}
+	size_t old_bytes = usable_bytes(v, b.c, b.size, ptr);
+	void *mem = ptr;
+
+	if (move || !resize_in(v, &b, ptr, bytes)) {
+#if KHEAP_COMPACT
+		mem = aligned_alloc_in(v, align, bytes);
+#else
+		mem = align == 0u ? alloc_in(v, bytes)
+				  : aligned_alloc_in(v, align, bytes);
+#endif
+		if (mem == NULL) {
+			return NULL;
+		}
+		memcpy(mem, ptr, old_bytes < bytes ? old_bytes : bytes);
+		/* The allocation may have changed b's neighbours. */
+		b.left = left_size(v, b.c);
+		b.left_word =
+			b.left != 0u ? field_get(v, b.c - b.left, SIZE_AND_USED)
+				     : 1u;
+		free_block(v, &b);
+	}
+#if CONFIG_SYS_HEAP_LISTENER
+	if (z_heap_listeners != NULL) {
+		notify(heap, HEAP_REALLOC, ptr, old_bytes, mem);
+	}
+#endif
+	return mem;
 }
 
 void *sys_heap_aligned_realloc(struct sys_heap *heap, void *ptr, size_t align,
 			       size_t bytes)
 {
-	size_t align_bytes;
-	size_t rewind_bytes;
-	chunkid_t c;
-
 	if (ptr == NULL) {
 		return sys_heap_aligned_alloc(heap, align, bytes);
 	}
@@ -694,32 +838,13 @@ void *sys_heap_aligned_realloc(struct sys_heap *heap, void *ptr, size_t align,
 		sys_heap_free(heap, ptr);
 		return NULL;
 	}
-	if (!find_live_block(heap, ptr, "realloc", &c) ||
-	    !decode_align(align, &align_bytes, &rewind_bytes)) {
+	struct z_heap *h = heap_rw(heap);
+
+	if (h == NULL) {
+		report_fault(heap, ptr, SYS_HEAP_FAULT_BAD_POINTER, "realloc");
 		return NULL;
 	}
-	struct z_heap *h = heap_rw(heap);
-	size_t old_bytes = usable_bytes(any_view(h), c, ptr);
-	void *mem = ptr;
-
-	/* Plain realloc (align 0) keeps any block in place, rewound or not. */
-	if ((align != 0u && !mem_aligned(ptr, align_bytes, rewind_bytes)) ||
-	    !WITH_FORMAT(h, resize_in, c, ptr, bytes)) {
-		mem = WITH_FORMAT(h, aligned_alloc_in, align, bytes);
-		if (mem == NULL) {
-			return NULL;
-		}
-		memcpy(mem, ptr, old_bytes < bytes ? old_bytes : bytes);
-		WITH_FORMAT(h, free_in, c, chunk_size(any_view(h), c));
-	}
-#if CONFIG_SYS_HEAP_LISTENER
-	if (z_heap_listeners != NULL) {
-		heap_listener_notify_realloc(HEAP_ID_FROM_POINTER(heap), ptr,
-					     old_bytes, mem,
-					     sys_heap_usable_size(heap, mem));
-	}
-#endif
-	return mem;
+	return WITH_FORMAT(h, realloc_in, heap, ptr, align, bytes);
 }
 
 void *sys_heap_realloc(struct sys_heap *heap, void *ptr, size_t bytes)
@@ -727,32 +852,25 @@ void *sys_heap_realloc(struct sys_heap *heap, void *ptr, size_t bytes)
 	return sys_heap_aligned_realloc(heap, ptr, 0u, bytes);
 }
 
-HOT bool request_fits_in(struct heap_view v, size_t align, size_t bytes)
-{
-	size_t align_bytes;
-	size_t rewind_bytes;
-
-	return decode_align(align, &align_bytes, &rewind_bytes) &&
-	       search_chunks(v, align_bytes, rewind_bytes, bytes) != 0u;
-}
-
 bool sys_heap_request_fits(const struct sys_heap *heap, size_t align,
 			   size_t bytes)
 {
 	const struct z_heap *h = heap_of(heap);
+	size_t align_bytes;
+	size_t rewind_bytes;
 
-	return h != NULL && request_fits_in(any_view(h), align, bytes);
+	return h != NULL && decode_align(align, &align_bytes, &rewind_bytes) &&
+	       search_chunks(any_view(h), align_bytes, rewind_bytes, bytes) !=
+		       0u;
 }
 
 bool sys_heap_owns(const struct sys_heap *heap, const void *mem)
 {
 	const struct z_heap *h = heap_of(heap);
-	chunkid_t c;
-
-	chunksz_t size;
+	struct live_block b;
 
 	return h != NULL && mem != NULL &&
-	       check_live_block(any_view(h), mem, &c, &size) == 0;
+	       check_live_block(any_view(h), mem, &b) == 0;
 }
 
 void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler)
