@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""Write the hand-made seed inputs and dictionaries of kheap's fuzz targets.
+
+    fuzz/make_seeds.py [--corpus DIR] [--dicts DIR]
+
+Each seed is a short, readable program in the input language of its target
+(see the comment at the top of fuzz/<target>.c), encoded by the helpers
+below exactly as the target's decoder reads it (fuzz_support.c). Seeds go
+to corpus/<target>/seed-<name>; dictionaries to fuzz/<target>.dict. The
+campaign runner (scripts/fuzz) keeps every seed-* file when it merges the
+grown corpus back, so the seeds stay as documentation of the format.
+"""
+import argparse
+import os
+import struct
+
+# --- operands, as fuzz_support.c decodes them -------------------------------
+
+
+def region(shape, v=0, offset=0):
+    """fuzz_region_decode: shape 0-3 small 95..8192 (95 + v % 8098), 4 just
+    below the cutover (262144 - v % 1024), 5-6 big (262145 + v % 8192),
+    7 refused (v % 95); offset 0..7."""
+    return bytes([(shape << 3) | offset]) + struct.pack("<H", v)
+
+
+def small_region(nbytes, offset=0):
+    assert 95 <= nbytes <= 8192
+    return region(0, nbytes - 95, offset)
+
+
+def big_region(extra=0, offset=0):
+    return region(5, extra, offset)
+
+
+def size_tiny(n):
+    assert 0 <= n < 64
+    return bytes([n])
+
+
+def size_mod(v):
+    """u16 % (limit + 64)."""
+    return bytes([0x40]) + struct.pack("<H", v)
+
+
+def size_pow(e, d=0):
+    """(1 << (e % 20)) + d, d in -128..127."""
+    return bytes([0x80 | e, d & 0xFF])
+
+
+def size_special(k, d=0, raw=None):
+    """0: SIZE_MAX - d, 1: PTRDIFF_MAX + d - 128, 2: limit +/- d,
+    3: SIZE_MAX / 2 + d, 4: 2^32 + d - 128, 5: raw u64."""
+    out = bytes([0xC0 | k, d])
+    if k == 5:
+        out += struct.pack("<Q", raw or 0)
+    return out
+
+
+def align_pow(e):
+    """1 << e for e <= 12; e 13..15 means 0."""
+    return bytes([e << 2])
+
+
+def align_zero():
+    return align_pow(13)
+
+
+def align_rewind(a_exp, r_exp):
+    """A | R with A = 1 << a_exp (1..12), R = 1 << r_exp (r_exp < a_exp)."""
+    assert 1 <= a_exp <= 12 and 0 <= r_exp < a_exp
+    b = ((a_exp - 1) << 2) | 1
+    if a_exp > 2:
+        return bytes([b, r_exp])
+    return bytes([b | (r_exp << 6)])
+
+
+def align_raw(v):
+    return bytes([2]) + struct.pack("<H", v)
+
+
+def align_huge(e):
+    """1 << (13 + e), e 0..15."""
+    return bytes([(e << 2) | 3])
+
+
+def block(i):
+    return struct.pack("<H", i)
+
+
+NULL = b"\xff\xff"
+
+
+def u8(v):
+    return bytes([v & 0xFF])
+
+
+def u16(v):
+    return struct.pack("<H", v)
+
+
+def u32(v):
+    return struct.pack("<I", v)
+
+
+# --- fuzz_sys_heap -----------------------------------------------------------
+
+
+class SysHeap:
+    ALLOC, ALIGNED, NOALIGN, REALLOC, AREALLOC = 0, 2, 4, 5, 7
+    FREE, USABLE, MAX, BURST, RESET, READONLY, ALTERNATE = 8, 10, 11, 12, 13, 14, 15
+
+    @staticmethod
+    def alloc(size):
+        return u8(SysHeap.ALLOC) + size
+
+    @staticmethod
+    def aligned(align, size):
+        return u8(SysHeap.ALIGNED) + align + size
+
+    @staticmethod
+    def noalign(align, size):
+        return u8(SysHeap.NOALIGN) + align + size
+
+    @staticmethod
+    def realloc(blk, size):
+        return u8(SysHeap.REALLOC) + blk + size
+
+    @staticmethod
+    def arealloc(blk, align, size):
+        return u8(SysHeap.AREALLOC) + blk + align + size
+
+    @staticmethod
+    def free(blk):
+        return u8(SysHeap.FREE) + blk
+
+    @staticmethod
+    def usable(blk):
+        return u8(SysHeap.USABLE) + blk
+
+    @staticmethod
+    def burst(steps, alloc_percent, divisor, seed):
+        return u8(SysHeap.BURST) + u8(steps - 1) + u8(alloc_percent - 20) + \
+            u8(divisor - 2) + u32(seed)
+
+    @staticmethod
+    def read_only(dump, align, size):
+        return u8(SysHeap.READONLY) + u8(dump) + align + size
+
+
+def sys_heap_every_op():
+    S = SysHeap
+    return b"".join([
+        S.alloc(size_tiny(1)), S.alloc(size_tiny(24)), S.alloc(size_mod(300)),
+        S.aligned(align_pow(6), size_tiny(40)),
+        S.aligned(align_rewind(6, 3), size_tiny(17)),
+        S.aligned(align_pow(12), size_pow(7)),
+        S.noalign(align_pow(9), size_tiny(33)),
+        S.usable(block(0)), S.usable(NULL),
+        S.realloc(block(1), size_tiny(60)), S.realloc(block(2), size_tiny(8)),
+        S.realloc(NULL, size_tiny(12)), S.realloc(block(3), size_tiny(0)),
+        S.arealloc(block(0), align_pow(8), size_tiny(50)),
+        S.arealloc(block(1), align_rewind(5, 2), size_pow(6, 3)),
+        S.free(block(2)), S.free(NULL),
+        u8(S.MAX), u8(S.RESET), S.read_only(1, align_pow(4), size_tiny(9)),
+        S.burst(40, 70, 16, 0x1234), u8(S.ALTERNATE) + u8(0),
+        S.alloc(size_special(0)), S.alloc(size_special(1)),
+        S.alloc(size_special(2, 0x80)), S.aligned(align_raw(0x7777),
+                                                  size_tiny(8)),
+        S.aligned(align_huge(5), size_tiny(8)),
+        S.aligned(align_pow(3), size_special(0, 3)),
+        S.free(block(0)),
+    ])
+
+
+def sys_heap_seeds():
+    S = SysHeap
+    seeds = {
+        "every-op-small-2k": small_region(2048) + sys_heap_every_op(),
+        "every-op-small-2k-offset5": small_region(2048, 5) + sys_heap_every_op(),
+        "every-op-big": big_region(100, 3) + sys_heap_every_op(),
+        "every-op-small-max": region(4, 0, 1) + sys_heap_every_op(),
+        "minimum-heap": small_region(95, 7) + S.alloc(size_tiny(1)) +
+        S.alloc(size_tiny(1)) + S.free(block(0)) + S.alloc(size_tiny(4)),
+        "refused-init": region(7, 50) + S.alloc(size_tiny(1)) +
+        S.aligned(align_pow(3), size_tiny(1)),
+        "fill-and-drain-8k": small_region(8192) +
+        S.burst(64, 90, 32, 7) + S.burst(64, 90, 32, 8) +
+        u8(S.ALTERNATE) + u8(1) + S.burst(64, 30, 8, 9) + u8(S.MAX),
+        "fill-and-drain-big": big_region(4000) +
+        S.burst(64, 85, 40, 11) + S.burst(64, 85, 40, 12) +
+        u8(S.ALTERNATE) + u8(0) + S.burst(64, 40, 6, 13) + u8(S.MAX),
+        "aligned-sweep": small_region(8192, 2) + b"".join(
+            S.aligned(align_pow(e), size_tiny(8 + e)) for e in range(13)) +
+        b"".join(S.aligned(align_rewind(a, r), size_tiny(5))
+                 for a in range(1, 13, 3) for r in range(0, a, 2)),
+        "realloc-grow-shrink": small_region(4096) + S.alloc(size_tiny(16)) +
+        S.alloc(size_tiny(16)) + S.free(block(1)) +
+        S.realloc(block(0), size_pow(8)) + S.realloc(block(0), size_tiny(8)) +
+        S.alloc(size_tiny(40)) + S.realloc(block(0), size_pow(10)) +
+        S.arealloc(block(1), align_pow(10), size_pow(9)),
+    }
+    return seeds
+
+
+def sys_heap_dict():
+    S = SysHeap
+    return {
+        "alloc_tiny": S.alloc(size_tiny(8)),
+        "alloc_mod": S.alloc(size_mod(1000)),
+        "aligned_4096": S.aligned(align_pow(12), size_tiny(16)),
+        "aligned_rewind": S.aligned(align_rewind(8, 2), size_tiny(16)),
+        "realloc_grow": S.realloc(block(0), size_pow(9)),
+        "burst": S.burst(32, 60, 8, 1),
+        "size_max": size_special(0),
+        "size_limit": size_special(2, 0x80),
+        "big_region": big_region(0),
+        "max_alloc": u8(S.MAX),
+    }
+
+
+# --- fuzz_kernel_api -----------------------------------------------------------
+
+
+class Kernel:
+    MALLOC, CALLOC, ALIGNED, REALLOC, FREE = 0, 2, 3, 4, 5
+    HALLOC, HALIGNED, HCALLOC, HREALLOC, HFREE = 6, 7, 8, 9, 10
+    POOL, THREAD, BURST, TIMED, FAMILY = 11, 12, 13, 14, 15
+
+    @staticmethod
+    def burst(steps, alloc_percent, max_size, seed):
+        return u8(Kernel.BURST) + u8(steps - 1) + u8(alloc_percent - 20) + \
+            u16(max_size - 1) + u32(seed)
+
+
+def kernel_every_op():
+    K = Kernel
+    return b"".join([
+        u8(K.MALLOC) + size_tiny(0), u8(K.MALLOC) + size_tiny(20),
+        u8(K.CALLOC) + size_tiny(3) + size_tiny(10),
+        u8(K.CALLOC) + size_special(3) + size_tiny(4),
+        u8(K.ALIGNED) + align_pow(6) + size_tiny(30),
+        u8(K.ALIGNED) + align_rewind(4, 1) + size_tiny(30),
+        u8(K.REALLOC) + block(0) + size_pow(7),
+        u8(K.REALLOC) + block(1) + size_tiny(4),
+        u8(K.REALLOC) + NULL + size_tiny(9),
+        u8(K.HALLOC) + size_tiny(50), u8(K.HALLOC) + size_mod(700),
+        u8(K.HALIGNED) + align_pow(9) + size_tiny(20),
+        u8(K.HALIGNED) + align_rewind(7, 3) + size_tiny(20),
+        u8(K.HCALLOC) + size_tiny(5) + size_tiny(7),
+        u8(K.HREALLOC) + block(0) + size_pow(8),
+        u8(K.HREALLOC) + block(1) + size_tiny(0),
+        u8(K.HFREE) + block(0), u8(K.HFREE) + NULL,
+        u8(K.POOL) + u8(2), u8(K.THREAD) + u8(0) + align_pow(3) + size_tiny(12),
+        u8(K.THREAD) + u8(1) + align_pow(7) + size_tiny(12),
+        u8(K.THREAD) + u8(2) + align_pow(3) + size_tiny(24),
+        u8(K.THREAD) + u8(3) + align_pow(6) + size_tiny(24),
+        u8(K.POOL) + u8(6), u8(K.THREAD) + u8(1) + align_pow(5) + size_tiny(40),
+        u8(K.REALLOC) + block(2) + size_tiny(60),
+        u8(K.POOL) + u8(1), u8(K.THREAD) + u8(0) + align_pow(3) + size_tiny(12),
+        u8(K.POOL) + u8(0),
+        u8(K.TIMED) + u8(3) + align_pow(3) + size_tiny(16),
+        u8(K.TIMED) + u8(0x85) + align_raw(0x505) + size_tiny(16),
+        u8(K.TIMED) + u8(2) + align_pow(3) + size_special(2, 0x7f),
+        K.burst(48, 70, 600, 99),
+        u8(K.FREE) + block(0), u8(K.FREE) + NULL,
+        u8(K.FAMILY) + u8(1), u8(K.FAMILY) + u8(0),
+    ])
+
+
+def kernel_seeds():
+    K = Kernel
+    return {
+        "every-op-small": small_region(3000, 1) + kernel_every_op(),
+        "every-op-big": big_region(64, 4) + kernel_every_op(),
+        "refused-kheap": region(7, 10) + kernel_every_op(),
+        "system-heap-full": small_region(512) +
+        b"".join(u8(K.MALLOC) + size_mod(1500) for _ in range(12)) +
+        b"".join(u8(K.MALLOC) + size_tiny(0) for _ in range(8)) +
+        u8(K.REALLOC) + block(0) + size_tiny(1) +
+        u8(K.TIMED) + u8(7) + align_pow(3) + size_tiny(60),
+        "timeouts": small_region(200) + u8(K.HALLOC) + size_tiny(60) +
+        u8(K.TIMED) + u8(4) + align_pow(3) + size_tiny(60) +
+        u8(K.TIMED) + u8(0x80) + align_pow(3) + size_pow(12),
+    }
+
+
+def kernel_dict():
+    K = Kernel
+    return {
+        "k_malloc": u8(K.MALLOC) + size_tiny(16),
+        "k_heap_alloc": u8(K.HALLOC) + size_mod(100),
+        "pool_kheap_autofree": u8(K.POOL) + u8(6),
+        "timed": u8(K.TIMED) + u8(3) + align_pow(3) + size_tiny(16),
+        "isr_alloc": u8(K.THREAD) + u8(2) + align_pow(3) + size_tiny(24),
+        "burst": K.burst(32, 60, 256, 1),
+    }
+
+
+# --- fuzz_misuse -------------------------------------------------------------
+
+
+class Misuse:
+    ALLOC, ALIGNED, FREE, REALLOC, DOUBLE, STALE = 0, 2, 3, 4, 5, 6
+    INTERIOR, OUTSIDE, FOREIGN, OVERFLOW, BURST, CORRUPT = 7, 8, 9, 10, 11, 12
+
+    @staticmethod
+    def call(kind, size=b"\x10", align_exp=0):
+        """kind: 0 free, 1 realloc, 2 aligned_realloc, 3 realloc(p, 0),
+        4 usable_size; then the realloc's size and align (8 << e)."""
+        return u8(kind) + size + u8(align_exp)
+
+    @staticmethod
+    def burst(steps, divisor, seed):
+        return u8(Misuse.BURST) + u8(steps - 1) + u8(divisor - 4) + u32(seed)
+
+
+def misuse_every_op():
+    M = Misuse
+    out = [M.burst(20, 16, 5), u8(M.ALLOC) + size_tiny(40),
+           u8(M.ALIGNED) + align_rewind(6, 2) + size_tiny(40)]
+    for kind in range(5):
+        out += [
+            u8(M.DOUBLE) + block(kind) + M.call(kind),
+            u8(M.STALE) + u8(kind) + M.call(kind, size_tiny(20), 2),
+            u8(M.INTERIOR) + block(kind) + u16(9 + 8 * kind) + M.call(kind),
+            u8(M.OUTSIDE) + u8(kind) + u8(3) + M.call(kind),
+            u8(M.OUTSIDE) + u8(kind + 5) + u8(7) + M.call(kind),
+            u8(M.FOREIGN) + u8(kind) + block(kind) + M.call(kind),
+            u8(M.OVERFLOW) + block(kind) + u8(kind) + u8(1) +
+            bytes([0x11 * (kind + 1)] * 8) + M.call(kind) + M.call(4 - kind),
+            u8(M.ALLOC) + size_tiny(8 * kind + 4),
+        ]
+    out += [u8(M.FREE) + block(0), u8(M.REALLOC) + block(0) + size_pow(9)]
+    # Damage: 3 random bytes, then 2.
+    out += [u8(M.CORRUPT) + u8(2) + u32(0x1234) + u8(0x40) + u32(0x777) +
+            u8(0x01) + u32(0x99) + u8(0xff),
+            u8(M.CORRUPT) + u8(1) + u32(0x10) + u8(0x08) + u32(0x5555) +
+            u8(0x20)]
+    return b"".join(out)
+
+
+def misuse_seeds():
+    M = Misuse
+    return {
+        "every-op-small": small_region(4096, 3) + misuse_every_op(),
+        "every-op-big": big_region(512, 6) + misuse_every_op(),
+        "stale-after-coalesce": small_region(1024) +
+        b"".join(u8(M.ALLOC) + size_tiny(24) for _ in range(4)) +
+        u8(M.FREE) + block(1) + u8(M.FREE) + block(1) + u8(M.FREE) + block(0) +
+        b"".join(u8(M.STALE) + u8(k) + M.call(k % 5) for k in range(3)),
+        "overflow-every-width": small_region(600) +
+        b"".join(u8(M.ALLOC) + size_tiny(12 + k) for k in range(4)) +
+        b"".join(u8(M.OVERFLOW) + block(k % 4) + u8(k) + u8(0) +
+                 bytes([0xff] * 8) + M.call(k % 5) for k in range(8)),
+    }
+
+
+def misuse_dict():
+    M = Misuse
+    return {
+        "double_free": u8(M.DOUBLE) + block(0) + M.call(0),
+        "stale_realloc": u8(M.STALE) + u8(0) + M.call(1),
+        "overflow": u8(M.OVERFLOW) + block(0) + u8(3) + u8(1),
+        "interior": u8(M.INTERIOR) + block(0) + u16(20),
+        "corrupt": u8(M.CORRUPT) + u8(0) + u32(0x100) + u8(0x80),
+        "burst": M.burst(16, 16, 3),
+    }
+
+
+# --- output ------------------------------------------------------------------
+
+TARGETS = {
+    "fuzz_sys_heap": (sys_heap_seeds, sys_heap_dict),
+    "fuzz_kernel_api": (kernel_seeds, kernel_dict),
+    "fuzz_misuse": (misuse_seeds, misuse_dict),
+}
+
+
+def dict_line(name, data):
+    return '%s="%s"\n' % (name, "".join("\\x%02x" % b for b in data))
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=os.path.join(here, "..", "corpus"))
+    parser.add_argument("--dicts", default=here)
+    args = parser.parse_args()
+    for target, (seeds, words) in TARGETS.items():
+        cdir = os.path.join(args.corpus, target)
+        os.makedirs(cdir, exist_ok=True)
+        for name, data in seeds().items():
+            with open(os.path.join(cdir, "seed-" + name), "wb") as f:
+                f.write(data)
+        with open(os.path.join(args.dicts, target + ".dict"), "w") as f:
+            f.write("# libFuzzer dictionary for %s, written by "
+                    "fuzz/make_seeds.py:\n# whole operations with typical "
+                    "operands.\n" % target)
+            for name, data in words().items():
+                f.write(dict_line(name, data))
+        print("%s: %d seeds, %d dictionary words" %
+              (target, len(seeds()), len(words())))
+
+
+if __name__ == "__main__":
+    main()
