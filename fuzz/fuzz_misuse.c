@@ -381,7 +381,7 @@ static void refused_call(struct sys_heap *heap, void *mem,
 		   (const void *)cap.last.heap, cap.last.mem);
 	FUZZ_CHECK((KIND_BIT(cap.last.kind) & kinds) != 0u,
 		   "%s(%p): reported as %s (mask %#x)", name, (void *)mem,
-		   fuzz_fault_kind_name(cap.last.kind), kinds);
+		   fault_kind_name(cap.last.kind), kinds);
 	FUZZ_CHECK(cap.last.operation != NULL &&
 			   strcmp(cap.last.operation,
 				  call_operation(c->call)) == 0,
@@ -395,13 +395,13 @@ static void refused_call(struct sys_heap *heap, void *mem,
 		   "%s(%p): fault message \"%s\" is not the %s message", name,
 		   (void *)mem,
 		   cap.last.message != NULL ? cap.last.message : "(null)",
-		   fuzz_fault_kind_name(cap.last.kind));
+		   fault_kind_name(cap.last.kind));
 	compare_snapshots(name);
 	FUZZ_CHECK(!sys_heap_owns(heap, mem),
 		   "owns(%p) true for a refused pointer", (void *)mem);
 	st.refused++;
 	fuzz_trace("%s(%p) refused: %s", name, (void *)mem,
-		   fuzz_fault_kind_name(cap.last.kind));
+		   fault_kind_name(cap.last.kind));
 }
 
 /* --- misuse operations ------------------------------------------------------ */
@@ -503,9 +503,8 @@ static void do_stale(struct fuzz_input *in)
 		sys_heap_free(&st.heap, s->mem);
 		cap.armed = false;
 		fuzz_trace("free(%p) after reuse: %s", (void *)s->mem,
-			   cap.count == 0u
-				   ? "freed the new block"
-				   : fuzz_fault_kind_name(cap.last.kind));
+			   cap.count == 0u ? "freed the new block"
+					   : fault_kind_name(cap.last.kind));
 		if (cap.count == 0u) {
 			FUZZ_CHECK(!sys_heap_owns(&st.heap, b.mem),
 				   "free(%p) reported nothing, but block %p "

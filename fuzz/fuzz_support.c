@@ -237,27 +237,11 @@ void kheap_assert_fail(const char *file, int line, const char *expr)
 	fuzz_fail("core assert failed: %s:%d: %s", file, line, expr);
 }
 
-const char *fuzz_fault_kind_name(enum sys_heap_fault_kind kind)
-{
-	switch (kind) {
-	case SYS_HEAP_FAULT_BAD_POINTER:
-		return "BAD_POINTER";
-	case SYS_HEAP_FAULT_NOT_ALLOCATED:
-		return "NOT_ALLOCATED";
-	case SYS_HEAP_FAULT_CORRUPT_HEADER:
-		return "CORRUPT_HEADER";
-	case SYS_HEAP_FAULT_OVERFLOW:
-		return "OVERFLOW";
-	default:
-		return "unknown";
-	}
-}
-
 void fuzz_fault_unexpected(const struct sys_heap_fault *fault)
 {
 	fuzz_fail("unexpected heap fault %s in %s(%p): %s",
-		  fuzz_fault_kind_name(fault->kind), fault->operation,
-		  fault->mem, fault->message);
+		  fault_kind_name(fault->kind), fault->operation, fault->mem,
+		  fault->message);
 }
 
 /* --- regions ------------------------------------------------------------ */

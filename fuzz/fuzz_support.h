@@ -20,6 +20,7 @@
 #include <zephyr/sys/heap_listener.h>
 #include <zephyr/sys/sys_heap.h>
 
+#include "test_fault_names.h"
 #include "test_rng.h"
 #include "test_token.h"
 
@@ -119,7 +120,6 @@ void kheap_assert_fail(const char *file, int line, const char *expr);
 void fuzz_fault_unexpected(const struct sys_heap_fault *fault);
 
 /* Name of a fault kind, for messages. */
-const char *fuzz_fault_kind_name(enum sys_heap_fault_kind kind);
 
 /* --- regions ------------------------------------------------------------ */
 

@@ -57,7 +57,8 @@ for src in "$root"/sim/src/*.c; do
 		-DKHEAP_SIM_HAVE_KERNEL=1 -I"$root/sim/include"
 done
 for src in "$root/fuzz/fuzz_support.c" "$root/tests/support/test_rng.c" \
-	"$root/tests/support/test_token.c"; do
+	"$root/tests/support/test_token.c" \
+	"$root/tests/support/test_fault_names.c"; do
 	compile "$work/support" "$src"
 done
 

@@ -36,21 +36,6 @@ void kheap_assert_fail(const char *file, int line, const char *expr)
 
 struct fault_capture fault_capture;
 
-const char *fault_kind_name(enum sys_heap_fault_kind kind)
-{
-	switch (kind) {
-	case SYS_HEAP_FAULT_BAD_POINTER:
-		return "BAD_POINTER";
-	case SYS_HEAP_FAULT_NOT_ALLOCATED:
-		return "NOT_ALLOCATED";
-	case SYS_HEAP_FAULT_CORRUPT_HEADER:
-		return "CORRUPT_HEADER";
-	case SYS_HEAP_FAULT_OVERFLOW:
-		return "OVERFLOW";
-	}
-	return "unknown";
-}
-
 static void fault_capture_handler(const struct sys_heap_fault *fault)
 {
 	if (!fault_capture.armed) {

@@ -18,6 +18,8 @@
 
 #include <zephyr/sys/sys_heap.h>
 
+#include "test_fault_names.h"
+
 #include "test_rng.h"
 #include "test_token.h"
 
@@ -65,7 +67,6 @@ void fault_capture_assert_one(const struct sys_heap *heap, const void *mem,
 			      const char *operation);
 
 /* Name of a fault kind ("NOT_ALLOCATED", ...), for messages. */
-const char *fault_kind_name(enum sys_heap_fault_kind kind);
 
 /* --- region snapshots -------------------------------------------------- */
 

@@ -1,0 +1,16 @@
+#include "test_fault_names.h"
+
+const char *fault_kind_name(enum sys_heap_fault_kind kind)
+{
+	switch (kind) {
+	case SYS_HEAP_FAULT_BAD_POINTER:
+		return "BAD_POINTER";
+	case SYS_HEAP_FAULT_NOT_ALLOCATED:
+		return "NOT_ALLOCATED";
+	case SYS_HEAP_FAULT_CORRUPT_HEADER:
+		return "CORRUPT_HEADER";
+	case SYS_HEAP_FAULT_OVERFLOW:
+		return "OVERFLOW";
+	}
+	return "unknown";
+}
