@@ -142,7 +142,9 @@ void *k_calloc(size_t nmemb, size_t size);
 /**
  * Resize a k_malloc family block (in its own heap). ptr NULL: k_malloc.
  * size 0: frees ptr and returns NULL (also for ptr NULL). Shrinks in
- * place, grows in place when the next block is free, else moves. On
+ * place, grows in place when the next block is free, else moves. Blocks
+ * tracked for a thread's autofree always move (so even a shrink needs
+ * free space). On
  * failure returns NULL with the old block intact.
  */
 void *k_realloc(void *ptr, size_t size);

@@ -126,7 +126,10 @@ void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes);
  * its own fault kind, after which the call does nothing:
  * - SYS_HEAP_FAULT_BAD_POINTER: mem is not inside this heap's block area.
  * - SYS_HEAP_FAULT_NOT_ALLOCATED: the block is free (double free, or a
- *   stale pointer into a block that was freed and not reused).
+ *   stale pointer into a block that was freed and not reused). In 8-byte
+ *   header heaps a stale header overwritten by a neighbour's free-list
+ *   links is reported as SYS_HEAP_FAULT_CORRUPT_HEADER instead (still
+ *   refused, heap unchanged).
  * - SYS_HEAP_FAULT_CORRUPT_HEADER: the block's own header, or its left
  *   neighbour's, is inconsistent (an interior pointer, or an underflow
  *   from the previous block).
@@ -189,8 +192,8 @@ int sys_heap_runtime_stats_reset_max(struct sys_heap *heap);
 /** Header bytes per block of this heap: 4 or 8 (0 if not initialised). */
 size_t sys_heap_header_bytes(const struct sys_heap *heap);
 
-/** The largest request that sys_heap_alloc() could satisfy right now
- * (0 if none). O(1): reads the largest non-empty size class, then scans
+/** The largest request that sys_heap_alloc() is certain to satisfy right
+ * now (0 if none); a slightly larger one may still succeed. O(1): reads the largest non-empty size class, then scans
  * that one class's list (O(blocks in it)). */
 size_t sys_heap_max_alloc_bytes(const struct sys_heap *heap);
 
