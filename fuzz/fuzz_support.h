@@ -221,7 +221,8 @@ void fuzz_block_refill(struct fuzz_model *model, struct fuzz_block *block);
  * allocated_bytes in sys_heap's runtime stats. */
 static inline size_t fuzz_block_span(size_t usable, size_t header_bytes)
 {
-	return (usable + header_bytes + 7u) & ~(size_t)7u;
+	return (usable + header_bytes + SYS_HEAP_CANARY_BYTES + 7u) &
+	       ~(size_t)7u;
 }
 
 /* --- heap listener tracker ------------------------------------------------ */

@@ -498,8 +498,9 @@ static void refused_inits(struct fuzz_input *in)
 			   sys_heap_max_alloc_bytes(&scratch) == 0u &&
 			   !sys_heap_request_fits(&scratch, 0u, bytes),
 		   "a refused heap reports capacity");
-	FUZZ_CHECK(sys_heap_fault_message(
-			   (enum sys_heap_fault_kind)(5 + b % 50u))[0] == '\0',
+	FUZZ_CHECK(sys_heap_fault_message((enum sys_heap_fault_kind)(
+			   SYS_HEAP_FAULT_INVALID_HEAP + 1u + b % 50u))[0] ==
+			   '\0',
 		   "unknown fault kind with a message");
 	FUZZ_CHECK(memcmp(snapshot, st.region.mem, st.region.bytes) == 0,
 		   "a refused init wrote to the region");

@@ -133,6 +133,9 @@ struct run {
 	uint8_t *region;
 	struct sys_heap heap;
 	size_t header_bytes;
+	/* Header plus the FULL-hardening canary: what a block costs beyond
+	 * its usable bytes, before rounding. */
+	size_t overhead_bytes;
 	/* free_bytes + allocated_bytes, fixed at init. */
 	size_t total_bytes;
 
@@ -277,7 +280,7 @@ static void expect_realloc_event(void *old_mem, size_t old_usable, void *mem,
 
 static size_t block_bytes_of(size_t usable)
 {
-	return test_round_up_8(usable + run.header_bytes);
+	return test_round_up_8(usable + run.overhead_bytes);
 }
 
 static void model_add(uint8_t *mem, size_t requested, size_t align,
@@ -588,7 +591,7 @@ static void do_max_alloc(void)
 		expect_no_events();
 		return;
 	}
-	prop_check(max_bytes + run.header_bytes <= stats.free_bytes,
+	prop_check(max_bytes + run.overhead_bytes <= stats.free_bytes,
 		   "max_alloc %zu > free bytes %zu", max_bytes,
 		   stats.free_bytes);
 	void *mem = sys_heap_alloc(&run.heap, max_bytes);
@@ -823,6 +826,7 @@ static void run_one_seed(const struct prop_config *config, uint64_t seed,
 			 config->region_bytes <= SYS_HEAP_SMALL_REGION_MAX_BYTES
 				 ? 4
 				 : 8);
+	run.overhead_bytes = run.header_bytes + SYS_HEAP_CANARY_BYTES;
 	assert_int_equal(sys_heap_runtime_stats_get(&run.heap, &stats), 0);
 	run.total_bytes = stats.free_bytes + stats.allocated_bytes;
 
@@ -887,7 +891,7 @@ static void run_one_seed(const struct prop_config *config, uint64_t seed,
 	size_t whole = sys_heap_max_alloc_bytes(&run.heap);
 	void *mem = sys_heap_alloc(&run.heap, whole);
 
-	prop_check(whole + run.header_bytes == run.total_bytes,
+	prop_check(whole + run.overhead_bytes == run.total_bytes,
 		   "empty heap: max_alloc %zu, expected one block of %zu bytes",
 		   whole, run.total_bytes);
 	prop_check(mem != NULL, "empty heap: alloc(max_alloc %zu) failed",

@@ -4,6 +4,8 @@
  * formatting is a few lines of our own (no snprintf in a freestanding
  * core). Read-only, O(number of chunks).
  */
+#include <kheap/sanitizer.h>
+
 #include "heap_internal.h"
 
 static sys_heap_output_fn default_output;
@@ -124,8 +126,8 @@ static void print_chunks(struct heap_view v, struct line *l)
 	}
 }
 
-void sys_heap_print_info_to(const struct sys_heap *heap, bool dump_chunks,
-			    sys_heap_output_fn out, void *ctx)
+static void print_info(const struct sys_heap *heap, bool dump_chunks,
+		       sys_heap_output_fn out, void *ctx)
 {
 	const struct z_heap *h = heap_of(heap);
 	struct line l = {.len = 0, .out = out, .ctx = ctx};
@@ -176,6 +178,16 @@ void sys_heap_print_info_to(const struct sys_heap *heap, bool dump_chunks,
 		end_line(&l);
 		print_chunks(v, &l);
 	}
+}
+
+void sys_heap_print_info_to(const struct sys_heap *heap, bool dump_chunks,
+			    sys_heap_output_fn out, void *ctx)
+{
+	/* Metadata is read between the memory-checker brackets (see
+	 * sys_heap.c); the output function runs inside them too. */
+	KHEAP_SAN_ENTER();
+	print_info(heap, dump_chunks, out, ctx);
+	KHEAP_SAN_EXIT();
 }
 
 void sys_heap_print_info(const struct sys_heap *heap, bool dump_chunks)

@@ -342,6 +342,44 @@ static inline chunksz_t class_min_chunks(unsigned int cls)
 	return fl == 0u ? sl : (SL_COUNT + sl) << (fl - 1u);
 }
 
+/* ---- hardening (levels: kheap/config.h) ----------------------------- */
+
+#define HARDENING CONFIG_SYS_HEAP_HARDENING_LEVEL
+
+/*
+ * FULL and up: the last CANARY_BYTES of every used block hold a value
+ * derived from the block's chunk id and the heap's address, so a write
+ * past the usable bytes changes it before it reaches the next header, and
+ * a canary copied from another block or heap does not match. It guards
+ * against accidents, not an attacker who can read the heap.
+ */
+#define CANARY_BYTES ((size_t)(HARDENING >= SYS_HEAP_HARDENING_FULL ? 4u : 0u))
+
+typedef uint32_t KHEAP_MAY_ALIAS canary_word_t;
+
+/* Bytes of a used block that are not the user's: header and canary. */
+static inline size_t block_overhead_bytes(struct heap_view v)
+{
+	return header_bytes(v) + CANARY_BYTES;
+}
+
+static inline uint32_t canary_expected(struct heap_view v, chunkid_t c)
+{
+	uint32_t mix = (uint32_t)(uintptr_t)v.h ^ 0x5bd1e995u;
+
+	/* Odd multiplier: distinct chunk ids give distinct values. */
+	return (c * 0x9e3779b1u) ^ mix;
+}
+
+/* The canary word of used chunk c of size_chunks (4-byte aligned: chunk
+ * addresses are). */
+static inline canary_word_t *canary_slot(struct heap_view v, chunkid_t c,
+					 chunksz_t size_chunks)
+{
+	return (canary_word_t *)(void *)(chunk_ptr(v, c + size_chunks) -
+					 CANARY_BYTES);
+}
+
 /* Size in chunks of the largest free chunk, 0 if none (heap_validate.c). */
 chunksz_t z_heap_largest_free_chunks(struct heap_view v);
 

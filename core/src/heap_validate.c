@@ -3,13 +3,16 @@
  * and size queries. Nothing in this file writes to a heap except
  * sys_heap_runtime_stats_reset_max.
  */
+#include <kheap/sanitizer.h>
+
 #include "heap_internal.h"
 
 #define EINVAL_RESULT (-22)
 
 /*
- * Walk the chunks left to right. Checks tiling, neighbour sizes and
- * coalescing, counts free chunks per class and sums their sizes.
+ * Walk the chunks left to right. Checks tiling, neighbour sizes,
+ * coalescing and (FULL hardening) the canaries of used chunks, counts
+ * free chunks per class and sums their sizes.
  */
 static bool validate_chunks(struct heap_view v, uint32_t *free_per_class,
 			    chunksz_t *free_sum)
@@ -25,6 +28,10 @@ static bool validate_chunks(struct heap_view v, uint32_t *free_per_class,
 
 		if (size < min_chunks(v) || size > h->end_chunk - c ||
 		    left_size(v, c) != prev_size) {
+			return false;
+		}
+		if (HARDENING >= SYS_HEAP_HARDENING_FULL && chunk_used(v, c) &&
+		    *canary_slot(v, c, size) != canary_expected(v, c)) {
 			return false;
 		}
 		if (!chunk_used(v, c)) {
@@ -107,15 +114,10 @@ static bool validate_index(struct heap_view v, const uint32_t *free_per_class)
 	return fl_bits == h->fl_bitmap;
 }
 
-bool sys_heap_validate(const struct sys_heap *heap)
+static bool validate_heap(const struct z_heap *h)
 {
-	const struct z_heap *h = heap_of(heap);
 	uint32_t free_per_class[FL_MAX * SL_COUNT] = {0};
 	chunksz_t free_sum;
-
-	if (h == NULL) {
-		return false;
-	}
 	struct heap_view v = any_view(h);
 
 	if (h->fl_count == 0u || h->fl_count > FL_MAX ||
@@ -133,38 +135,65 @@ bool sys_heap_validate(const struct sys_heap *heap)
 	       h->max_allocated_chunks <= h->end_chunk;
 }
 
+/* The public calls below read the region between KHEAP_SAN_ENTER and
+ * KHEAP_SAN_EXIT (see sys_heap.c). heap_of() itself reads the control
+ * block's magic. */
+
+bool sys_heap_validate(const struct sys_heap *heap)
+{
+	KHEAP_SAN_ENTER();
+	const struct z_heap *h = heap_of(heap);
+	bool sound = h != NULL && validate_heap(h);
+
+	KHEAP_SAN_EXIT();
+	return sound;
+}
+
 int sys_heap_runtime_stats_get(const struct sys_heap *heap,
 			       struct sys_memory_stats *stats)
 {
+	int result = EINVAL_RESULT;
+
+	KHEAP_SAN_ENTER();
 	const struct z_heap *h = heap_of(heap);
 
-	if (h == NULL || stats == NULL) {
-		return EINVAL_RESULT;
+	if (h != NULL && stats != NULL) {
+		stats->free_bytes =
+			(size_t)(h->end_chunk - h->allocated_chunks) *
+			CHUNK_BYTES;
+		stats->allocated_bytes =
+			(size_t)h->allocated_chunks * CHUNK_BYTES;
+		stats->max_allocated_bytes =
+			(size_t)h->max_allocated_chunks * CHUNK_BYTES;
+		result = 0;
 	}
-	stats->free_bytes =
-		(size_t)(h->end_chunk - h->allocated_chunks) * CHUNK_BYTES;
-	stats->allocated_bytes = (size_t)h->allocated_chunks * CHUNK_BYTES;
-	stats->max_allocated_bytes =
-		(size_t)h->max_allocated_chunks * CHUNK_BYTES;
-	return 0;
+	KHEAP_SAN_EXIT();
+	return result;
 }
 
 int sys_heap_runtime_stats_reset_max(struct sys_heap *heap)
 {
+	int result = EINVAL_RESULT;
+
+	KHEAP_SAN_ENTER();
 	struct z_heap *h = (struct z_heap *)(uintptr_t)heap_of(heap);
 
-	if (h == NULL) {
-		return EINVAL_RESULT;
+	if (h != NULL) {
+		h->max_allocated_chunks = h->allocated_chunks;
+		result = 0;
 	}
-	h->max_allocated_chunks = h->allocated_chunks;
-	return 0;
+	KHEAP_SAN_EXIT();
+	return result;
 }
 
 size_t sys_heap_header_bytes(const struct sys_heap *heap)
 {
+	KHEAP_SAN_ENTER();
 	const struct z_heap *h = heap_of(heap);
+	size_t bytes = h == NULL ? 0u : header_bytes(any_view(h));
 
-	return h == NULL ? 0u : header_bytes(any_view(h));
+	KHEAP_SAN_EXIT();
+	return bytes;
 }
 
 /* Size in chunks of the largest free chunk (0 if none): the top class
@@ -196,13 +225,8 @@ chunksz_t z_heap_largest_free_chunks(struct heap_view v)
 	return largest;
 }
 
-size_t sys_heap_max_alloc_bytes(const struct sys_heap *heap)
+static size_t max_alloc_bytes(const struct z_heap *h)
 {
-	const struct z_heap *h = heap_of(heap);
-
-	if (h == NULL) {
-		return 0u;
-	}
 	struct heap_view v = any_view(h);
 	chunksz_t largest = z_heap_largest_free_chunks(v);
 
@@ -219,13 +243,26 @@ size_t sys_heap_max_alloc_bytes(const struct sys_heap *heap)
 
 	for (unsigned int i = 0; i < SYS_HEAP_FIT_PROBES; i++) {
 		if (chunk_size(v, c) == largest) {
-			return (size_t)largest * CHUNK_BYTES - header_bytes(v);
+			return (size_t)largest * CHUNK_BYTES -
+			       block_overhead_bytes(v);
 		}
 		c = free_next(v, c);
 	}
 	chunksz_t below = class_min_chunks(cls) - 1u;
 
-	return below < min_chunks(v)
+	/* At FULL hardening a block of min_chunks may hold no byte. */
+	return (size_t)below * CHUNK_BYTES <= block_overhead_bytes(v) ||
+			       below < min_chunks(v)
 		       ? 0u
-		       : (size_t)below * CHUNK_BYTES - header_bytes(v);
+		       : (size_t)below * CHUNK_BYTES - block_overhead_bytes(v);
+}
+
+size_t sys_heap_max_alloc_bytes(const struct sys_heap *heap)
+{
+	KHEAP_SAN_ENTER();
+	const struct z_heap *h = heap_of(heap);
+	size_t bytes = h == NULL ? 0u : max_alloc_bytes(h);
+
+	KHEAP_SAN_EXIT();
+	return bytes;
 }

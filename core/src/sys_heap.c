@@ -16,6 +16,9 @@
  */
 #include <string.h>
 
+#include <kheap/failure_injection.h>
+#include <kheap/sanitizer.h>
+
 #include "heap_internal.h"
 
 #define EINVAL_RESULT (-22)
@@ -23,15 +26,23 @@
 /*
  * Hot paths are compiled once per header format (WITH_FORMAT), so that the
  * format is a constant inside them. When optimising for size the helpers
- * stay out of line and the format is a run-time value instead.
+ * stay out of line and the format is a run-time value instead; so they do
+ * without optimisation (-O0: debugging and coverage builds measure one
+ * copy of each branch, not one per format).
  */
-#if defined(__GNUC__) && !defined(__OPTIMIZE_SIZE__)
-#define HOT static inline __attribute__((__always_inline__))
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+#define HOT static inline __attribute__((__always_inline__, __unused__))
 #define WITH_FORMAT(h, fn, ...)                                                \
 	((h)->big != 0u ? fn(view_of((h), true), __VA_ARGS__)                  \
 			: fn(view_of((h), false), __VA_ARGS__))
 #else
+#if defined(__GNUC__)
+/* Some helpers serve only optional features (listeners, sanitizer
+ * hooks) that a configuration may leave out. */
+#define HOT static __attribute__((__unused__))
+#else
 #define HOT static
+#endif
 #define WITH_FORMAT(h, fn, ...) fn(any_view(h), __VA_ARGS__)
 #endif
 
@@ -119,6 +130,73 @@ HOT void list_unlink(struct heap_view v, chunkid_t c)
 	}
 }
 
+/* ---- misuse reports and free-chunk checks ------------------------------ */
+
+COLD void report_fault(const struct sys_heap *heap, const void *mem,
+		       enum sys_heap_fault_kind kind, const char *operation)
+{
+	sys_heap_fault_handler_t handler = z_heap_fault_handler;
+
+	if (handler != NULL) {
+		struct sys_heap_fault fault = {
+			.heap = heap,
+			.mem = mem,
+			.kind = kind,
+			.operation = operation,
+			.message = sys_heap_fault_message(kind),
+		};
+		handler(&fault);
+	}
+}
+
+/*
+ * Is free chunk c linked both ways: its predecessor (or, for a list head,
+ * its class's head slot) points at it, and its successor points back at
+ * it or it is its list's tail? Six reads at most. c < end_chunk.
+ */
+HOT bool links_ok(struct heap_view v, chunkid_t c)
+{
+	chunkid_t end = v.h->end_chunk;
+	uint32_t prev = free_prev(v, c);
+	chunkid_t next = free_next(v, c);
+
+	if ((prev & head_mark_bit(v)) != 0u) {
+		uint32_t cls = prev & ~head_mark_bit(v);
+
+		if (UNLIKELY(cls >= (uint32_t)v.h->fl_count * SL_COUNT ||
+			     list_head(v, cls) != c)) {
+			return false;
+		}
+	} else if (UNLIKELY(prev >= end || free_next(v, prev) != c)) {
+		return false;
+	}
+	return next == c || (next < end && free_prev(v, next) == c);
+}
+
+/*
+ * Is c what a free-list member must be: inside the heap, marked free,
+ * sized inside the heap with a right neighbour that agrees, and linked
+ * both ways? Used before unlinking a chunk whose header the current call
+ * has not checked otherwise, so that a corrupt chunk is refused instead
+ * of turning an unlink into a write through a stray link.
+ */
+HOT bool free_chunk_ok(struct heap_view v, chunkid_t c)
+{
+	chunkid_t end = v.h->end_chunk;
+
+	if (UNLIKELY(c >= end)) {
+		return false;
+	}
+	uint32_t word = field_get(v, c, SIZE_AND_USED);
+	chunksz_t size = word >> 1;
+
+	if (UNLIKELY((word & 1u) != 0u || size < min_chunks(v) ||
+		     size > end - c || left_size(v, c + size) != size)) {
+		return false;
+	}
+	return links_ok(v, c);
+}
+
 /* ---- chunk headers --------------------------------------------------- */
 
 /* Write c's size and state, and the matching left_size of its right
@@ -128,6 +206,9 @@ HOT void set_header(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 {
 	field_set(v, c, SIZE_AND_USED, (size_chunks << 1) | (used ? 1u : 0u));
 	field_set(v, c + size_chunks, LEFT_SIZE, size_chunks);
+	if (HARDENING >= SYS_HEAP_HARDENING_FULL && used) {
+		*canary_slot(v, c, size_chunks) = canary_expected(v, c);
+	}
 }
 
 /*
@@ -180,27 +261,41 @@ HOT void count_allocated(struct z_heap *h, chunksz_t chunks)
 /* ---- size arithmetic ------------------------------------------------- */
 
 /*
- * Chunks needed for a block of `bytes` usable bytes plus its header.
+ * Chunks needed for a block of `bytes` usable bytes plus its header (and
+ * canary, at FULL hardening).
  * Callers guarantee 1 <= bytes <= heap bytes + 7, so the sum cannot
  * overflow (the region also holds the control block) and the result is
  * at least min_chunks (a header of 8 bytes plus 1 byte needs 2 chunks).
  */
 HOT size_t chunks_for_bytes(struct heap_view v, size_t bytes)
 {
-	return (bytes + header_bytes(v) + CHUNK_BYTES - 1u) >> CHUNK_SHIFT;
+	return (bytes + block_overhead_bytes(v) + CHUNK_BYTES - 1u) >>
+	       CHUNK_SHIFT;
 }
 
 /* ---- allocation ------------------------------------------------------ */
 
+/* MODERATE and up: chunks the search reads are checked before their size
+ * is trusted or they are unlinked. */
+#define TAKE_CHECK(v, c)                                                       \
+	do {                                                                   \
+		if (HARDENING >= SYS_HEAP_HARDENING_MODERATE &&                \
+		    !free_chunk_ok((v), (c))) {                                \
+			goto corrupt;                                          \
+		}                                                              \
+	} while (0)
+
 /*
  * Find a free chunk of at least want_chunks and take it off its list:
- * returns false if the constant-time search finds none.
+ * returns false if the constant-time search finds none (or, MODERATE and
+ * up, finds a corrupt chunk, which it reports for heap).
  *
  * First up to SYS_HEAP_FIT_PROBES heads of the request's own class (whose
  * members may be smaller than the request), then the head of the first
  * non-empty larger class (all of whose members are large enough).
  */
-HOT bool take_chunk(struct heap_view v, chunksz_t want_chunks, chunkid_t *chunk,
+HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
+		    chunksz_t want_chunks, chunkid_t *chunk,
 		    chunksz_t *size_chunks)
 {
 	struct z_heap *h = v.h;
@@ -218,6 +313,7 @@ HOT bool take_chunk(struct heap_view v, chunksz_t want_chunks, chunkid_t *chunk,
 	for (;;) {
 		if (probing) {
 			c = list_head(v, cls);
+			TAKE_CHECK(v, c);
 			size = chunk_size(v, c);
 			if (size >= want_chunks) {
 				goto take_head;
@@ -229,6 +325,7 @@ HOT bool take_chunk(struct heap_view v, chunksz_t want_chunks, chunkid_t *chunk,
 			for (unsigned int i = 1u; i < SYS_HEAP_FIT_PROBES;
 			     i++) {
 				c = free_next(v, prev);
+				TAKE_CHECK(v, c);
 				size = chunk_size(v, c);
 				if (size >= want_chunks) {
 					list_unlink_after(v, prev, c);
@@ -259,11 +356,15 @@ HOT bool take_chunk(struct heap_view v, chunksz_t want_chunks, chunkid_t *chunk,
 		break;
 	}
 take_head:
+	TAKE_CHECK(v, c);
 	list_pop_head(v, c, cls);
 taken:
 	*chunk = c;
 	*size_chunks = size;
 	return true;
+corrupt:
+	report_fault(heap, NULL, SYS_HEAP_FAULT_CORRUPT_LINKS, "alloc");
+	return false;
 }
 
 /* Turn taken chunk c into a used block of want_chunks; c's right
@@ -276,7 +377,8 @@ HOT void *claim_chunk(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 }
 
 #if !KHEAP_COMPACT
-HOT void *alloc_in(struct heap_view v, size_t bytes)
+HOT void *alloc_in(struct heap_view v, const struct sys_heap *heap,
+		   size_t bytes)
 {
 	chunkid_t c;
 	chunksz_t size;
@@ -286,12 +388,12 @@ HOT void *alloc_in(struct heap_view v, size_t bytes)
 	 * bytes == 0 wraps to SIZE_MAX: one test for both bounds.
 	 */
 	if (bytes - 1u >=
-	    ((size_t)v.h->end_chunk << CHUNK_SHIFT) - header_bytes(v)) {
+	    ((size_t)v.h->end_chunk << CHUNK_SHIFT) - block_overhead_bytes(v)) {
 		return NULL;
 	}
 	chunksz_t want = (chunksz_t)chunks_for_bytes(v, bytes);
 
-	if (!take_chunk(v, want, &c, &size)) {
+	if (!take_chunk(v, heap, want, &c, &size)) {
 		return NULL;
 	}
 	return claim_chunk(v, c, size, want);
@@ -393,7 +495,8 @@ HOT void *carve_aligned(struct heap_view v, chunkid_t c, chunksz_t size,
 	return (void *)p;
 }
 
-HOT void *aligned_alloc_in(struct heap_view v, size_t align, size_t bytes)
+HOT void *aligned_alloc_in(struct heap_view v, const struct sys_heap *heap,
+			   size_t align, size_t bytes)
 {
 	size_t align_bytes;
 	size_t rewind_bytes;
@@ -407,35 +510,18 @@ HOT void *aligned_alloc_in(struct heap_view v, size_t align, size_t bytes)
 	/* (Compact builds take the aligned path for plain requests too:
 	 * one copy of the allocation code.) */
 	if (align_bytes == CHUNK_BYTES && rewind_bytes == 0u) {
-		return alloc_in(v, bytes);
+		return alloc_in(v, heap, bytes);
 	}
 #endif
 	size_t want = search_chunks(v, align_bytes, rewind_bytes, bytes);
 
-	if (want == 0u || !take_chunk(v, (chunksz_t)want, &c, &size)) {
+	if (want == 0u || !take_chunk(v, heap, (chunksz_t)want, &c, &size)) {
 		return NULL;
 	}
 	return carve_aligned(v, c, size, align_bytes, rewind_bytes, bytes);
 }
 
 /* ---- misuse checks --------------------------------------------------- */
-
-COLD void report_fault(const struct sys_heap *heap, const void *mem,
-		       enum sys_heap_fault_kind kind, const char *operation)
-{
-	sys_heap_fault_handler_t handler = z_heap_fault_handler;
-
-	if (handler != NULL) {
-		struct sys_heap_fault fault = {
-			.heap = heap,
-			.mem = mem,
-			.kind = kind,
-			.operation = operation,
-			.message = sys_heap_fault_message(kind),
-		};
-		handler(&fault);
-	}
-}
 
 /* A block that passed the checks: its chunk, size, left neighbour's size
  * and that neighbour's size-and-used word (1, "in use", for chunk 0). */
@@ -447,9 +533,9 @@ struct live_block {
 };
 
 /*
- * The O(1) checks made before a block is freed, resized or measured.
- * Returns 0 and fills *b if mem looks like a live block, else the fault
- * kind.
+ * The O(1) checks made before a block is freed, resized or measured, as
+ * many as the hardening level asks for (kheap/config.h). Returns 0 and
+ * fills *b if mem looks like a live block, else the fault kind.
  */
 HOT enum sys_heap_fault_kind
 check_live_block(struct heap_view v, const void *mem, struct live_block *b)
@@ -471,6 +557,13 @@ check_live_block(struct heap_view v, const void *mem, struct live_block *b)
 	chunkid_t right = c + size;
 	uint32_t left_word = 1u;
 
+	if (HARDENING == SYS_HEAP_HARDENING_NONE) {
+		/* Trust the headers (see kheap/config.h). */
+		if (left != 0u) {
+			left_word = field_get(v, c - left, SIZE_AND_USED);
+		}
+		goto sound;
+	}
 	/*
 	 * The block ends inside the heap, and mem (up to 7 bytes past the
 	 * block's start for rewound blocks) lies inside the block, before
@@ -503,6 +596,12 @@ check_live_block(struct heap_view v, const void *mem, struct live_block *b)
 	if (UNLIKELY(id_get(v, right_hdr, LEFT_SIZE) != size)) {
 		return SYS_HEAP_FAULT_OVERFLOW;
 	}
+	/* The canary last: its place depends on the size checked above. */
+	if (HARDENING >= SYS_HEAP_HARDENING_FULL &&
+	    UNLIKELY(*canary_slot(v, c, size) != canary_expected(v, c))) {
+		return SYS_HEAP_FAULT_CANARY;
+	}
+sound:
 	b->c = c;
 	b->size = size;
 	b->left = left;
@@ -510,17 +609,55 @@ check_live_block(struct heap_view v, const void *mem, struct live_block *b)
 	return (enum sys_heap_fault_kind)0;
 }
 
-/* Usable bytes from mem to the end of its chunk c of size_chunks. */
+/*
+ * BASIC and up, before live block b is freed or grown: a neighbour that
+ * says it is free will be unlinked, so it must be a sound list member
+ * (free_chunk_ok). Returns 0 or SYS_HEAP_FAULT_CORRUPT_LINKS.
+ */
+HOT enum sys_heap_fault_kind check_merge_partners(struct heap_view v,
+						  const struct live_block *b)
+{
+	if (HARDENING == SYS_HEAP_HARDENING_NONE) {
+		return (enum sys_heap_fault_kind)0;
+	}
+	/* The left neighbour's size already agrees with c's left_size
+	 * (check_live_block): only its links are left to check. */
+	if ((b->left_word & 1u) == 0u &&
+	    UNLIKELY(!links_ok(v, b->c - b->left))) {
+		return SYS_HEAP_FAULT_CORRUPT_LINKS;
+	}
+	chunkid_t right = b->c + b->size;
+
+	if (!chunk_used(v, right) && UNLIKELY(!free_chunk_ok(v, right))) {
+		return SYS_HEAP_FAULT_CORRUPT_LINKS;
+	}
+	return (enum sys_heap_fault_kind)0;
+}
+
+/* Usable bytes from mem to the end of its chunk c of size_chunks (the
+ * canary, at FULL hardening, is not usable). */
 HOT size_t usable_bytes(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 			const void *mem)
 {
 	return (size_t)(chunk_ptr(v, c + size_chunks) -
-			(const unsigned char *)mem);
+			(const unsigned char *)mem) -
+	       CANARY_BYTES;
+}
+
+/* Usable bytes of the live block at mem, found from its header. */
+HOT size_t usable_at(struct heap_view v, const void *mem)
+{
+	chunkid_t c =
+		(chunkid_t)(((uintptr_t)mem - (uintptr_t)chunk_mem(v, 0)) >>
+			    CHUNK_SHIFT);
+
+	return usable_bytes(v, c, chunk_size(v, c), mem);
 }
 
 /*
  * Return used block b to the free lists, merging with free neighbours.
- * b passed check_live_block, so its neighbours' headers agree with it;
+ * b passed check_live_block and its neighbours check_merge_partners (or
+ * were written by this call), so their headers and links can be trusted;
  * the end sentinel counts as a used right neighbour.
  *   [ free left ][ c ][ free right ] => [ ---------- free ---------- ]
  */
@@ -555,14 +692,29 @@ HOT void free_block(struct heap_view v, const struct live_block *b)
 COLD void notify(const struct sys_heap *heap, enum heap_event_types event,
 		 void *old_mem, size_t old_bytes, void *mem)
 {
-	struct heap_view v = any_view(heap->heap);
-	chunkid_t c =
-		(chunkid_t)(((uintptr_t)mem - (uintptr_t)chunk_mem(v, 0)) >>
-			    CHUNK_SHIFT);
-
 	z_heap_notify(HEAP_ID_FROM_POINTER(heap), event, old_mem, old_bytes,
-		      mem, usable_bytes(v, c, chunk_size(v, c), mem));
+		      mem, usable_at(any_view(heap->heap), mem));
 }
+#endif
+
+/*
+ * EXTREME: the whole heap is validated on entry to and before returning
+ * from every call that changes it; a failure is reported for the call.
+ * Returns false if the heap is corrupt.
+ */
+#if HARDENING >= SYS_HEAP_HARDENING_EXTREME
+COLD bool heap_sound(const struct sys_heap *heap, const void *mem,
+		     const char *operation)
+{
+	if (sys_heap_validate(heap)) {
+		return true;
+	}
+	report_fault(heap, mem, SYS_HEAP_FAULT_INVALID_HEAP, operation);
+	return false;
+}
+#define HEAP_SOUND(heap, mem, operation) heap_sound(heap, mem, operation)
+#else
+#define HEAP_SOUND(heap, mem, operation) true
 #endif
 
 /* sys_heap_free once the heap is known to be initialised. */
@@ -571,6 +723,9 @@ HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
 	struct live_block b;
 	enum sys_heap_fault_kind kind = check_live_block(v, mem, &b);
 
+	if (kind == 0) {
+		kind = check_merge_partners(v, &b);
+	}
 	if (UNLIKELY(kind != 0)) {
 		report_fault(heap, mem, kind, "free");
 		return;
@@ -580,10 +735,18 @@ HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
 		notify(heap, HEAP_FREE, NULL, 0u, mem);
 	}
 #endif
+	KHEAP_SAN_FREE(mem, usable_bytes(v, b.c, b.size, mem));
 	free_block(v, &b);
 }
 
 /* ---- public API ------------------------------------------------------ */
+
+/*
+ * Every public call that reads or writes the region runs between
+ * KHEAP_SAN_ENTER and KHEAP_SAN_EXIT (kheap/sanitizer.h): a memory checker
+ * that watches the region must not report the core's own metadata
+ * accesses. Without sanitizer hooks both are empty.
+ */
 
 int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 {
@@ -619,6 +782,8 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	struct z_heap *h = (struct z_heap *)start;
 
 	KHEAP_ASSERT(end_chunk <= (big ? BIG_MAX_CHUNKS : SMALL_MAX_CHUNKS));
+	KHEAP_SAN_REGION_OPEN(mem, bytes);
+	KHEAP_SAN_ENTER();
 	memset(h, 0, ctrl_bytes);
 	h->magic = Z_HEAP_MAGIC;
 	h->chunk_base_offset = (uint32_t)(chunk_base - start);
@@ -634,6 +799,8 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	field_set(v, end_chunk, SIZE_AND_USED, 1u);
 	list_push(v, 0, end_chunk);
 	heap->heap = h;
+	KHEAP_SAN_REGION_CLOSE(mem, bytes);
+	KHEAP_SAN_EXIT();
 	return 0;
 }
 
@@ -642,15 +809,32 @@ static struct z_heap *heap_rw(struct sys_heap *heap)
 	return (struct z_heap *)(uintptr_t)heap_of(heap);
 }
 
+/*
+ * The end of every allocating call: the checker learns of the new block,
+ * listeners are told, EXTREME validates. mem may be NULL.
+ */
+static void *alloc_done(struct sys_heap *heap, void *mem)
+{
+	(void)heap; /* Unused with neither hooks, listeners nor EXTREME. */
+	if (mem != NULL) {
+		KHEAP_SAN_ALLOC(mem, usable_at(any_view(heap->heap), mem));
 #if CONFIG_SYS_HEAP_LISTENER
-#define NOTIFY_ALLOC(heap, mem)                                                \
-	do {                                                                   \
-		if (z_heap_listeners != NULL && (mem) != NULL) {               \
-			notify((heap), HEAP_ALLOC, NULL, 0u, (mem));           \
-		}                                                              \
-	} while (0)
+		if (z_heap_listeners != NULL) {
+			notify(heap, HEAP_ALLOC, NULL, 0u, mem);
+		}
+#endif
+	}
+	(void)HEAP_SOUND(heap, mem, "alloc");
+	KHEAP_SAN_EXIT();
+	return mem;
+}
+
+/* Failure injection (kheap/failure_injection.h): true if this internal
+ * allocation is to fail. */
+#if CONFIG_KHEAP_FAILURE_INJECTION
+#define INJECTED_FAILURE() z_kheap_fail_this_alloc()
 #else
-#define NOTIFY_ALLOC(heap, mem) ((void)0)
+#define INJECTED_FAILURE() false
 #endif
 
 void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
@@ -658,15 +842,15 @@ void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
 #if KHEAP_COMPACT
 	return sys_heap_aligned_alloc(heap, 0u, bytes);
 #else
+	KHEAP_SAN_ENTER();
 	struct z_heap *h = heap_rw(heap);
 
-	if (h == NULL) {
+	if (h == NULL || !HEAP_SOUND(heap, NULL, "alloc") ||
+	    INJECTED_FAILURE()) {
+		KHEAP_SAN_EXIT();
 		return NULL;
 	}
-	void *mem = WITH_FORMAT(h, alloc_in, bytes);
-
-	NOTIFY_ALLOC(heap, mem);
-	return mem;
+	return alloc_done(heap, WITH_FORMAT(h, alloc_in, heap, bytes));
 #endif
 }
 
@@ -678,15 +862,16 @@ void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 
 void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 {
+	KHEAP_SAN_ENTER();
 	struct z_heap *h = heap_rw(heap);
 
-	if (h == NULL) {
+	if (h == NULL || !HEAP_SOUND(heap, NULL, "alloc") ||
+	    INJECTED_FAILURE()) {
+		KHEAP_SAN_EXIT();
 		return NULL;
 	}
-	void *mem = WITH_FORMAT(h, aligned_alloc_in, align, bytes);
-
-	NOTIFY_ALLOC(heap, mem);
-	return mem;
+	return alloc_done(heap,
+			  WITH_FORMAT(h, aligned_alloc_in, heap, align, bytes));
 }
 
 void sys_heap_free(struct sys_heap *heap, void *mem)
@@ -694,13 +879,16 @@ void sys_heap_free(struct sys_heap *heap, void *mem)
 	if (mem == NULL) {
 		return;
 	}
+	KHEAP_SAN_ENTER();
 	struct z_heap *h = heap_rw(heap);
 
 	if (h == NULL) {
 		report_fault(heap, mem, SYS_HEAP_FAULT_BAD_POINTER, "free");
-		return;
+	} else if (HEAP_SOUND(heap, mem, "free")) {
+		WITH_FORMAT(h, free_checked, heap, mem);
+		(void)HEAP_SOUND(heap, mem, "free");
 	}
-	WITH_FORMAT(h, free_checked, heap, mem);
+	KHEAP_SAN_EXIT();
 }
 
 HOT size_t usable_size_in(struct heap_view v, const struct sys_heap *heap,
@@ -721,20 +909,27 @@ size_t sys_heap_usable_size(const struct sys_heap *heap, const void *mem)
 	if (mem == NULL) {
 		return 0u;
 	}
+	size_t usable = 0u;
+
+	KHEAP_SAN_ENTER();
 	const struct z_heap *h = heap_of(heap);
 
 	if (h == NULL) {
 		report_fault(heap, mem, SYS_HEAP_FAULT_BAD_POINTER,
 			     "usable_size");
-		return 0u;
+	} else {
+		usable = usable_size_in(any_view(h), heap, mem);
 	}
-	return usable_size_in(any_view(h), heap, mem);
+
+	KHEAP_SAN_EXIT();
+	return usable;
 }
 
 /*
  * Resize used block b in place to hold `bytes` from mem, if possible:
  * shrink, or grow into a free right neighbour. Returns false (heap
- * unchanged) if neither works.
+ * unchanged) if neither works. b's neighbours passed
+ * check_merge_partners.
  *   [ c ][ free right ] => [ c ...... ][ rest ]
  */
 HOT bool resize_in(struct heap_view v, const struct live_block *b,
@@ -743,6 +938,7 @@ HOT bool resize_in(struct heap_view v, const struct live_block *b,
 	struct z_heap *h = v.h;
 	chunkid_t c = b->c;
 	chunksz_t size = b->size;
+	bool merge_right = true;
 
 	/* Also keeps bytes + gap (under 8) from overflowing. */
 	if (bytes > ((size_t)h->end_chunk << CHUNK_SHIFT)) {
@@ -761,11 +957,14 @@ HOT bool resize_in(struct heap_view v, const struct live_block *b,
 			return false;
 		}
 		/* Take all of right; split_used gives back what is not
-		 * needed (right's own right neighbour is in use). */
+		 * needed. Right's own right neighbour is in use (free
+		 * chunks never touch), so no second merge: that
+		 * neighbour's links were never checked. */
 		list_unlink(v, right);
 		size += right_word >> 1;
+		merge_right = false;
 	}
-	chunksz_t kept = split_used(v, c, size, want, true);
+	chunksz_t kept = split_used(v, c, size, want, merge_right);
 
 	if (kept > b->size) {
 		count_allocated(h, kept - b->size);
@@ -783,6 +982,9 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 	struct live_block b;
 	enum sys_heap_fault_kind kind = check_live_block(v, ptr, &b);
 
+	if (kind == 0) {
+		kind = check_merge_partners(v, &b);
+	}
 	if (kind != 0) {
 		report_fault(heap, ptr, kind, "realloc");
 		return NULL;
@@ -802,22 +1004,30 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 	void *mem = ptr;
 
 	if (move || !resize_in(v, &b, ptr, bytes)) {
+		if (INJECTED_FAILURE()) {
+			return NULL;
+		}
 #if KHEAP_COMPACT
-		mem = aligned_alloc_in(v, align, bytes);
+		mem = aligned_alloc_in(v, heap, align, bytes);
 #else
-		mem = align == 0u ? alloc_in(v, bytes)
-				  : aligned_alloc_in(v, align, bytes);
+		mem = align == 0u ? alloc_in(v, heap, bytes)
+				  : aligned_alloc_in(v, heap, align, bytes);
 #endif
 		if (mem == NULL) {
 			return NULL;
 		}
+		KHEAP_SAN_ALLOC(mem, usable_at(v, mem));
 		memcpy(mem, ptr, old_bytes < bytes ? old_bytes : bytes);
-		/* The allocation may have changed b's neighbours. */
+		KHEAP_SAN_FREE(ptr, old_bytes);
+		/* The allocation may have changed b's neighbours (it wrote
+		 * them itself, so they need no second check). */
 		b.left = left_size(v, b.c);
 		b.left_word =
 			b.left != 0u ? field_get(v, b.c - b.left, SIZE_AND_USED)
 				     : 1u;
 		free_block(v, &b);
+	} else {
+		KHEAP_SAN_RESIZE(ptr, old_bytes, usable_at(v, ptr));
 	}
 #if CONFIG_SYS_HEAP_LISTENER
 	if (z_heap_listeners != NULL) {
@@ -838,13 +1048,19 @@ void *sys_heap_aligned_realloc(struct sys_heap *heap, void *ptr, size_t align,
 		sys_heap_free(heap, ptr);
 		return NULL;
 	}
+	void *mem = NULL;
+
+	KHEAP_SAN_ENTER();
 	struct z_heap *h = heap_rw(heap);
 
 	if (h == NULL) {
 		report_fault(heap, ptr, SYS_HEAP_FAULT_BAD_POINTER, "realloc");
-		return NULL;
+	} else if (HEAP_SOUND(heap, ptr, "realloc")) {
+		mem = WITH_FORMAT(h, realloc_in, heap, ptr, align, bytes);
+		(void)HEAP_SOUND(heap, ptr, "realloc");
 	}
-	return WITH_FORMAT(h, realloc_in, heap, ptr, align, bytes);
+	KHEAP_SAN_EXIT();
+	return mem;
 }
 
 void *sys_heap_realloc(struct sys_heap *heap, void *ptr, size_t bytes)
@@ -855,22 +1071,31 @@ void *sys_heap_realloc(struct sys_heap *heap, void *ptr, size_t bytes)
 bool sys_heap_request_fits(const struct sys_heap *heap, size_t align,
 			   size_t bytes)
 {
-	const struct z_heap *h = heap_of(heap);
 	size_t align_bytes;
 	size_t rewind_bytes;
 
-	return h != NULL && decode_align(align, &align_bytes, &rewind_bytes) &&
-	       search_chunks(any_view(h), align_bytes, rewind_bytes, bytes) !=
-		       0u;
+	KHEAP_SAN_ENTER();
+	const struct z_heap *h = heap_of(heap);
+	bool fits = h != NULL &&
+		    decode_align(align, &align_bytes, &rewind_bytes) &&
+		    search_chunks(any_view(h), align_bytes, rewind_bytes,
+				  bytes) != 0u;
+
+	KHEAP_SAN_EXIT();
+	return fits;
 }
 
 bool sys_heap_owns(const struct sys_heap *heap, const void *mem)
 {
-	const struct z_heap *h = heap_of(heap);
 	struct live_block b;
 
-	return h != NULL && mem != NULL &&
-	       check_live_block(any_view(h), mem, &b) == 0;
+	KHEAP_SAN_ENTER();
+	const struct z_heap *h = heap_of(heap);
+	bool owned = h != NULL && mem != NULL &&
+		     check_live_block(any_view(h), mem, &b) == 0;
+
+	KHEAP_SAN_EXIT();
+	return owned;
 }
 
 void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler)
@@ -891,6 +1116,15 @@ const char *sys_heap_fault_message(enum sys_heap_fault_kind kind)
 	case SYS_HEAP_FAULT_OVERFLOW:
 		return "block overflowed: the next block's header no longer "
 		       "matches its size";
+	case SYS_HEAP_FAULT_CORRUPT_LINKS:
+		return "free-list links are corrupt (a free block was written "
+		       "after free, or overflowed into)";
+	case SYS_HEAP_FAULT_CANARY:
+		return "block canary is corrupt: the block was written past "
+		       "its usable size";
+	case SYS_HEAP_FAULT_INVALID_HEAP:
+		return "heap failed validation (metadata corrupted before or "
+		       "during this call)";
 	}
 	return "";
 }

@@ -11,6 +11,12 @@ const char *fault_kind_name(enum sys_heap_fault_kind kind)
 		return "CORRUPT_HEADER";
 	case SYS_HEAP_FAULT_OVERFLOW:
 		return "OVERFLOW";
+	case SYS_HEAP_FAULT_CORRUPT_LINKS:
+		return "CORRUPT_LINKS";
+	case SYS_HEAP_FAULT_CANARY:
+		return "CANARY";
+	case SYS_HEAP_FAULT_INVALID_HEAP:
+		return "INVALID_HEAP";
 	}
 	return "unknown";
 }

@@ -138,7 +138,8 @@ void region_snapshot_release(struct region_snapshot *snap)
 size_t test_block_bytes(const struct sys_heap *heap, const void *mem)
 {
 	return test_round_up_8(sys_heap_usable_size(heap, mem) +
-			       sys_heap_header_bytes(heap));
+			       sys_heap_header_bytes(heap) +
+			       SYS_HEAP_CANARY_BYTES);
 }
 
 void test_assert_block_in_region(const struct sys_heap *heap, const void *mem,

@@ -79,6 +79,61 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
 #endif
 #endif
 
+/*
+ * CONFIG_SYS_HEAP_HARDENING_LEVEL: how much misuse and corruption the heap
+ * checks for, fixed at build time (like Zephyr's CONFIG_SYS_HEAP_HARDENING_*).
+ * Each level includes the ones below it; costs are in docs/performance.md
+ * and what each level detects is the matrix in docs/testing.md.
+ *
+ * NONE      only a pointer outside the heap's block area is refused; any
+ *           other misuse (double free, interior pointer, overflow)
+ *           corrupts the heap. For code proven at a higher level.
+ * BASIC     (default) free, realloc and usable_size check the block's own
+ *           header and both neighbours' (double free, interior and stale
+ *           pointers, overflow into the next header); a neighbour that
+ *           free or realloc merges with is checked before it is unlinked
+ *           (its size and its free-list links), so a corrupt neighbour can
+ *           never turn free into a write through an unverified link.
+ * MODERATE  also the allocation path: a chunk taken from a free list must
+ *           be marked free, belong to that list's class and be linked
+ *           both ways.
+ * FULL      also a canary word at the end of every used block (4 bytes
+ *           of each block), checked by free, realloc, usable_size and
+ *           sys_heap_validate.
+ * EXTREME   also sys_heap_validate on entry to and before returning from
+ *           every allocating, freeing or resizing call: O(blocks) per call.
+ */
+#define SYS_HEAP_HARDENING_NONE 0
+#define SYS_HEAP_HARDENING_BASIC 1
+#define SYS_HEAP_HARDENING_MODERATE 2
+#define SYS_HEAP_HARDENING_FULL 3
+#define SYS_HEAP_HARDENING_EXTREME 4
+
+#ifndef CONFIG_SYS_HEAP_HARDENING_LEVEL
+#define CONFIG_SYS_HEAP_HARDENING_LEVEL SYS_HEAP_HARDENING_BASIC
+#endif
+
+/*
+ * CONFIG_KHEAP_SANITIZER_HOOKS: with 1 the core tells a memory checker
+ * (AddressSanitizer, Valgrind memcheck) which bytes of the region a user
+ * may touch, through the functions of kheap/sanitizer.h, which the port
+ * provides (sim/ has ASan and Valgrind versions). Off by default: the
+ * hooks then compile to nothing.
+ */
+#ifndef CONFIG_KHEAP_SANITIZER_HOOKS
+#define CONFIG_KHEAP_SANITIZER_HOOKS 0
+#endif
+
+/*
+ * CONFIG_KHEAP_FAILURE_INJECTION: with 1 the core can be told to fail its
+ * Nth internal allocation (kheap/failure_injection.h), so tests can drive
+ * every composite operation (realloc that moves, calloc, the aligned
+ * wrappers) through its failure path. Test builds only.
+ */
+#ifndef CONFIG_KHEAP_FAILURE_INJECTION
+#define CONFIG_KHEAP_FAILURE_INJECTION 0
+#endif
+
 /* Software count-leading-zeros; defined by the core (see sys_heap.c). */
 unsigned int kheap_soft_clz32(uint32_t value);
 

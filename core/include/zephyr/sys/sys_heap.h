@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kheap/config.h>
 #include <zephyr/sys/heap_listener.h>
 #include <zephyr/sys/mem_stats.h>
 
@@ -60,12 +61,19 @@ struct sys_heap {
 #define SYS_HEAP_SMALL_REGION_MAX_BYTES 262144u
 
 /* The smallest region sys_heap_init() accepts at any base alignment. Such
- * a heap holds exactly one block of 1 to 4 bytes. */
-#define SYS_HEAP_MIN_REGION_BYTES 95u
+ * a heap holds exactly one block of 1 to 4 bytes (FULL hardening and up,
+ * where the canary needs room: one block of 1 to 8 bytes). */
+#define SYS_HEAP_MIN_REGION_BYTES (SYS_HEAP_CANARY_BYTES != 0u ? 103u : 95u)
 
 /* The largest region sys_heap_init() accepts: 16 GiB - 1 (on a 32-bit
  * target the address space is the only limit). */
 #define SYS_HEAP_MAX_REGION_BYTES (((uint64_t)1u << 34) - 1u)
+
+/* Bytes at the end of every used block that belong to the heap: the
+ * canary of FULL hardening and above (kheap/config.h), else none. A block's
+ * overhead is sys_heap_header_bytes() plus this. */
+#define SYS_HEAP_CANARY_BYTES                                                  \
+	(CONFIG_SYS_HEAP_HARDENING_LEVEL >= SYS_HEAP_HARDENING_FULL ? 4u : 0u)
 
 /* How many heads of the request's own size class alloc inspects before it
  * falls back to the next larger class (the constant in the time bound). */
@@ -237,6 +245,15 @@ enum sys_heap_fault_kind {
 	SYS_HEAP_FAULT_NOT_ALLOCATED,
 	SYS_HEAP_FAULT_CORRUPT_HEADER,
 	SYS_HEAP_FAULT_OVERFLOW,
+	/* BASIC and up: a free chunk that free/realloc would merge with, or
+	 * (MODERATE and up) that alloc takes, is not consistently linked or
+	 * sized: a write after free, or an overflow into a free chunk. */
+	SYS_HEAP_FAULT_CORRUPT_LINKS,
+	/* FULL and up: the canary word at the end of the block changed. */
+	SYS_HEAP_FAULT_CANARY,
+	/* EXTREME: sys_heap_validate failed on entry to or on exit from a
+	 * call; the heap was corrupted before or during it. */
+	SYS_HEAP_FAULT_INVALID_HEAP,
 };
 
 struct sys_heap_fault {
