@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <kheap/k_heap.h>
+#include <kheap/sanitizer.h>
 
 #include "kernel_internal.h"
 
@@ -49,6 +50,40 @@ static struct k_spinlock owned_lock;
 static uintptr_t *ref_of(void *mem)
 {
 	return (uintptr_t *)mem - 1;
+}
+
+/*
+ * Reads of what may not be the caller's memory: k_free and k_realloc look
+ * below a pointer that may be stale (freed) or foreign before the heap
+ * can check it. With memory-checker hooks (kheap/sanitizer.h) those bytes
+ * may be poisoned, so the reads are the core's kind of access: bracketed
+ * for memcheck and not instrumented by AddressSanitizer. Everything else
+ * in this file touches only live blocks and stays checked.
+ */
+#if CONFIG_KHEAP_SANITIZER_HOOKS && defined(__GNUC__)
+#define UNCHECKED_READ __attribute__((__no_sanitize_address__, __noinline__))
+#else
+#define UNCHECKED_READ
+#endif
+
+/* The heap reference below ptr. */
+UNCHECKED_READ static uintptr_t ref_read(void *ptr)
+{
+	KHEAP_SAN_ENTER();
+	uintptr_t ref = *ref_of(ptr);
+
+	KHEAP_SAN_EXIT();
+	return ref;
+}
+
+/* The block of the tracked-block node below ptr. */
+UNCHECKED_READ static void *node_block_read(void *ptr)
+{
+	KHEAP_SAN_ENTER();
+	void *block = ((struct owned_block *)ptr - 1)->block;
+
+	KHEAP_SAN_EXIT();
+	return block;
 }
 
 /* Normalise a caller's alignment; 0 if malformed. */
@@ -143,7 +178,7 @@ static void *tracked_alloc(struct k_heap *heap, struct kheap_thread_data *td,
  */
 static struct k_heap *owner_heap(void *ptr, const char *operation)
 {
-	struct k_heap *heap = (struct k_heap *)(*ref_of(ptr) & ~REF_TRACKED);
+	struct k_heap *heap = (struct k_heap *)(ref_read(ptr) & ~REF_TRACKED);
 
 	if (!z_kheap_is_known(heap)) {
 		kheap_port_fault(operation,
@@ -158,9 +193,8 @@ static struct k_heap *owner_heap(void *ptr, const char *operation)
 /* Whether a tracked block's node is intact (its block still live). */
 static bool tracked_block_live(struct k_heap *heap, void *ptr)
 {
-	struct owned_block *node = (struct owned_block *)ptr - 1;
 	k_spinlock_key_t key = k_spin_lock(&heap->lock);
-	bool live = sys_heap_owns(&heap->heap, node->block);
+	bool live = sys_heap_owns(&heap->heap, node_block_read(ptr));
 
 	k_spin_unlock(&heap->lock, key);
 	return live;
@@ -178,7 +212,7 @@ void k_free(void *ptr)
 		SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap_sys, k_free, ptr);
 		return;
 	}
-	if ((*ref_of(ptr) & REF_TRACKED) == 0u) {
+	if ((ref_read(ptr) & REF_TRACKED) == 0u) {
 		k_heap_free(heap, ref_of(ptr));
 	} else if (!tracked_block_live(heap, ptr)) {
 		kheap_port_fault(
@@ -246,7 +280,7 @@ static void *realloc_in_own_heap(void *ptr, size_t size)
 	if (heap == NULL || size > SIZE_MAX - REF_BYTES) {
 		return NULL;
 	}
-	if ((*ref_of(ptr) & REF_TRACKED) != 0u) {
+	if ((ref_read(ptr) & REF_TRACKED) != 0u) {
 		/* Tracked blocks move with their node: allocate, copy, free. */
 		if (!tracked_block_live(heap, ptr)) {
 			kheap_port_fault("k_realloc",

@@ -99,6 +99,13 @@ struct z_heap {
 	uint8_t reserved[2];
 	/* Bit sl of sl_bitmap[fl] set iff class (fl, sl) is non-empty. */
 	uint8_t sl_bitmap[FL_MAX];
+#if CONFIG_SYS_HEAP_MONITOR
+	/* Allocating calls (alloc, aligned alloc, a realloc that grows)
+	 * that returned NULL on this heap since init. */
+	uint32_t alloc_failures;
+	/* The usage threshold in chunks; 0: none. */
+	chunksz_t threshold_chunks;
+#endif
 	/* Followed by the free-list heads, hfield16_t or hfield32_t. */
 };
 

@@ -257,6 +257,61 @@ static size_t max_alloc_bytes(const struct z_heap *h)
 		       : (size_t)below * CHUNK_BYTES - block_overhead_bytes(v);
 }
 
+#if CONFIG_SYS_HEAP_MONITOR
+int sys_heap_monitor_get(const struct sys_heap *heap,
+			 struct sys_heap_monitor *monitor)
+{
+	int result = EINVAL_RESULT;
+
+	KHEAP_SAN_ENTER();
+	const struct z_heap *h = heap_of(heap);
+
+	if (h != NULL && monitor != NULL) {
+		chunksz_t free_chunks = h->end_chunk - h->allocated_chunks;
+		chunksz_t largest = z_heap_largest_free_chunks(any_view(h));
+
+		monitor->alloc_failures = h->alloc_failures;
+		monitor->allocated_bytes =
+			(size_t)h->allocated_chunks * CHUNK_BYTES;
+		monitor->max_allocated_bytes =
+			(size_t)h->max_allocated_chunks * CHUNK_BYTES;
+		monitor->free_bytes = (size_t)free_chunks * CHUNK_BYTES;
+		monitor->largest_free_bytes = (size_t)largest * CHUNK_BYTES;
+		/* largest <= free_chunks; 64-bit product cannot overflow. */
+		monitor->fragmentation_permille =
+			free_chunks == 0u
+				? 0u
+				: (uint32_t)(1000u - (uint64_t)largest * 1000u /
+							     free_chunks);
+		monitor->threshold_bytes =
+			(size_t)h->threshold_chunks * CHUNK_BYTES;
+		result = 0;
+	}
+	KHEAP_SAN_EXIT();
+	return result;
+}
+
+int sys_heap_usage_threshold_set(struct sys_heap *heap, size_t bytes)
+{
+	int result = EINVAL_RESULT;
+
+	KHEAP_SAN_ENTER();
+	struct z_heap *h = (struct z_heap *)(uintptr_t)heap_of(heap);
+
+	if (h != NULL) {
+		size_t chunks = (bytes + CHUNK_BYTES - 1u) >> CHUNK_SHIFT;
+
+		/* Above the heap's size the threshold can never be
+		 * crossed: keep it there rather than truncate it. */
+		h->threshold_chunks = chunks > h->end_chunk ? h->end_chunk
+							    : (chunksz_t)chunks;
+		result = 0;
+	}
+	KHEAP_SAN_EXIT();
+	return result;
+}
+#endif
+
 size_t sys_heap_max_alloc_bytes(const struct sys_heap *heap)
 {
 	KHEAP_SAN_ENTER();

@@ -809,13 +809,51 @@ static struct z_heap *heap_rw(struct sys_heap *heap)
 	return (struct z_heap *)(uintptr_t)heap_of(heap);
 }
 
+#if CONFIG_SYS_HEAP_MONITOR
+sys_heap_usage_fn z_heap_usage_callback;
+
+void sys_heap_usage_callback_set(sys_heap_usage_fn callback)
+{
+	z_heap_usage_callback = callback;
+}
+
+/*
+ * Monitoring at the end of an allocating call that found the heap using
+ * used_before chunks: count a failure (mem NULL) or tell the usage
+ * callback that the threshold was crossed upwards.
+ */
+COLD void monitor_alloc(const struct sys_heap *heap, chunksz_t used_before,
+			const void *mem)
+{
+	struct z_heap *h = heap->heap;
+	chunksz_t threshold = h->threshold_chunks;
+	sys_heap_usage_fn callback = z_heap_usage_callback;
+
+	if (mem == NULL) {
+		h->alloc_failures++;
+	} else if (threshold != 0u && used_before <= threshold &&
+		   h->allocated_chunks > threshold && callback != NULL) {
+		callback(heap, (size_t)h->allocated_chunks * CHUNK_BYTES,
+			 (size_t)threshold * CHUNK_BYTES);
+	}
+}
+#define USED_CHUNKS(h) ((h)->allocated_chunks)
+#define MONITOR_ALLOC(heap, used_before, mem)                                  \
+	monitor_alloc(heap, used_before, mem)
+#else
+#define USED_CHUNKS(h) 0u
+#define MONITOR_ALLOC(heap, used_before, mem) ((void)(used_before))
+#endif
+
 /*
  * The end of every allocating call: the checker learns of the new block,
- * listeners are told, EXTREME validates. mem may be NULL.
+ * listeners are told, monitoring counts, EXTREME validates. mem may be
+ * NULL.
  */
-static void *alloc_done(struct sys_heap *heap, void *mem)
+static void *alloc_done(struct sys_heap *heap, chunksz_t used_before, void *mem)
 {
 	(void)heap; /* Unused with neither hooks, listeners nor EXTREME. */
+	MONITOR_ALLOC(heap, used_before, mem);
 	if (mem != NULL) {
 		KHEAP_SAN_ALLOC(mem, usable_at(any_view(heap->heap), mem));
 #if CONFIG_SYS_HEAP_LISTENER
@@ -845,12 +883,16 @@ void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
 	KHEAP_SAN_ENTER();
 	struct z_heap *h = heap_rw(heap);
 
-	if (h == NULL || !HEAP_SOUND(heap, NULL, "alloc") ||
-	    INJECTED_FAILURE()) {
+	if (h == NULL || !HEAP_SOUND(heap, NULL, "alloc")) {
 		KHEAP_SAN_EXIT();
 		return NULL;
 	}
-	return alloc_done(heap, WITH_FORMAT(h, alloc_in, heap, bytes));
+	chunksz_t used_before = USED_CHUNKS(h);
+
+	return alloc_done(heap, used_before,
+			  INJECTED_FAILURE()
+				  ? NULL
+				  : WITH_FORMAT(h, alloc_in, heap, bytes));
 #endif
 }
 
@@ -865,13 +907,16 @@ void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 	KHEAP_SAN_ENTER();
 	struct z_heap *h = heap_rw(heap);
 
-	if (h == NULL || !HEAP_SOUND(heap, NULL, "alloc") ||
-	    INJECTED_FAILURE()) {
+	if (h == NULL || !HEAP_SOUND(heap, NULL, "alloc")) {
 		KHEAP_SAN_EXIT();
 		return NULL;
 	}
-	return alloc_done(heap,
-			  WITH_FORMAT(h, aligned_alloc_in, heap, align, bytes));
+	chunksz_t used_before = USED_CHUNKS(h);
+
+	return alloc_done(heap, used_before,
+			  INJECTED_FAILURE() ? NULL
+					     : WITH_FORMAT(h, aligned_alloc_in,
+							   heap, align, bytes));
 }
 
 void sys_heap_free(struct sys_heap *heap, void *mem)
@@ -1056,7 +1101,10 @@ void *sys_heap_aligned_realloc(struct sys_heap *heap, void *ptr, size_t align,
 	if (h == NULL) {
 		report_fault(heap, ptr, SYS_HEAP_FAULT_BAD_POINTER, "realloc");
 	} else if (HEAP_SOUND(heap, ptr, "realloc")) {
+		chunksz_t used_before = USED_CHUNKS(h);
+
 		mem = WITH_FORMAT(h, realloc_in, heap, ptr, align, bytes);
+		MONITOR_ALLOC(heap, used_before, mem);
 		(void)HEAP_SOUND(heap, ptr, "realloc");
 	}
 	KHEAP_SAN_EXIT();

@@ -134,6 +134,17 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
 #define CONFIG_KHEAP_FAILURE_INJECTION 0
 #endif
 
+/*
+ * CONFIG_SYS_HEAP_MONITOR: run-time monitoring of each heap (see "Run-time
+ * monitoring" in zephyr/sys/sys_heap.h): allocation failure counters, a
+ * usage threshold that calls a user function when usage crosses it, and
+ * the fragmentation index query. Off by default: with 0 none of it is
+ * compiled and the control block is 8 bytes smaller.
+ */
+#ifndef CONFIG_SYS_HEAP_MONITOR
+#define CONFIG_SYS_HEAP_MONITOR 0
+#endif
+
 /* Software count-leading-zeros; defined by the core (see sys_heap.c). */
 unsigned int kheap_soft_clz32(uint32_t value);
 

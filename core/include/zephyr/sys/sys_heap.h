@@ -62,8 +62,11 @@ struct sys_heap {
 
 /* The smallest region sys_heap_init() accepts at any base alignment. Such
  * a heap holds exactly one block of 1 to 4 bytes (FULL hardening and up,
- * where the canary needs room: one block of 1 to 8 bytes). */
-#define SYS_HEAP_MIN_REGION_BYTES (SYS_HEAP_CANARY_BYTES != 0u ? 103u : 95u)
+ * where the canary needs room: one block of 1 to 8 bytes). Monitoring
+ * (CONFIG_SYS_HEAP_MONITOR) makes the control block 8 bytes larger. */
+#define SYS_HEAP_MIN_REGION_BYTES                                              \
+	((SYS_HEAP_CANARY_BYTES != 0u ? 103u : 95u) +                          \
+	 (CONFIG_SYS_HEAP_MONITOR ? 8u : 0u))
 
 /* The largest region sys_heap_init() accepts: 16 GiB - 1 (on a 32-bit
  * target the address space is the only limit). */
@@ -99,6 +102,12 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes);
 /**
  * Allocate bytes from the heap, 8-byte aligned, contents unspecified.
  *
+ * At MODERATE hardening and above every free chunk the search reads is
+ * checked first; a corrupt one is reported as SYS_HEAP_FAULT_CORRUPT_LINKS
+ * with operation "alloc" and mem NULL, and the call returns NULL. At
+ * EXTREME a heap that fails sys_heap_validate is reported as
+ * SYS_HEAP_FAULT_INVALID_HEAP and the call returns NULL.
+ *
  * Returns NULL iff bytes == 0, the heap is not initialised, or no free
  * block of sufficient size is found by the constant-time search. The
  * search is "good fit": it takes the first head of the request's own size
@@ -130,19 +139,34 @@ void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes);
 /**
  * Free a block. mem == NULL is a no-op.
  *
- * Always-on checks (O(1)), each reported through the fault handler with
- * its own fault kind, after which the call does nothing:
- * - SYS_HEAP_FAULT_BAD_POINTER: mem is not inside this heap's block area.
- * - SYS_HEAP_FAULT_NOT_ALLOCATED: the block is free (double free, or a
- *   stale pointer into a block that was freed and not reused). In 8-byte
- *   header heaps a stale header overwritten by a neighbour's free-list
- *   links is reported as SYS_HEAP_FAULT_CORRUPT_HEADER instead (still
- *   refused, heap unchanged).
- * - SYS_HEAP_FAULT_CORRUPT_HEADER: the block's own header, or its left
- *   neighbour's, is inconsistent (an interior pointer, or an underflow
- *   from the previous block).
- * - SYS_HEAP_FAULT_OVERFLOW: the next block's header no longer agrees
- *   with this block's size (the block was written past its end).
+ * Checks (O(1); which ones depends on CONFIG_SYS_HEAP_HARDENING_LEVEL,
+ * kheap/config.h; the default is BASIC), each reported through the fault
+ * handler with its own fault kind, after which the call does nothing:
+ * - SYS_HEAP_FAULT_BAD_POINTER (every level): mem is not inside this
+ *   heap's block area (another heap's block, a stack or static address).
+ * - SYS_HEAP_FAULT_NOT_ALLOCATED (BASIC+): the block is free (double free,
+ *   or a stale pointer into a block that was freed and not reused). In
+ *   8-byte header heaps a stale header overwritten by a neighbour's
+ *   free-list links is reported as SYS_HEAP_FAULT_CORRUPT_HEADER instead
+ *   (still refused, heap unchanged). A pointer whose block was freed and
+ *   then handed out again at the same address is a valid pointer to the
+ *   new block: no level can tell.
+ * - SYS_HEAP_FAULT_CORRUPT_HEADER (BASIC+): the block's own header, or its
+ *   left neighbour's, is inconsistent (an interior pointer, or an
+ *   underflow from the previous block).
+ * - SYS_HEAP_FAULT_OVERFLOW (BASIC+): the next block's header no longer
+ *   agrees with this block's size (the block was written past its end).
+ * - SYS_HEAP_FAULT_CORRUPT_LINKS (BASIC+): a free neighbour that would be
+ *   merged is not a consistent free-list member (written after it was
+ *   freed, or overflowed into).
+ * - SYS_HEAP_FAULT_CANARY (FULL+): the canary after the usable bytes
+ *   changed (a write past the usable size that stopped short of the next
+ *   header).
+ * - SYS_HEAP_FAULT_INVALID_HEAP (EXTREME): sys_heap_validate failed on
+ *   entry (the call is refused) or on exit.
+ * At NONE only BAD_POINTER is detected; any other misuse corrupts the
+ * heap. The matrix of misuse classes against levels, each cell backed by
+ * a test, is in docs/testing.md.
  * Coalesces with free neighbours on both sides immediately.
  */
 void sys_heap_free(struct sys_heap *heap, void *mem);
@@ -238,6 +262,61 @@ void sys_heap_print_info(const struct sys_heap *heap, bool dump_chunks);
 void sys_heap_print_info_to(const struct sys_heap *heap, bool dump_chunks,
 			    sys_heap_output_fn out, void *ctx);
 
+/* --- run-time monitoring (CONFIG_SYS_HEAP_MONITOR) -------------------- */
+
+#if CONFIG_SYS_HEAP_MONITOR
+
+struct sys_heap_monitor {
+	/* Allocating calls that returned NULL since init (a realloc that
+	 * could not grow counts; bad arguments such as 0 bytes do too). */
+	uint32_t alloc_failures;
+	/* Bytes in live blocks now and at most (as runtime stats). */
+	size_t allocated_bytes;
+	size_t max_allocated_bytes;
+	/* Total free bytes and the largest free block, headers included. */
+	size_t free_bytes;
+	size_t largest_free_bytes;
+	/* 1000 * (1 - largest_free_bytes / free_bytes): 0 when all free
+	 * memory is one block (or there is none), near 1000 when it is
+	 * scattered in small pieces. */
+	uint32_t fragmentation_permille;
+	/* The usage threshold set by sys_heap_usage_threshold_set (0:
+	 * none), rounded up to the heap's 8-byte granularity. */
+	size_t threshold_bytes;
+};
+
+/**
+ * Fill *monitor. Returns 0, or -EINVAL (-22) for an uninitialised heap or
+ * NULL monitor. O(free blocks of the largest size class): the largest free
+ * block is searched for on that one list. Same locking rules as the other
+ * sys_heap calls.
+ */
+int sys_heap_monitor_get(const struct sys_heap *heap,
+			 struct sys_heap_monitor *monitor);
+
+/**
+ * Called when an allocating call takes a heap's usage (allocated_bytes)
+ * from at or below its threshold to above it: once per crossing, again
+ * only after usage has fallen back to the threshold or below. Runs inside
+ * that call (under k_heap's lock, possibly in an ISR): it must not call
+ * into the same heap and should only record or signal.
+ */
+typedef void (*sys_heap_usage_fn)(const struct sys_heap *heap,
+				  size_t allocated_bytes,
+				  size_t threshold_bytes);
+
+/** The one function called for every heap's threshold (NULL: none). Set
+ * it before heaps are used; it is one global, not locked. */
+void sys_heap_usage_callback_set(sys_heap_usage_fn callback);
+
+/**
+ * Set heap's usage threshold in bytes (0 disables it; rounded up to 8).
+ * Returns 0, or -EINVAL (-22) for an uninitialised heap. O(1).
+ */
+int sys_heap_usage_threshold_set(struct sys_heap *heap, size_t bytes);
+
+#endif /* CONFIG_SYS_HEAP_MONITOR */
+
 /* --- misuse reporting ------------------------------------------------ */
 
 enum sys_heap_fault_kind {
@@ -261,7 +340,8 @@ struct sys_heap_fault {
 	/* The pointer the caller passed. */
 	const void *mem;
 	enum sys_heap_fault_kind kind;
-	/* The API call that detected it: "free", "realloc", "usable_size". */
+	/* The API call that detected it: "free", "realloc", "usable_size",
+	 * "alloc" (any allocating call, MODERATE and up). */
 	const char *operation;
 	/* A sentence describing the problem, fixed per kind. */
 	const char *message;
