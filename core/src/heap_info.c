@@ -190,6 +190,46 @@ void sys_heap_print_info_to(const struct sys_heap *heap, bool dump_chunks,
 	KHEAP_SAN_EXIT();
 }
 
+static int walk(const struct z_heap *h, sys_heap_walk_fn fn, void *ctx)
+{
+	struct heap_view v = any_view(h);
+	chunkid_t c = 0;
+
+	while (c < h->end_chunk) {
+		chunksz_t size = chunk_size(v, c);
+
+		if (size == 0u || size > h->end_chunk - c) {
+			return -14; /* -EFAULT: stop on a corrupt size. */
+		}
+		struct sys_heap_block block = {
+			.header = chunk_ptr(v, c),
+			.block_bytes = (size_t)size * CHUNK_BYTES,
+			.header_bytes = header_bytes(v),
+			.used = chunk_used(v, c),
+		};
+
+		if (!fn(ctx, &block)) {
+			break;
+		}
+		c += size;
+	}
+	return 0;
+}
+
+int sys_heap_walk(const struct sys_heap *heap, sys_heap_walk_fn fn, void *ctx)
+{
+	int result = -22; /* -EINVAL */
+
+	KHEAP_SAN_ENTER();
+	const struct z_heap *h = heap_of(heap);
+
+	if (h != NULL && fn != NULL) {
+		result = walk(h, fn, ctx);
+	}
+	KHEAP_SAN_EXIT();
+	return result;
+}
+
 void sys_heap_print_info(const struct sys_heap *heap, bool dump_chunks)
 {
 	sys_heap_print_info_to(heap, dump_chunks, default_output,

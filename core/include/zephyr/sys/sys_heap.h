@@ -262,6 +262,35 @@ void sys_heap_print_info(const struct sys_heap *heap, bool dump_chunks);
 void sys_heap_print_info_to(const struct sys_heap *heap, bool dump_chunks,
 			    sys_heap_output_fn out, void *ctx);
 
+/* --- heap walk (tools: heap maps, leak reports) ------------------------ */
+
+/* One block as sys_heap_walk() sees it. */
+struct sys_heap_block {
+	/* The block's header; its memory starts header_bytes later. */
+	const void *header;
+	/* Header, usable bytes, padding and canary: the whole block. */
+	size_t block_bytes;
+	size_t header_bytes;
+	bool used;
+};
+
+/* Visit one block; return false to stop the walk. */
+typedef bool (*sys_heap_walk_fn)(void *ctx, const struct sys_heap_block *block);
+
+/**
+ * Call fn for every block of the heap in address order, used and free.
+ * Everything from the region's start to the first block's header is the
+ * control block (and alignment slack); the blocks then tile the rest up
+ * to the end sentinel's header. Read-only, O(blocks).
+ *
+ * Returns 0 when every block was visited or fn stopped the walk, -EINVAL
+ * (-22) for an uninitialised heap or NULL fn, and -EFAULT (-14) if a
+ * block's size is impossible (a corrupt heap: the walk stops there, so it
+ * always terminates). fn runs with the same locking as the caller's call
+ * and must not change the heap.
+ */
+int sys_heap_walk(const struct sys_heap *heap, sys_heap_walk_fn fn, void *ctx);
+
 /* --- run-time monitoring (CONFIG_SYS_HEAP_MONITOR) -------------------- */
 
 #if CONFIG_SYS_HEAP_MONITOR
