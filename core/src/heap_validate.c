@@ -299,7 +299,9 @@ int sys_heap_usage_threshold_set(struct sys_heap *heap, size_t bytes)
 	struct z_heap *h = (struct z_heap *)(uintptr_t)heap_of(heap);
 
 	if (h != NULL) {
-		size_t chunks = (bytes + CHUNK_BYTES - 1u) >> CHUNK_SHIFT;
+		/* Rounded up without the wrap of bytes + 7 near SIZE_MAX. */
+		size_t chunks = (bytes >> CHUNK_SHIFT) +
+				((bytes & (CHUNK_BYTES - 1u)) != 0u ? 1u : 0u);
 
 		/* Above the heap's size the threshold can never be
 		 * crossed: keep it there rather than truncate it. */

@@ -817,32 +817,39 @@ void sys_heap_usage_callback_set(sys_heap_usage_fn callback)
 	z_heap_usage_callback = callback;
 }
 
-/*
- * Monitoring at the end of an allocating call that found the heap using
- * used_before chunks: count a failure (mem NULL) or tell the usage
- * callback that the threshold was crossed upwards.
- */
-COLD void monitor_alloc(const struct sys_heap *heap, chunksz_t used_before,
-			const void *mem)
+/* The usage threshold was crossed upwards: tell the callback. */
+COLD void monitor_crossed(const struct sys_heap *heap, chunksz_t threshold)
 {
-	struct z_heap *h = heap->heap;
-	chunksz_t threshold = h->threshold_chunks;
 	sys_heap_usage_fn callback = z_heap_usage_callback;
 
-	if (mem == NULL) {
-		h->alloc_failures++;
-	} else if (threshold != 0u && used_before <= threshold &&
-		   h->allocated_chunks > threshold && callback != NULL) {
-		callback(heap, (size_t)h->allocated_chunks * CHUNK_BYTES,
+	if (callback != NULL) {
+		callback(heap,
+			 (size_t)heap->heap->allocated_chunks * CHUNK_BYTES,
 			 (size_t)threshold * CHUNK_BYTES);
 	}
 }
+
+/* After an allocating call that succeeded on a heap using used_before
+ * chunks on entry: one compare unless a threshold is set. */
+HOT void monitor_grew(const struct sys_heap *heap, chunksz_t used_before)
+{
+	const struct z_heap *h = heap->heap;
+	chunksz_t threshold = h->threshold_chunks;
+
+	if (UNLIKELY(threshold != 0u) && used_before <= threshold &&
+	    h->allocated_chunks > threshold) {
+		monitor_crossed(heap, threshold);
+	}
+}
 #define USED_CHUNKS(h) ((h)->allocated_chunks)
-#define MONITOR_ALLOC(heap, used_before, mem)                                  \
-	monitor_alloc(heap, used_before, mem)
+/* An allocation that was attempted found no room (or was made to fail by
+ * injection). Not for calls refused as misuse. */
+#define MONITOR_FAILED(h) ((h)->alloc_failures++)
+#define MONITOR_GREW(heap, used_before) monitor_grew(heap, used_before)
 #else
 #define USED_CHUNKS(h) 0u
-#define MONITOR_ALLOC(heap, used_before, mem) ((void)(used_before))
+#define MONITOR_FAILED(h) ((void)0)
+#define MONITOR_GREW(heap, used_before) ((void)(used_before))
 #endif
 
 /*
@@ -853,8 +860,10 @@ COLD void monitor_alloc(const struct sys_heap *heap, chunksz_t used_before,
 static void *alloc_done(struct sys_heap *heap, chunksz_t used_before, void *mem)
 {
 	(void)heap; /* Unused with neither hooks, listeners nor EXTREME. */
-	MONITOR_ALLOC(heap, used_before, mem);
-	if (mem != NULL) {
+	if (mem == NULL) {
+		MONITOR_FAILED(heap->heap);
+	} else {
+		MONITOR_GREW(heap, used_before);
 		KHEAP_SAN_ALLOC(mem, usable_at(any_view(heap->heap), mem));
 #if CONFIG_SYS_HEAP_LISTENER
 		if (z_heap_listeners != NULL) {
@@ -1040,6 +1049,7 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 
 	if (align != 0u) {
 		if (!decode_align(align, &align_bytes, &rewind_bytes)) {
+			MONITOR_FAILED(v.h);
 			return NULL;
 		}
 		move = (((uintptr_t)ptr + rewind_bytes) & (align_bytes - 1u)) !=
@@ -1050,6 +1060,7 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 
 	if (move || !resize_in(v, &b, ptr, bytes)) {
 		if (INJECTED_FAILURE()) {
+			MONITOR_FAILED(v.h);
 			return NULL;
 		}
 #if KHEAP_COMPACT
@@ -1059,6 +1070,7 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 				  : aligned_alloc_in(v, heap, align, bytes);
 #endif
 		if (mem == NULL) {
+			MONITOR_FAILED(v.h);
 			return NULL;
 		}
 		KHEAP_SAN_ALLOC(mem, usable_at(v, mem));
@@ -1104,7 +1116,9 @@ void *sys_heap_aligned_realloc(struct sys_heap *heap, void *ptr, size_t align,
 		chunksz_t used_before = USED_CHUNKS(h);
 
 		mem = WITH_FORMAT(h, realloc_in, heap, ptr, align, bytes);
-		MONITOR_ALLOC(heap, used_before, mem);
+		if (mem != NULL) {
+			MONITOR_GREW(heap, used_before);
+		}
 		(void)HEAP_SOUND(heap, ptr, "realloc");
 	}
 	KHEAP_SAN_EXIT();

@@ -296,8 +296,10 @@ int sys_heap_walk(const struct sys_heap *heap, sys_heap_walk_fn fn, void *ctx);
 #if CONFIG_SYS_HEAP_MONITOR
 
 struct sys_heap_monitor {
-	/* Allocating calls that returned NULL since init (a realloc that
-	 * could not grow counts; bad arguments such as 0 bytes do too). */
+	/* Allocating calls that returned NULL since init: no room (a realloc
+	 * that could neither grow nor move counts), impossible requests (0
+	 * bytes, a bad alignment), injected failures. Calls refused
+	 * as misuse (a fault) do not count. */
 	uint32_t alloc_failures;
 	/* Bytes in live blocks now and at most (as runtime stats). */
 	size_t allocated_bytes;
@@ -339,8 +341,10 @@ typedef void (*sys_heap_usage_fn)(const struct sys_heap *heap,
 void sys_heap_usage_callback_set(sys_heap_usage_fn callback);
 
 /**
- * Set heap's usage threshold in bytes (0 disables it; rounded up to 8).
- * Returns 0, or -EINVAL (-22) for an uninitialised heap. O(1).
+ * Set heap's usage threshold in bytes (0 disables it; rounded up to 8). A
+ * threshold at or above the heap's block area can never be crossed; it
+ * is stored, and reported by sys_heap_monitor_get, as the block area's
+ * size. Returns 0, or -EINVAL (-22) for an uninitialised heap. O(1).
  */
 int sys_heap_usage_threshold_set(struct sys_heap *heap, size_t bytes);
 
