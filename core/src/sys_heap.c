@@ -285,10 +285,25 @@ HOT size_t chunks_for_bytes(struct heap_view v, size_t bytes)
 		}                                                              \
 	} while (0)
 
+/* BASIC and up: the size of a chunk read off a free list, which must be
+ * marked free (a used bit set on a listed chunk is a corrupt header; one
+ * test of a word that is read anyway). */
+#define TAKE_SIZE(v, c, size)                                                  \
+	do {                                                                   \
+		uint32_t word_ = field_get((v), (c), SIZE_AND_USED);           \
+                                                                               \
+		if (HARDENING >= SYS_HEAP_HARDENING_BASIC &&                   \
+		    UNLIKELY((word_ & 1u) != 0u)) {                            \
+			goto corrupt;                                          \
+		}                                                              \
+		(size) = word_ >> 1;                                           \
+	} while (0)
+
 /*
  * Find a free chunk of at least want_chunks and take it off its list:
- * returns false if the constant-time search finds none (or, MODERATE and
- * up, finds a corrupt chunk, which it reports for heap).
+ * returns false if the constant-time search finds none (or finds a
+ * corrupt chunk, which it reports for heap: BASIC and up a listed chunk
+ * marked used, MODERATE and up any unsound one).
  *
  * First up to SYS_HEAP_FIT_PROBES heads of the request's own class (whose
  * members may be smaller than the request), then the head of the first
@@ -314,7 +329,7 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 		if (probing) {
 			c = list_head(v, cls);
 			TAKE_CHECK(v, c);
-			size = chunk_size(v, c);
+			TAKE_SIZE(v, c, size);
 			if (size >= want_chunks) {
 				goto take_head;
 			}
@@ -326,7 +341,7 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 			     i++) {
 				c = free_next(v, prev);
 				TAKE_CHECK(v, c);
-				size = chunk_size(v, c);
+				TAKE_SIZE(v, c, size);
 				if (size >= want_chunks) {
 					list_unlink_after(v, prev, c);
 					goto taken;
@@ -352,7 +367,7 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 			continue;
 		}
 		c = list_head(v, cls);
-		size = chunk_size(v, c);
+		TAKE_SIZE(v, c, size);
 		break;
 	}
 take_head:
@@ -644,6 +659,19 @@ HOT size_t usable_bytes(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 	       CANARY_BYTES;
 }
 
+/*
+ * The memory-checker hooks name a block by its chunk's memory, not by the
+ * pointer a call was given: free and realloc accept any pointer in the
+ * first 8 bytes of a block (rewound aligned blocks start up to 7 bytes in),
+ * and the tool must see the same address on alloc and on free.
+ */
+HOT void *san_block(struct heap_view v, const void *mem)
+{
+	uintptr_t offset = (uintptr_t)mem - (uintptr_t)chunk_mem(v, 0);
+
+	return chunk_mem(v, (chunkid_t)(offset >> CHUNK_SHIFT));
+}
+
 /* Usable bytes of the live block at mem, found from its header. */
 HOT size_t usable_at(struct heap_view v, const void *mem)
 {
@@ -735,7 +763,8 @@ HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
 		notify(heap, HEAP_FREE, NULL, 0u, mem);
 	}
 #endif
-	KHEAP_SAN_FREE(mem, usable_bytes(v, b.c, b.size, mem));
+	KHEAP_SAN_FREE(chunk_mem(v, b.c),
+		       usable_bytes(v, b.c, b.size, chunk_mem(v, b.c)));
 	free_block(v, &b);
 }
 
@@ -864,7 +893,10 @@ static void *alloc_done(struct sys_heap *heap, chunksz_t used_before, void *mem)
 		MONITOR_FAILED(heap->heap);
 	} else {
 		MONITOR_GREW(heap, used_before);
-		KHEAP_SAN_ALLOC(mem, usable_at(any_view(heap->heap), mem));
+		KHEAP_SAN_ALLOC(
+			san_block(any_view(heap->heap), mem),
+			usable_at(any_view(heap->heap),
+				  san_block(any_view(heap->heap), mem)));
 #if CONFIG_SYS_HEAP_LISTENER
 		if (z_heap_listeners != NULL) {
 			notify(heap, HEAP_ALLOC, NULL, 0u, mem);
@@ -1073,9 +1105,11 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 			MONITOR_FAILED(v.h);
 			return NULL;
 		}
-		KHEAP_SAN_ALLOC(mem, usable_at(v, mem));
+		KHEAP_SAN_ALLOC(san_block(v, mem),
+				usable_at(v, san_block(v, mem)));
 		memcpy(mem, ptr, old_bytes < bytes ? old_bytes : bytes);
-		KHEAP_SAN_FREE(ptr, old_bytes);
+		KHEAP_SAN_FREE(chunk_mem(v, b.c),
+			       usable_bytes(v, b.c, b.size, chunk_mem(v, b.c)));
 		/* The allocation may have changed b's neighbours (it wrote
 		 * them itself, so they need no second check). */
 		b.left = left_size(v, b.c);
@@ -1084,7 +1118,10 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 				     : 1u;
 		free_block(v, &b);
 	} else {
-		KHEAP_SAN_RESIZE(ptr, old_bytes, usable_at(v, ptr));
+		KHEAP_SAN_RESIZE(chunk_mem(v, b.c),
+				 usable_bytes(v, b.c, b.size,
+					      chunk_mem(v, b.c)),
+				 usable_at(v, chunk_mem(v, b.c)));
 	}
 #if CONFIG_SYS_HEAP_LISTENER
 	if (z_heap_listeners != NULL) {

@@ -93,7 +93,8 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
  *           pointers, overflow into the next header); a neighbour that
  *           free or realloc merges with is checked before it is unlinked
  *           (its size and its free-list links), so a corrupt neighbour can
- *           never turn free into a write through an unverified link.
+ *           never turn free into a write through an unverified link; and
+ *           the allocation path refuses a listed chunk marked used.
  * MODERATE  also the allocation path: a chunk taken from a free list must
  *           be marked free, belong to that list's class and be linked
  *           both ways.

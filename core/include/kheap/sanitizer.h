@@ -34,7 +34,11 @@
 void kheap_san_region_open(void *mem, size_t bytes);
 /* sys_heap_init() finished: nothing in [mem, mem + bytes) is the user's. */
 void kheap_san_region_close(void *mem, size_t bytes);
-/* A new live block: usable_bytes from mem are the caller's. Called before
+/* A block is named by its first byte (the memory after its header) in
+ * every hook, whatever pointer the caller passed: a rewound aligned block,
+ * handed out up to 7 bytes past that, counts those bytes as its own.
+ *
+ * A new live block: usable_bytes from mem are the caller's. Called before
  * the core copies into it (realloc). */
 void kheap_san_alloc(void *mem, size_t usable_bytes);
 /* A live block is freed: its usable_bytes from mem are no longer the
