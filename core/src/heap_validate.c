@@ -46,8 +46,10 @@ static bool validate_chunks(struct heap_view v, uint32_t *free_per_class,
 		c += size;
 	}
 	/* The sentinel: header only, used, size 0. */
-	return c == h->end_chunk && left_size(v, c) == prev_size &&
-	       chunk_size(v, c) == 0u && chunk_used(v, c);
+	/* The loop refused any size past the end: c is the end exactly. */
+	KHEAP_ASSERT(c == h->end_chunk);
+	return left_size(v, c) == prev_size && chunk_size(v, c) == 0u &&
+	       chunk_used(v, c);
 }
 
 /*
@@ -129,8 +131,10 @@ static bool validate_heap(const struct z_heap *h)
 	    !validate_index(v, free_per_class)) {
 		return false;
 	}
+	/* free_sum <= end_chunk < 2^31, so the first test also refuses
+	 * allocated_chunks > end_chunk (the difference then wraps above
+	 * 2^31). */
 	return free_sum == h->end_chunk - h->allocated_chunks &&
-	       h->allocated_chunks <= h->end_chunk &&
 	       h->max_allocated_chunks >= h->allocated_chunks &&
 	       h->max_allocated_chunks <= h->end_chunk;
 }
@@ -250,11 +254,11 @@ static size_t max_alloc_bytes(const struct z_heap *h)
 	}
 	chunksz_t below = class_min_chunks(cls) - 1u;
 
-	/* At FULL hardening a block of min_chunks may hold no byte. */
-	return (size_t)below * CHUNK_BYTES <= block_overhead_bytes(v) ||
-			       below < min_chunks(v)
-		       ? 0u
-		       : (size_t)below * CHUNK_BYTES - block_overhead_bytes(v);
+	/* Only classes of 16 chunks and up hold more than one size (below
+	 * them the head is the largest and was returned above), so below
+	 * is at least 15 chunks: more than any block's overhead. */
+	KHEAP_ASSERT(below >= 15u);
+	return (size_t)below * CHUNK_BYTES - block_overhead_bytes(v);
 }
 
 #if CONFIG_SYS_HEAP_MONITOR
