@@ -9,6 +9,8 @@
 
 #include "adapter.h"
 
+static size_t misaligned;
+
 static int glibc_init(void *region, size_t bytes)
 {
 	(void)region;
@@ -20,7 +22,8 @@ static void *glibc_alloc(size_t bytes)
 {
 	void *mem = malloc(bytes);
 
-	bench_check_aligned("glibc", "malloc", (uintptr_t)mem, 16);
+	bench_count_misaligned(&misaligned, "glibc", "malloc", (uintptr_t)mem,
+			       16);
 	return mem;
 }
 
@@ -37,7 +40,8 @@ static void *glibc_aligned_alloc(size_t align, size_t bytes)
 	if (posix_memalign(&mem, align, bytes) != 0) {
 		return NULL;
 	}
-	bench_check_aligned("glibc", "posix_memalign", (uintptr_t)mem, align);
+	bench_count_misaligned(&misaligned, "glibc", "posix_memalign",
+			       (uintptr_t)mem, align);
 	return mem;
 }
 
@@ -50,17 +54,27 @@ static void *glibc_realloc(void *mem, size_t bytes)
 {
 	void *new_mem = realloc(mem, bytes);
 
-	bench_check_aligned("glibc", "realloc", (uintptr_t)new_mem, 16);
+	bench_count_misaligned(&misaligned, "glibc", "realloc",
+			       (uintptr_t)new_mem, 16);
 	return new_mem;
+}
+
+static size_t glibc_usable_size(void *mem)
+{
+	return malloc_usable_size(mem);
 }
 
 const struct bench_allocator bench_adapter_glibc = {
 	.name = "glibc",
 	.region_bounded = false,
+	.w3_note = "serves every request from the process heap (brk/mmap): "
+		   "no fixed region, never fails",
 	.init = glibc_init,
 	.alloc = glibc_alloc,
 	.aligned_alloc = glibc_aligned_alloc,
 	.free = glibc_free,
 	.realloc = glibc_realloc,
 	.check = NULL,
+	.usable_size = glibc_usable_size,
+	.misaligned = &misaligned,
 };

@@ -48,6 +48,11 @@ static void *kheap_realloc(void *mem, size_t bytes)
 	return new_mem;
 }
 
+static size_t kheap_usable_size(void *mem)
+{
+	return sys_heap_usable_size(&heap, mem);
+}
+
 static bool kheap_check(void)
 {
 	return sys_heap_validate(&heap);
@@ -62,6 +67,7 @@ const struct bench_allocator bench_adapter_kheap = {
 	.free = kheap_free,
 	.realloc = kheap_realloc,
 	.check = kheap_check,
+	.usable_size = kheap_usable_size,
 };
 
 #ifdef KHEAP_ASSERT_HANDLER

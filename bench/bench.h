@@ -24,6 +24,10 @@ struct bench_options {
 	bool no_reference;
 	/* Restrict the time subcommand to one workload (NULL: all). */
 	const char *only;
+	/* Allocators to measure, comma-separated (NULL: all). */
+	const char *alloc;
+	/* replay: the workload to replay (W1, W2, W4, W6, mixed). */
+	const char *workload;
 };
 
 int bench_time(const struct bench_options *opt);
@@ -31,9 +35,15 @@ int bench_util(const struct bench_options *opt);
 int bench_meta(const struct bench_options *opt);
 int bench_calls(const struct bench_options *opt);
 int bench_worst(const struct bench_options *opt);
+int bench_replay(const struct bench_options *opt);
+int bench_list(const struct bench_options *opt);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);
+
+/* CPU time of the calling thread in nanoseconds (user and system): the
+ * time it ran, not the time it waited while others ran on its CPU. */
+uint64_t bench_cpu_ns(void);
 
 /* Pin the calling process to the CPU it is running on. */
 void bench_pin_cpu(void);

@@ -1,20 +1,29 @@
 /*
  * kheap_bench: the benchmark driver behind scripts/bench.
  *
- *   kheap_bench time  [--quick] [--rounds N] [--only NAME]
- *       ns/op of W1, W2, W4 and W5 for every adapter, interleaved rounds.
+ *   kheap_bench time  [--quick] [--rounds N] [--only NAME] [--alloc LIST]
+ *       ns/op of W1, W2, W4, W5 and W6 for every adapter (or those of
+ *       LIST, comma-separated), interleaved rounds.
  *   kheap_bench util  [--quick] [--ramp N] [--seeds N] [--no-reference]
  *       W3 fill-to-failure over 20 seeds (--ramp: pressure ramp length in
  *       ops, to study how the figure depends on it; --seeds: more seeds
  *       for comparing policies), for kheap and the O(n) reference
  *       policies of adapter_ref.c (--no-reference: kheap only).
- *   kheap_bench meta                 header bytes, control-block overhead.
+ *   kheap_bench meta [--alloc LIST]
+ *       kheap's header bytes and control-block overhead; every adapter's
+ *       minimum block and overhead per live block after W1 and W2.
  *   kheap_bench calls --heap BYTES [--ops N]
  *       replays the mixed workload on kheap (run it under callgrind).
  *   kheap_bench worst --heap BYTES [--warm N] [--ops N]
  *       worst single call in instructions, by ptrace single-stepping;
  *       --trace OP also prints the address of every instruction of that
  *       op's call (the op named by max_at=), for objdump or addr2line.
+ *   kheap_bench replay --alloc NAME --workload W [--ops N]
+ *       replays the first N ops of workload W through one adapter, each
+ *       call through a named trampoline (run it under callgrind:
+ *       bench/callgrind_summary.py ... replay_calls call_alloc ...).
+ *   kheap_bench list [--alloc LIST]
+ *       the adapters, and whether each can be loaded here.
  *
  * Every result is one line "RECORD key=value ..." on stdout.
  */
@@ -32,6 +41,14 @@ uint64_t bench_now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bench_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -86,9 +103,10 @@ void bench_sort_u32(uint32_t *v, size_t n)
 
 static void usage(void)
 {
-	fputs("usage: kheap_bench time|util|meta|calls|worst [--quick] "
-	      "[--rounds N] [--only W] [--heap BYTES] [--warm N] [--ops N] "
-	      "[--trace OP] [--ramp N] [--seeds N] [--no-reference]\n",
+	fputs("usage: kheap_bench time|util|meta|calls|worst|replay|list "
+	      "[--quick] [--rounds N] [--only W] [--heap BYTES] [--warm N] "
+	      "[--ops N] [--trace OP] [--ramp N] [--seeds N] [--no-reference] "
+	      "[--alloc A,B] [--workload W]\n",
 	      stderr);
 	exit(2);
 }
@@ -140,6 +158,10 @@ int main(int argc, char **argv)
 			opt.seeds = number(argv[++i]);
 		} else if (i + 1 < argc && strcmp(argv[i], "--only") == 0) {
 			opt.only = argv[++i];
+		} else if (i + 1 < argc && strcmp(argv[i], "--alloc") == 0) {
+			opt.alloc = argv[++i];
+		} else if (i + 1 < argc && strcmp(argv[i], "--workload") == 0) {
+			opt.workload = argv[++i];
 		} else {
 			usage();
 		}
@@ -165,6 +187,10 @@ int main(int argc, char **argv)
 		return bench_calls(&opt);
 	} else if (strcmp(argv[1], "worst") == 0) {
 		return bench_worst(&opt);
+	} else if (strcmp(argv[1], "replay") == 0) {
+		return bench_replay(&opt);
+	} else if (strcmp(argv[1], "list") == 0) {
+		return bench_list(&opt);
 	}
 	usage();
 	return 2;

@@ -9,6 +9,9 @@
  * steady-state utilization is the mean over those ops, and the success
  * share is the fraction of allocation attempts that succeed.
  *
+ * For the first seed the live utilization is also printed every
+ * W3_TRACE_EVERY ops (W3TRACE lines: the utilization-over-time plot).
+ *
  * The op list (alloc or free, request size, a random number) is generated
  * first from the seed; "a random live block" is live[rnd % live_count] of
  * the allocator's own live list, so allocators agree exactly up to their
@@ -34,6 +37,7 @@
 #define W3_P_END 0.6
 #define W3_SEEDS 20u
 #define W3_OPS 400000u
+#define W3_TRACE_EVERY 250u
 
 struct w3_op {
 	uint32_t size; /* 0: free */
@@ -70,7 +74,7 @@ static void w3_make(struct w3_op *ops, size_t n, uint64_t seed, size_t ramp_ops)
 
 static void w3_run(const struct bench_allocator *a, const struct w3_op *ops,
 		   size_t n, size_t steady_ops, void *region,
-		   struct w3_result *res)
+		   struct w3_result *res, uint64_t trace_seed)
 {
 	static void *live[W3_REGION_BYTES / 8u];
 	static uint32_t live_size[W3_REGION_BYTES / 8u];
@@ -135,6 +139,13 @@ static void w3_run(const struct bench_allocator *a, const struct w3_op *ops,
 		if (first != n && i > first) {
 			util_sum += live_bytes / W3_REGION_BYTES;
 		}
+		if (trace_seed != 0u && i % W3_TRACE_EVERY == 0u) {
+			printf("W3TRACE alloc=%s seed=%#llx op=%zu "
+			       "util_pct=%.2f failed=%d\n",
+			       a->name, (unsigned long long)trace_seed, i,
+			       100.0 * live_bytes / W3_REGION_BYTES,
+			       first != n);
+		}
 	}
 	if (first == n) {
 		bench_die("W3: %s never failed an allocation", a->name);
@@ -163,7 +174,8 @@ static void w3_allocator(const struct bench_allocator *a, struct w3_op *ops,
 		uint64_t seed = 0x57330000u + s;
 
 		w3_make(ops, W3_OPS, seed, ramp);
-		w3_run(a, ops, W3_OPS, steady_ops, region, &res);
+		w3_run(a, ops, W3_OPS, steady_ops, region, &res,
+		       s == 0u ? seed : 0u);
 		printf("W3 alloc=%s seed=%#llx util_first_pct=%.2f "
 		       "ops_to_failure=%zu fail_size=%u "
 		       "live_blocks=%zu largest_free=%zu "
@@ -208,8 +220,9 @@ int bench_util(const struct bench_options *opt)
 		const struct bench_allocator *a = bench_adapters[k];
 
 		if (!a->region_bounded) {
-			printf("W3SKIP alloc=%s reason=not-region-bounded\n",
-			       a->name);
+			/* The reason is the rest of the line. */
+			printf("W3SKIP alloc=%s reason=%s\n", a->name,
+			       a->w3_note ? a->w3_note : "not region-bounded");
 			continue;
 		}
 		w3_allocator(a, ops, seeds, ramp, steady_ops, region);
@@ -273,13 +286,110 @@ static void overhead(const struct workload_spec *spec)
 	bench_region_free(region, spec->region_bytes);
 }
 
+static int cmp_addr(const void *x, const void *y)
+{
+	uintptr_t a = *(const uintptr_t *)x;
+	uintptr_t b = *(const uintptr_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * Any adapter's metadata on the region of a workload. The minimum block is
+ * the smallest distance between 64 one-byte blocks allocated in a row (on
+ * kheap's fresh heap they are adjacent; size-class allocators give the
+ * smallest class's slots; glibc may reuse cached chunks, which are never
+ * closer than its minimum chunk). In-band bytes = minimum block minus the
+ * usable size of a one-byte block: the header that lies between blocks
+ * (kheap's header, glibc's size field; 0 for allocators that keep their
+ * metadata elsewhere). Then the workload runs to its end and, over the
+ * live blocks, overhead per block = (sum of usable sizes - sum of requests)
+ * / blocks + in-band bytes. Out-of-band metadata (slab bitmaps, page
+ * descriptors) is not counted: no common API reports it per block.
+ */
+static void alloc_meta(const struct bench_allocator *a,
+		       const struct workload_spec *spec)
+{
+	enum {
+		PROBES = 64
+	};
+	uintptr_t addr[PROBES];
+	void *probe[PROBES];
+	struct op_list list;
+	struct replay_stats st;
+	void *region = bench_region(spec->region_bytes);
+
+	if (a->init(region, spec->region_bytes) != 0) {
+		bench_die("%s: init failed", a->name);
+	}
+	for (size_t i = 0; i < PROBES; i++) {
+		probe[i] = a->alloc(1);
+		if (probe[i] == NULL) {
+			bench_die("%s: 1-byte allocation failed", a->name);
+		}
+		addr[i] = (uintptr_t)probe[i];
+	}
+	size_t usable_1 = a->usable_size(probe[0]);
+
+	qsort(addr, PROBES, sizeof(addr[0]), cmp_addr);
+	size_t min_block = SIZE_MAX;
+
+	for (size_t i = 1; i < PROBES; i++) {
+		size_t d = (size_t)(addr[i] - addr[i - 1u]);
+
+		min_block = d != 0u && d < min_block ? d : min_block;
+	}
+	for (size_t i = 0; i < PROBES; i++) {
+		a->free(probe[i]);
+	}
+	size_t in_band = min_block > usable_1 ? min_block - usable_1 : 0u;
+
+	op_list_make(&list, spec);
+	void **slots = calloc(list.slots, sizeof(void *));
+	uint32_t *want = calloc(list.slots, sizeof(uint32_t));
+
+	if (slots == NULL || want == NULL) {
+		bench_die("out of memory");
+	}
+	memset(&st, 0, sizeof(st));
+	replay(a, &list, slots, 0, list.count, &st);
+	for (size_t i = 0; i < list.count; i++) {
+		if (list.ops[i].kind != OP_FREE) {
+			want[list.ops[i].slot] = list.ops[i].size;
+		}
+	}
+	size_t live = 0, requested = 0, usable = 0;
+
+	for (uint32_t s = 0; s < list.slots; s++) {
+		if (slots[s] != NULL) {
+			live++;
+			requested += want[s];
+			usable += a->usable_size(slots[s]);
+		}
+	}
+	printf("ALLOCMETA alloc=%s workload=%s region=%zu min_block=%zu "
+	       "usable_1=%zu in_band=%zu live_blocks=%zu requested=%zu "
+	       "usable=%zu rounding_per_block=%.2f per_block=%.2f "
+	       "failed_allocs=%zu failed_reallocs=%zu\n",
+	       a->name, spec->name, spec->region_bytes, min_block, usable_1,
+	       in_band, live, requested, usable,
+	       live ? (double)(usable - requested) / live : 0.0,
+	       live ? (double)(usable - requested) / live + (double)in_band
+		    : 0.0,
+	       st.failed_allocs, st.failed_reallocs);
+	replay_release(a, &list, slots);
+	free(slots);
+	free(want);
+	op_list_free(&list);
+	bench_region_free(region, spec->region_bytes);
+}
+
 int bench_meta(const struct bench_options *opt)
 {
 	static const size_t sizes[] = {
 		16u << 10, 256u << 10, (256u << 10) + 8u,
 		4u << 20,  64u << 20,  1024u << 20,
 	};
-	(void)opt;
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t bytes = sizes[i];
@@ -322,5 +432,16 @@ int bench_meta(const struct bench_options *opt)
 	}
 	overhead(&workload_w1);
 	overhead(&workload_w2);
+
+	const struct bench_allocator *active[16];
+
+	bench_active_adapters(active, opt->alloc);
+	for (size_t k = 0; active[k] != NULL; k++) {
+		if (active[k]->usable_size == NULL) {
+			continue;
+		}
+		alloc_meta(active[k], &workload_w1);
+		alloc_meta(active[k], &workload_w2);
+	}
 	return 0;
 }

@@ -2,13 +2,22 @@
 """Turn the raw results of scripts/bench into FIGURE lines and, on request,
 docs/performance.md.
 
-usage: report.py RESULTS_DIR [--write-docs PATH]
+usage: report.py RESULTS_DIR [--write-docs PATH] [--bin-dir DIR]
 
 RESULTS_DIR holds what scripts/bench collected: kheap_bench output
-(meta.txt, util.txt, time.txt, worst-*.txt), callgrind summaries
-(callgrind-*.txt), Cortex-M3 size reports (cm3-*.txt) and machine.txt.
-Prints "FIGURE <name> <value>" lines on stdout. Python standard library
-only (runs on Debian's /usr/bin/python3).
+(adapters.txt, meta.txt, util.txt, time.txt, worst-*.txt), callgrind
+summaries (callgrind-*.txt for kheap's own calls, cgreplay-ALLOC-W.txt for
+every allocator), Cortex-M3 size reports (cm3-*.txt), machine.txt and
+plots.txt (the PNGs bench/plots.py made). --bin-dir: where kheap_bench and
+its -g twin are (default build/release/bench). Prints "FIGURE <name>
+<value>" lines on stdout. Python standard library only (runs on Debian's
+/usr/bin/python3); the plots are bench/plots.py's job.
+
+Hook for the Cortex-M worst case measured under QEMU (made elsewhere, by
+target/bench/qemu_worst.py): its marked section of docs/performance.md is
+kept as it is; without one, if bench/results/qemu_worst.json or
+docs/img/worst_case_cortex_m.png exists, section 6 shows them (see
+render_qemu_worst() for the JSON layouts).
 
 The hand-written parts of docs/performance.md (method, definitions) live in
 this file: edit them here, not in the generated document.
@@ -25,9 +34,21 @@ TARGET_WORST_ALLOC = 120
 TARGET_WORST_FREE = 100
 TARGET_W3_PCT = 92.0
 TARGET_CM3_BYTES = 1400
+# Same-run speed target: kheap at least as fast as glibc on these.
+TARGET_FASTER_THAN_GLIBC = ["W1", "W2"]
+
+# Order of the timed workloads in tables and plots.
+TIME_ORDER = ["W1", "W2", "W4", "W6", "W5-16K", "W5-256K", "W5-4M",
+              "W5-64M"]
+# Workloads every allocator runs under callgrind (scripts/bench).
+REPLAY_WORKLOADS = ["W1", "W2", "W4", "W6"]
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The QEMU worst-case hook (another tool writes these; report.py only
+# shows them when they exist).
+QEMU_WORST_JSON = os.path.join(ROOT, "bench", "results", "qemu_worst.json")
+QEMU_WORST_PNG = os.path.join(ROOT, "docs", "img", "worst_case_cortex_m.png")
 
 
 def same_text_twin(measured, twin):
@@ -82,7 +103,8 @@ def short(n):
 
 
 def records(path, kind):
-    """Lines "KIND key=value ..." of a file as dicts."""
+    """Lines "KIND key=value ..." of a file as dicts. A "reason=" field
+    is free text: it takes the rest of the line."""
     out = []
     if not os.path.exists(path):
         return out
@@ -93,6 +115,9 @@ def records(path, kind):
                 continue
             rec = {}
             for field in fields[1:]:
+                if field.startswith("reason="):
+                    rec["reason"] = line.split("reason=", 1)[1].strip()
+                    break
                 if "=" in field:
                     k, v = field.split("=", 1)
                     rec[k] = v
@@ -151,14 +176,51 @@ def fmt(v, digits=1):
 def met(ok):
     if ok is None:
         return "n/a"
-    return "yes" if ok else "**no**"
+    return "PASS" if ok else "**MISS**"
 
 
 class Results:
-    def __init__(self, d):
+    def __init__(self, d, bin_dir=None):
         self.dir = d
+        if bin_dir is None:
+            bin_dir = os.path.join(ROOT, "build", "release", "bench")
         self.machine = read_kv(os.path.join(d, "machine.txt"))
+        self.adapters = records(os.path.join(d, "adapters.txt"), "ADAPTER")
+        self.unavailable = records(os.path.join(d, "adapters.txt"),
+                                   "UNAVAILABLE")
         self.time = records(os.path.join(d, "time.txt"), "TIME")
+        order = {w: i for i, w in enumerate(TIME_ORDER)}
+        self.time.sort(key=lambda r: order.get(r["workload"], len(order)))
+        self.allocmeta = records(os.path.join(d, "meta.txt"), "ALLOCMETA")
+        self.w3trace = records(os.path.join(d, "util.txt"), "W3TRACE")
+        # (alloc, workload) -> fn -> CALLGRIND record, fn without "call_"
+        self.replay_calls = {}
+        self.replay_lib = {}
+        for path in sorted(glob.glob(os.path.join(d, "cgreplay-*.txt"))):
+            base = os.path.basename(path)[len("cgreplay-"):-len(".txt")]
+            alloc, wl = base.rsplit("-", 1)
+            for r in records(path, "CALLGRIND"):
+                fn = r["fn"].replace("call_", "", 1)
+                self.replay_calls.setdefault((alloc, wl), {})[fn] = r
+            # The allocator's own share (callgrind_summary.py --lib).
+            for r in records(path, "LIB"):
+                fn = r["fn"].replace("call_", "", 1)
+                self.replay_lib.setdefault((alloc, wl), {})[fn] = r
+        self.plots = []
+        pf = os.path.join(d, "plots.txt")
+        if os.path.exists(pf):
+            with open(pf, encoding="utf-8") as f:
+                self.plots = [l.strip() for l in f if l.strip()]
+        self.marked = set()
+        self.qemu_worst = None
+        self.qemu_worst_error = None
+        if os.path.exists(QEMU_WORST_JSON):
+            import json
+            try:
+                with open(QEMU_WORST_JSON, encoding="utf-8") as f:
+                    self.qemu_worst = json.load(f)
+            except (OSError, ValueError) as e:
+                self.qemu_worst_error = str(e)
         self.w3 = records(os.path.join(d, "util.txt"), "W3")
         self.w3sum = records(os.path.join(d, "util.txt"), "W3SUM")
         self.w3skip = records(os.path.join(d, "util.txt"), "W3SKIP")
@@ -200,9 +262,8 @@ class Results:
         # (bench/CMakeLists.txt): its line tables attribute the paths'
         # instructions, if its .text is the same bytes at the same address.
         self.line_binary = same_text_twin(
-            os.path.join(ROOT, "build", "release", "bench", "kheap_bench"),
-            os.path.join(ROOT, "build", "release", "bench",
-                         "kheap_bench_lines"))
+            os.path.join(bin_dir, "kheap_bench"),
+            os.path.join(bin_dir, "kheap_bench_lines"))
         self.cm3_archive = berkeley_text(os.path.join(d, "cm3-archive.txt"))
         self.cm3_with = berkeley_text(os.path.join(d, "cm3-with.txt"))
         self.cm3_without = berkeley_text(os.path.join(d, "cm3-without.txt"))
@@ -333,6 +394,46 @@ class Results:
             return None
         return float(k["ns_median"]) / float(o["ns_median"])
 
+    def allocators(self):
+        """Allocator names in the order kheap_bench measured them."""
+        names = []
+        for r in self.time:
+            if r["alloc"] not in names:
+                names.append(r["alloc"])
+        return names
+
+    def workloads(self):
+        names = []
+        for r in self.time:
+            if r["workload"] not in names:
+                names.append(r["workload"])
+        return names
+
+    def replay_misaligned(self, alloc, wl):
+        recs = records(os.path.join(self.dir, "cgreplay-%s-%s.log" % (
+            alloc, wl)), "REPLAY")
+        return int(recs[0].get("misaligned", 0)) if recs else 0
+
+    @staticmethod
+    def invalid(rec):
+        """Misaligned blocks an allocator returned in a workload (its
+        figures there are then not valid), 0 if none."""
+        return int(rec.get("misaligned", 0)) if rec else 0
+
+    def speed_targets(self):
+        """[(workload, kheap rec, glibc rec, kheap/glibc, paired, ok)]."""
+        out = []
+        for wl in TARGET_FASTER_THAN_GLIBC:
+            k = self.time_rec(wl, "kheap")
+            g = self.time_rec(wl, "glibc")
+            if not k or not g:
+                out.append((wl, k, g, None, None, None))
+                continue
+            ratio = float(k["ns_median"]) / float(g["ns_median"])
+            paired = 1.0 / float(g["paired_ratio"])
+            out.append((wl, k, g, ratio, paired, ratio <= 1.0))
+        return out
+
     def worst_max(self, fn, key="max"):
         vals = [int(r[key]) for (s, f), r in self.worst.items()
                 if f == fn and key in r]
@@ -370,10 +471,31 @@ class Results:
 
     def figures(self):
         f = []
-        for w in ["W1", "W2", "W4"]:
+        for w in ["W1", "W2", "W4", "W6"]:
             v = self.kheap_vs(w)
             if v is not None:
                 f.append(("%s_kheap_vs_glibc" % w.lower(), "%.2f" % v))
+        for wl, k, g, ratio, paired, ok in self.speed_targets():
+            if ok is not None:
+                f.append(("%s_target_kheap_le_glibc" % wl.lower(),
+                          "PASS" if ok else "MISS"))
+        for other in self.allocators():
+            if other in ("kheap", "glibc"):
+                continue
+            for w in ["W1", "W2", "W4", "W6"]:
+                v = self.kheap_vs(w, other)
+                if v is None:
+                    continue
+                bad = self.invalid(self.time_rec(w, other))
+                f.append(("%s_kheap_vs_%s" % (w.lower(), other),
+                          "invalid(%d-misaligned)" % bad if bad
+                          else "%.2f" % v))
+        if self.adapters:
+            f.append(("allocators_measured", ",".join(
+                r["name"] for r in self.adapters
+                if r.get("available") == "yes")))
+        for r in self.unavailable:
+            f.append(("allocator_unavailable_%s" % r["alloc"], "yes"))
         k16 = self.time_rec("W5-16K", "kheap")
         k64 = self.time_rec("W5-64M", "kheap")
         if k16 and k64:
@@ -422,7 +544,22 @@ stays empty and a later free or realloc of that slot is skipped, so every
 allocator executes the same list. Each block gets an 8-byte token derived
 from its slot, checked before it is freed or resized; every adapter checks
 the alignment of every block it returns; kheap's heap is validated
-(`sys_heap_validate`) after each run. Any failure aborts the run.
+(`sys_heap_validate`) after each run. Any failure of kheap aborts the run;
+a peer's misaligned block is counted instead and that peer's figure for
+the workload is reported as invalid (the others are still measured).
+
+**Allocators compared.** kheap; glibc's malloc as the process uses it
+(`malloc`, `posix_memalign`, `realloc`, `free`); jemalloc (Debian's
+libjemalloc2: `malloc`, `posix_memalign`, `realloc`, `free` looked up in
+the library itself); mimalloc (Debian's libmimalloc2.0: `mi_malloc`,
+`mi_malloc_aligned`, `mi_realloc`, `mi_free`). jemalloc and mimalloc are
+loaded with `dlopen(RTLD_LOCAL)` (jemalloc also `RTLD_DEEPBIND`), never
+linked: Debian builds both with unprefixed `malloc`, and linked either
+would become the whole process's malloc, glibc's figures included
+(docs/design.md, *Benchmarks*). scripts/bench starts the benchmark with
+`GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384`, without which glibc
+cannot dlopen jemalloc (initial-exec TLS). A library that is missing or
+fails to load is named in the report and the others are measured as usual.
 
 **Workloads** (GUIDE §5). "Live near half" means: while the live requested
 bytes are below half the region, 2 of 3 ops allocate, otherwise 2 of 3 ops
@@ -435,6 +572,7 @@ free a random live block.
 | W3 fill-to-failure | 256 KiB | log-uniform 8 B..4 KiB, rising pressure (below) | to first failure, then 100,000 |
 | W4 aligned | 256 KiB | uniform 8..512 B, every request aligned to 8..256 (powers of two, uniform), live near half | 1,000,000 |
 | W5 scaling | 16 KiB, 256 KiB, 4 MiB, 64 MiB | W2's pattern; filled to the live target untimed, then timed | 1,000,000 per size |
+| W6 realloc-heavy | 256 KiB | log-uniform 16 B..4 KiB; half of all ops resize a random live block to its size times 2^u, u uniform in [-2, 2] (a quarter to four times, clamped to 16 B..4 KiB): shrinks, small grows that can stay in place, large grows that move; the other half allocate and free, live near half | 1,000,000 |
 | mixed (instruction counts) | 16 KiB..64 MiB | W2's sizes; 25% of allocations aligned to 16..512; 10% of ops resize a live block of at most 2 KiB to 16 B..2 KiB | fill, then measured ops |
 
 **W3.** Op *i* allocates with probability p(i) = 0.5 + 0.1 * min(1, i/10000)
@@ -447,23 +585,34 @@ ops at p = 0.6: steady-state utilization is the mean over those ops, and
 the success share is the fraction of allocation attempts that succeed (by
 count and by requested bytes; by count it is largely fixed by p, since in
 a steady state successful allocations balance frees). 20 seeds. Only
-region-bounded allocators take part: glibc serves every request from the
-process heap, so it never fails and is skipped. Two O(n) reference
+region-bounded allocators take part: glibc, jemalloc and mimalloc take
+memory from the kernel as they need it and never fail here; section 3 says
+for each why it has no fixed-region figure. Two O(n) reference
 policies (address-ordered best fit and first fit, `bench/adapter_ref.c`)
 run the same op lists to show what the workload itself allows.
 
-**Time.** ns/op = wall time (CLOCK_MONOTONIC) of the replay / ops,
-including the replay loop itself (an indirect call through the adapter,
-token store and check) which is the same for every allocator. Each
+**Time.** ns/op = CPU time of the benchmark thread during the replay
+(`CLOCK_THREAD_CPUTIME_ID`: user and kernel time, page faults included) /
+ops, including the replay loop itself (an indirect call through the
+adapter, token store and check) which is the same for every allocator. CPU
+time rather than wall time because the machines are shared: wall time also
+counts the time the benchmark waits while other processes run on its CPU,
+and that lands on whichever allocator's round it happens in (under load,
+wall-clock medians were 2x the CPU-time ones while the CPU-time rounds of
+one allocator stayed within a few percent). The wall-clock medians are in
+the raw results (`ns_wall_median`). Each
 workload runs one untimed warm-up round and then R rounds (11 at full
-depth, 3 in quick mode) interleaved: kheap, glibc, kheap, glibc, ... The table gives each
-allocator's median round and the ratio of medians to kheap *in the same
-run*: absolute ns/op on these machines move by 15-40% between runs, same-run
-ratios by under 10%. kheap's region is pre-faulted; glibc's heap is kept
-mapped between rounds (`M_TRIM_THRESHOLD` raised, nothing else changed), so
-neither pays page faults in timed rounds. glibc is not region-bounded: it
-serves the same requests from its own heap, with thread caches (tcache) and
-no size limit. The process is pinned to one CPU.
+depth, 3 in quick mode) interleaved: kheap, glibc, jemalloc, mimalloc,
+kheap, glibc, ... The tables give each allocator's median round and the
+ratio of medians to kheap *in the same run*: absolute ns/op on these
+machines move by 15-40% between runs, same-run ratios by under 10%.
+kheap's region is pre-faulted; the peers keep freed memory mapped between
+rounds (glibc: `M_TRIM_THRESHOLD` raised; jemalloc: `dirty_decay_ms` and
+`muzzy_decay_ms` -1 through `mallctl`; mimalloc: `MIMALLOC_ALLOW_DECOMMIT=0`;
+nothing else changed), so nobody pays page faults in timed rounds. The
+peers are not region-bounded: they serve the same requests from their own
+heaps, with thread caches and no size limit, so they never fail a request
+that kheap's region cannot hold. The process is pinned to one CPU.
 
 **Instructions per call** are counted, not timed, on x86-64 with kheap's
 `release` preset build (`-O2 -DNDEBUG`, core asserts off; the benchmark
@@ -475,6 +624,14 @@ function's first instruction through its final `ret`, callees included
 - *Mean*: `valgrind --tool=callgrind` over the whole mixed workload
   (fill phase included); inclusive cost of the calls the replay loop makes
   to each function divided by their number (`bench/callgrind_summary.py`).
+- *Every allocator* (section 2, last table): callgrind over the first
+  ops of W1, W2, W4 and W6 (`kheap_bench replay`; 200,000 ops at full
+  depth, fill phase included), every call made through a trampoline of
+  its own (`call_alloc`, ...) that calls the adapter. The figure is the
+  inclusive cost of the calls the adapter makes to anything but its
+  alignment check, per call (`callgrind_summary.py --lib`): what the
+  allocator executed (glibc's through a PLT stub, one jump), a moving
+  realloc's copy included. Library start-up happens before the replay.
 - *Worst single call*: perf counters are not available on these machines,
   so `kheap_bench worst` forks the workload as a ptrace child. Fill ops run
   at full speed; every measured call is bracketed by two `int3`
@@ -502,6 +659,13 @@ heap; the control block as region bytes minus `free_bytes` right after
 `sys_heap_init()` (the control block, alignment slack and the end
 sentinel); per-block overhead as allocated minus requested bytes over the
 live blocks at the end of W1 and W2 (header plus rounding to 8 bytes).
+For every allocator alike: the minimum block is the smallest distance
+between 64 one-byte blocks allocated in a row; the in-band bytes are that
+minimum minus the usable size of a one-byte block (the header between
+blocks); overhead per block at the end of W1 and W2 is the usable size
+(`malloc_usable_size`, `mi_usable_size`, `sys_heap_usable_size`) minus the
+request, plus the in-band bytes. Metadata kept out of band (jemalloc's and
+mimalloc's slab and page descriptors) is not in these figures.
 
 **Cortex-M3 code size.** The `cortex-m3` preset builds `kheap_core` with
 arm-none-eabi-gcc `-Os -ffunction-sections -fdata-sections`.
@@ -527,9 +691,9 @@ def render(res):
       "./scripts/bench. -->")
     w("")
     w("Measured %s on commit `%s`%s, %s mode. Reproduce with "
-      "`./scripts/bench` (full, about 8 minutes on 2 cores, rewrites this "
-      "file) or `./scripts/bench --quick` (under 3 minutes, prints the "
-      "figures only)." % (
+      "`./scripts/bench` (full, about 10 minutes on 2 idle cores, rewrites this "
+      "file and its plots) or `./scripts/bench --quick` (about 3 minutes, "
+      "prints the figures only)." % (
           m.get("date", "?"), m.get("commit", "?"),
           " (with uncommitted changes)" if m.get("dirty") == "yes" else "",
           m.get("mode", "?")))
@@ -571,14 +735,18 @@ def render(res):
       "+aligned_realloc | %s bytes | < %d | %s |" % (
           fmt(cm3), TARGET_CM3_BYTES,
           met(None if cm3 is None else cm3 < TARGET_CM3_BYTES)))
-    for wl in ["W1", "W2"]:
+    for wl, k, g, ratio, paired, ok in res.speed_targets():
+        if ok is not None:
+            w("| %s time, kheap / glibc (same run, median rounds) | %.3f "
+              "| <= 1.000 | %s |" % (wl, ratio, met(ok)))
+    for wl in ["W4", "W6"]:
         v = res.kheap_vs(wl)
         if v is not None:
             w("| %s time, kheap / glibc (same run) | %.2f | - | - |"
               % (wl, v))
     w("")
     w("A miss is a finding, not something to hide: see *Where the "
-      "instructions go* below.")
+      "instructions go* and section 1 below.")
     w("")
 
     # --- machine --------------------------------------------------------
@@ -587,7 +755,8 @@ def render(res):
     w("| | |")
     w("| --- | --- |")
     for k in ["cpu", "cpus", "kernel", "gcc", "glibc", "valgrind",
-              "arm-none-eabi-gcc", "newlib"]:
+              "arm-none-eabi-gcc", "newlib", "libjemalloc2",
+              "libmimalloc2.0", "python3-matplotlib"]:
         if k in m:
             w("| %s | %s |" % (k, m[k]))
     w("")
@@ -596,51 +765,134 @@ def render(res):
     # --- time ----------------------------------------------------------
     w("## 1. Time per operation")
     w("")
-    names = []
-    for r in res.time:
-        if r["alloc"] not in names:
-            names.append(r["alloc"])
+    names = res.allocators()
     others = [n for n in names if n != "kheap"]
-    hdr = "| workload | region | timed ops | kheap ns/op |"
-    sep = "| --- | --- | --- | --- |"
-    for o in others:
-        hdr += " %s ns/op | %s / kheap (median rounds) | %s / kheap (paired) |" % (o, o, o)
-        sep += " --- | --- | --- |"
-    hdr += " kheap failed allocs |"
-    sep += " --- |"
+    if res.unavailable:
+        for r in res.unavailable:
+            w("**%s was not measured in this run**: %s." % (
+                r["alloc"], r.get("reason", "no reason given")))
+        w("")
+    versions = []
+    for pkg, name in [("libjemalloc2", "jemalloc"),
+                      ("libmimalloc2.0", "mimalloc")]:
+        if name in names and m.get(pkg) and m[pkg] != "not installed":
+            versions.append("%s: Debian %s %s" % (name, pkg, m[pkg]))
+    if versions:
+        w("Peers: glibc as in *Machine*; " + "; ".join(versions) + ".")
+        w("")
+    w("### Targets (same run)")
+    w("")
+    w("| target | kheap ns/op | glibc ns/op | kheap / glibc (median rounds) "
+      "| kheap / glibc (paired) | result |")
+    w("| --- | --- | --- | --- | --- | --- |")
+    for wl, k, g, ratio, paired, ok in res.speed_targets():
+        if ok is None:
+            w("| %s: kheap at least as fast as glibc | - | - | - | - | "
+              "not measured |" % wl)
+            continue
+        w("| %s: kheap at least as fast as glibc | %s | %s | %.3f | %.3f "
+          "| %s |" % (wl, k["ns_median"], g["ns_median"], ratio, paired,
+                      met(ok)))
+    w("")
+    w("PASS means kheap's median round is no slower than glibc's in the "
+      "same run (ratio <= 1.00). With same-run ratios moving by up to "
+      "10% between runs, a ratio within 0.10 of 1.00 can flip between "
+      "runs.")
+    w("")
+    w("### ns/op")
+    w("")
+    hdr = "| workload | region | timed ops |"
+    sep = "| --- | --- | --- |"
+    for n in names:
+        hdr += " %s |" % n
+        sep += " --- |"
     w(hdr)
     w(sep)
-    workloads = []
-    for r in res.time:
-        if r["workload"] not in workloads:
-            workloads.append(r["workload"])
-    for wl in workloads:
+
+    def time_cell(r, text):
+        bad = res.invalid(r)
+        if not r:
+            return "-"
+        if bad:
+            return ("invalid (%d misaligned blocks over all rounds; "
+                    "measured %s)" % (bad, text))
+        return text
+
+    for wl in res.workloads():
         k = res.time_rec(wl, "kheap")
         if not k:
             continue
-        row = "| %s | %s | %s | %s |" % (wl, human(k["region"]),
-                                          "{:,}".format(int(k["ops"])),
-                                          k["ns_median"])
-        for o in others:
-            r = res.time_rec(wl, o)
-            if r:
-                row += " %s | %s | %s |" % (r["ns_median"], r["ratio"],
-                                            r["paired_ratio"])
-            else:
-                row += " - | - | - |"
-        row += " %s |" % k.get("failed_allocs", "?")
+        row = "| %s | %s | %s |" % (wl, human(k["region"]),
+                                     "{:,}".format(int(k["ops"])))
+        for n in names:
+            r = res.time_rec(wl, n)
+            row += " %s |" % time_cell(r, r["ns_median"] if r else "")
         w(row)
-    if res.time:
+    w("")
+    if "ns_per_op.png" in res.plots:
+        w("![ns/op per allocator and workload](img/ns_per_op.png)")
         w("")
-        w("Rounds per allocator: %s (median shown). A ratio below 1 means "
-          "the other allocator is faster than kheap. *Paired* is the median "
-          "of the per-round ratios. Failed allocations are requests the "
-          "region could not hold at that moment (the op list is the same "
-          "for both; glibc has no region limit and never fails). W5's "
-          "live set is spread over the whole region, so at the larger sizes "
-          "ns/op also measures cache and TLB misses, for both allocators; "
-          "the instruction counts in section 2 are the cache-independent "
-          "measure of how the work grows." %
+    if others:
+        w("### Ratio to kheap (same run)")
+        w("")
+        w("Other allocator's ns/op over kheap's: below 1 the other "
+          "allocator is faster. First the ratio of the median rounds, in "
+          "brackets the median of the per-round ratios (*paired*).")
+        w("")
+        hdr = "| workload |"
+        sep = "| --- |"
+        for o in others:
+            hdr += " %s / kheap |" % o
+            sep += " --- |"
+        w(hdr)
+        w(sep)
+        for wl in res.workloads():
+            if not res.time_rec(wl, "kheap"):
+                continue
+            row = "| %s |" % wl
+            for o in others:
+                r = res.time_rec(wl, o)
+                row += " %s |" % time_cell(r, "%s (%s)" % (
+                    r["ratio"], r["paired_ratio"]) if r else "")
+            w(row)
+        w("")
+    w("### Failed requests and reallocs")
+    w("")
+    w("kheap's failed allocations and reallocs are requests its region "
+      "could not hold at that moment (the op list is the same for every "
+      "allocator; the peers have no region limit and never fail):")
+    w("")
+    w("| workload | failed allocs | failed reallocs |")
+    w("| --- | --- | --- |")
+    for wl in res.workloads():
+        k = res.time_rec(wl, "kheap")
+        if k:
+            w("| %s | %s | %s |" % (wl, k.get("failed_allocs", "?"),
+                                     k.get("failed_reallocs", "?")))
+    w("")
+    for wl in res.workloads():
+        recs = [res.time_rec(wl, n) for n in names]
+        recs = [r for r in recs if r and int(r.get("reallocs", 0))]
+        if not recs:
+            continue
+        w("%s, per allocator: successful reallocs (last round) and the "
+          "share that returned a new address (moved and copied) rather "
+          "than resizing in place:" % wl)
+        w("")
+        w("| allocator | reallocs | moved | in place |")
+        w("| --- | --- | --- | --- |")
+        for r in recs:
+            n, moved = int(r["reallocs"]), int(r["realloc_moved"])
+            w("| %s | %s | %.1f%% | %.1f%% |" % (
+                r["alloc"], "{:,}".format(n), 100.0 * moved / n,
+                100.0 * (n - moved) / n))
+        w("")
+    if res.time:
+        w("Rounds per allocator: %s (median shown). W5's live set is "
+          "spread over the whole region, so at the larger sizes ns/op also "
+          "measures cache and TLB misses, for every allocator; the "
+          "instruction counts in section 2 are the cache-independent "
+          "measure of how kheap's work grows." %
           res.time[0].get("rounds", "?"))
     w("")
 
@@ -762,6 +1014,8 @@ def render(res):
                     for p, v in parts)))
     w("")
 
+    render_replay_calls(res, w)
+
     # --- W3 --------------------------------------------------------------
     w("## 3. W3 utilization (256 KiB, 8 B..4 KiB, rising pressure)")
     w("")
@@ -827,8 +1081,19 @@ def render(res):
           "spread is 80-97%); comparisons of policy variants in "
           "docs/design.md use 200 seeds (`kheap_bench util --seeds 200`).")
         w("")
-    for s in res.w3skip:
-        w("%s: skipped (%s)." % (s["alloc"], s["reason"].replace("-", " ")))
+    if "w3_utilization.png" in res.plots:
+        seed = res.w3trace[0]["seed"] if res.w3trace else "?"
+        w("Utilization over time, seed %s: live requested bytes / region "
+          "bytes every 250 ops, up to the first failed allocation (marked) "
+          "and through the steady state after it." % seed)
+        w("")
+        w("![W3 utilization over time](img/w3_utilization.png)")
+        w("")
+    if res.w3skip:
+        w("No W3 figure for the allocators that are not region-bounded:")
+        w("")
+        for s in res.w3skip:
+            w("- *%s*: %s." % (s["alloc"], s.get("reason", "").rstrip(".")))
         w("")
     kheap_seeds = [r for r in res.w3 if r["alloc"] == "kheap"]
     best = {r["seed"]: r for r in res.w3 if r["alloc"] == "ref-bestfit"}
@@ -875,6 +1140,33 @@ def render(res):
                 r["allocated"], r["per_block"]))
         w("")
 
+    if res.allocmeta:
+        w("Every allocator (method above; the same op lists). *In-band*: "
+          "bytes between blocks (header); *rounding*: usable minus "
+          "requested bytes; *per block*: the two together. Out-of-band "
+          "metadata is not counted.")
+        w("")
+        w("| allocator | minimum block | usable in a 1-byte block | in-band "
+          "bytes per block | W1: rounding per block | W1: per block | W2: "
+          "rounding per block | W2: per block |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        by = {}
+        for r in res.allocmeta:
+            by.setdefault(r["alloc"], {})[r["workload"]] = r
+        for alloc, d in by.items():
+            w1 = d.get("W1", {})
+            w2 = d.get("W2", {})
+            mins = sorted({r["min_block"] for r in d.values()}, key=int)
+            usable = sorted({r["usable_1"] for r in d.values()}, key=int)
+            band = sorted({r["in_band"] for r in d.values()}, key=int)
+            note = " (64 KiB / 1 MiB region)" if len(mins) > 1 else ""
+            w("| %s | %s B%s | %s B | %s B | %s B | %s B | %s B | %s B |" % (
+                alloc, " / ".join(mins), note, " / ".join(usable),
+                " / ".join(band), w1.get("rounding_per_block", "-"),
+                w1.get("per_block", "-"), w2.get("rounding_per_block", "-"),
+                w2.get("per_block", "-")))
+        w("")
+
     # --- code size -------------------------------------------------------
     w("## 5. Code size, Cortex-M3 (arm-none-eabi-gcc -Os)")
     w("")
@@ -912,6 +1204,8 @@ def render(res):
         w("Not measured (no cortex-m3 build).")
         w("")
 
+    render_qemu_worst(res, w)
+
     # --- reproduce -----------------------------------------------------------
     w("## Reproduce")
     w("")
@@ -922,6 +1216,11 @@ def render(res):
     w("cmake --preset release && cmake --build --preset release "
       "--target kheap_bench")
     w("build/release/bench/kheap_bench time --only W1     # one workload")
+    w("GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 \\")
+    w("  build/release/bench/kheap_bench time --only W6 --alloc "
+      "kheap,jemalloc")
+    w("valgrind --tool=callgrind build/release/bench/kheap_bench replay "
+      "--alloc glibc --workload W6 --ops 200000")
     w("build/release/bench/kheap_bench worst --heap 64M --ops 5000")
     w("valgrind --tool=callgrind build/release/bench/kheap_bench calls "
       "--heap 4M")
@@ -930,6 +1229,145 @@ def render(res):
     w("Raw results of the last run: `build/bench/<mode>/`.")
     w("")
     return "\n".join(out)
+
+
+def render_replay_calls(res, w):
+    """Section 2's last table: every allocator under callgrind."""
+    if not res.replay_lib:
+        return
+    names = []
+    for n in res.allocators() + sorted(a for a, _ in res.replay_lib):
+        if n not in names and any(a == n for a, _ in res.replay_lib):
+            names.append(n)
+    w("### Every allocator (callgrind)")
+    w("")
+    alloc0, wl0 = next(iter(res.replay_lib))
+    rec = records(os.path.join(res.dir, "cgreplay-%s-%s.log" % (
+        alloc0, wl0)), "REPLAY")
+    ops = " the first {:,} ops of".format(int(rec[0]["ops"])) if rec else ""
+    wrap = []
+    for key, fns in res.replay_lib.items():
+        for fn, lib in fns.items():
+            tot = res.replay_calls.get(key, {}).get(fn)
+            if tot and int(lib["calls"]):
+                wrap.append(float(tot["mean"]) - float(lib["mean"]))
+    w("Mean instructions the allocator itself executes per call, "
+      "over%s each workload (`kheap_bench replay` under callgrind, method "
+      "above), the cost of the library call made by the adapter: a "
+      "moving realloc's copy included; the benchmark's trampoline and "
+      "adapter (indirect call, alignment check%s) excluded." % (
+          ops, ": %.0f to %.0f instructions per call" % (
+              min(wrap), max(wrap)) if wrap else ""))
+    w("")
+    hdr = "| workload | function |"
+    sep = "| --- | --- |"
+    for n in names:
+        hdr += " %s |" % n
+        sep += " --- |"
+    w(hdr)
+    w(sep)
+    for wl in REPLAY_WORKLOADS:
+        for fn in FUNCS:
+            cells = []
+            any_calls = False
+            for n in names:
+                r = res.replay_lib.get((n, wl), {}).get(fn)
+                if r and int(r["calls"]):
+                    any_calls = True
+                    bad = res.replay_misaligned(n, wl)
+                    cells.append("%s%s" % (
+                        r["mean"], " (invalid: %d misaligned)" % bad
+                        if bad else ""))
+                else:
+                    cells.append("-")
+            if any_calls:
+                w("| %s | %s | %s |" % (wl, fn, " | ".join(cells)))
+    w("")
+
+
+def render_qemu_worst(res, w):
+    """Section 6, the hook for the Cortex-M worst case measured under
+    QEMU by another tool (target/bench/qemu_worst.py, scripts/bench-cortexm).
+
+    That tool writes its own marked section (<!-- BEGIN qemu-worst -->)
+    into docs/performance.md, which keep_marked_sections() carries over;
+    when the document has one, this adds nothing (no duplicate). Else,
+    when its results exist, it shows them:
+
+    - docs/img/worst_case_cortex_m.png: shown as it is;
+    - bench/results/qemu_worst.json: qemu_worst.py's layout ("summary":
+      {cpu: {op: {"max", "bound", "target"?, "verdict"?}}}), or a generic
+      one: an object with optional "title", "method" (text), "columns" (the
+      keys to show, in order) and "rows" (a list of objects; missing keys
+      show as "-"), or a bare list of row objects.
+    """
+    if "qemu-worst" in res.marked:
+        return
+    data = res.qemu_worst
+    png = os.path.exists(QEMU_WORST_PNG)
+    if data is None and not png and not res.qemu_worst_error:
+        return
+    w("## 6. Worst case on Cortex-M (QEMU)")
+    w("")
+    w("<!-- Hook: rendered by bench/report.py (render_qemu_worst) from "
+      "bench/results/qemu_worst.json and docs/img/worst_case_cortex_m.png "
+      "when present. -->")
+    w("")
+    if res.qemu_worst_error:
+        w("bench/results/qemu_worst.json could not be read: %s." %
+          res.qemu_worst_error)
+        w("")
+    rows = []
+    columns = None
+    if isinstance(data, dict) and isinstance(data.get("summary"), dict):
+        columns = ["cpu", "function", "worst single call (instructions)",
+                   "analytical bound", "target", "result"]
+        for cpu, ops in data["summary"].items():
+            for op, e in ops.items():
+                rows.append({
+                    "cpu": cpu, "function": "sys_heap_" + op,
+                    "worst single call (instructions)": e.get("max", "-"),
+                    "analytical bound": e.get("bound", "-"),
+                    "target": "<= %s" % e["target"] if "target" in e
+                    else "-",
+                    "result": e.get("verdict", "-")})
+    elif isinstance(data, dict):
+        if data.get("title"):
+            w(str(data["title"]))
+            w("")
+        if data.get("method"):
+            w(str(data["method"]))
+            w("")
+        rows = data.get("rows") or []
+        columns = data.get("columns")
+    elif isinstance(data, list):
+        rows = data
+    rows = [r for r in rows if isinstance(r, dict)]
+    if rows:
+        if not columns:
+            columns = []
+            for r in rows:
+                for k in r:
+                    if k not in columns:
+                        columns.append(k)
+        w("| " + " | ".join(str(c) for c in columns) + " |")
+        w("|" + " --- |" * len(columns))
+        for r in rows:
+            w("| " + " | ".join(str(r.get(c, "-")) for c in columns) +
+              " |")
+        w("")
+    if png:
+        w("![Worst-case instructions vs heap size, Cortex-M "
+          "(QEMU)](img/worst_case_cortex_m.png)")
+        w("")
+
+
+def marked_section_names(path):
+    """Names of the <!-- BEGIN name --> sections of an existing file."""
+    if not path or not os.path.exists(path):
+        return set()
+    with open(path, encoding="utf-8") as f:
+        return set(re.findall(r"<!-- BEGIN ([\w-]+)\b", f.read()))
 
 
 def keep_marked_sections(path, text):
@@ -954,10 +1392,20 @@ def keep_marked_sections(path, text):
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    res = Results(sys.argv[1])
+    args = sys.argv[2:]
     write = None
-    if len(sys.argv) >= 4 and sys.argv[2] == "--write-docs":
-        write = sys.argv[3]
+    bin_dir = None
+    while args:
+        a = args.pop(0)
+        if a == "--write-docs" and args:
+            write = args.pop(0)
+        elif a == "--bin-dir" and args:
+            bin_dir = args.pop(0)
+        else:
+            sys.exit(__doc__)
+    res = Results(sys.argv[1], bin_dir)
+    # Sections other tools own; render() leaves their subjects to them.
+    res.marked = marked_section_names(write)
     for name, value in res.figures():
         print("FIGURE %s %s" % (name, value))
     if write:

@@ -43,6 +43,20 @@ const struct workload_spec workload_w4 = {
 	.live_fraction = 0.5,
 };
 
+const struct workload_spec workload_w6 = {
+	.name = "W6",
+	.seed = 0x57310006u,
+	.region_bytes = 256u * 1024u,
+	.ops = 1000000u,
+	.min_size = 16u,
+	.max_size = 4096u,
+	.log_sizes = true,
+	.realloc_pct = 50u,
+	.realloc_max = 4096u,
+	.realloc_log2_span = 2u,
+	.live_fraction = 0.5,
+};
+
 const struct workload_spec workload_mixed = {
 	.name = "mixed",
 	.seed = 0x5731000au,
@@ -58,6 +72,21 @@ const struct workload_spec workload_mixed = {
 	.realloc_max = 2048u,
 	.live_fraction = 0.5,
 };
+
+const struct workload_spec *workload_by_name(const char *name)
+{
+	static const struct workload_spec *const all[] = {
+		&workload_w1, &workload_w2,    &workload_w4,
+		&workload_w6, &workload_mixed,
+	};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(all[i]->name, name) == 0) {
+			return all[i];
+		}
+	}
+	return NULL;
+}
 
 double workload_mean_size(const struct workload_spec *spec)
 {
@@ -78,6 +107,23 @@ static void *xrealloc(void *p, size_t bytes)
 		bench_die("out of memory (%zu bytes)", bytes);
 	}
 	return q;
+}
+
+/* A resize of a block of old bytes: a factor of 2^u, u uniform in
+ * [-span, span], clamped to the spec's sizes. */
+static uint32_t draw_resize(struct prng *r, const struct workload_spec *spec,
+			    uint32_t old)
+{
+	double span = (double)spec->realloc_log2_span;
+	double n = (double)old * exp2((2.0 * prng_unit(r) - 1.0) * span);
+
+	if (n < (double)spec->min_size) {
+		return spec->min_size;
+	}
+	if (n > (double)spec->realloc_max) {
+		return spec->realloc_max;
+	}
+	return (uint32_t)n;
 }
 
 static uint32_t draw_size(struct prng *r, const struct workload_spec *spec,
@@ -120,7 +166,10 @@ void op_list_make(struct op_list *list, const struct workload_spec *spec)
 
 			if (size[s] <= spec->realloc_max) {
 				uint32_t n =
-					draw_size(&r, spec, spec->realloc_max);
+					spec->realloc_log2_span != 0u
+						? draw_resize(&r, spec, size[s])
+						: draw_size(&r, spec,
+							    spec->realloc_max);
 
 				op->kind = OP_REALLOC;
 				op->slot = s;
@@ -257,12 +306,18 @@ allocated:
 				break;
 			}
 			check_token(a, mem, s);
+			/* Compared as an integer: the old pointer is
+			 * indeterminate once the block has moved. */
+			uintptr_t old = (uintptr_t)mem;
+
 			mem = a->realloc(mem, op->size);
 			if (mem == NULL) {
 				st->failed_reallocs++;
 				break;
 			}
 			check_token(a, mem, s);
+			st->reallocs++;
+			st->realloc_moved += (uintptr_t)mem != old;
 			slots[s] = mem;
 			break;
 		}

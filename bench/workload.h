@@ -52,6 +52,11 @@ struct workload_spec {
 	 * bytes to a new size in [min_size, realloc_max]. */
 	unsigned int realloc_pct;
 	uint32_t realloc_max;
+	/* 0: the new size is drawn afresh from the size distribution. n > 0:
+	 * the new size is the old one times 2^u, u uniform in [-n, n]
+	 * (clamped to [min_size, realloc_max]), so resizes are a mix of small
+	 * steps (often in place) and large ones (often moving). */
+	unsigned int realloc_log2_span;
 	/* The live set (requested bytes) is kept near this share of the
 	 * region: below it 2 of 3 ops allocate, above it 2 of 3 free. */
 	double live_fraction;
@@ -69,6 +74,9 @@ struct replay_stats {
 	size_t failed_allocs;
 	size_t failed_reallocs;
 	size_t skipped;
+	/* Successful reallocs, and those that returned a new address. */
+	size_t reallocs;
+	size_t realloc_moved;
 };
 
 /* Build the op list of a workload (aborts on out-of-memory). */
@@ -96,10 +104,16 @@ static inline uint64_t slot_token(uint32_t slot)
 extern const struct workload_spec workload_w1;
 extern const struct workload_spec workload_w2;
 extern const struct workload_spec workload_w4;
+/* Realloc-heavy: half the ops resize a live block by a factor of 1/4..4,
+ * the rest allocate and free as in W2. */
+extern const struct workload_spec workload_w6;
 /* W2's sizes with aligned allocations and reallocs mixed in: the
  * instruction-count workload (splits, coalescing on both sides, aligned
  * carving, resize in place and by moving). */
 extern const struct workload_spec workload_mixed;
+
+/* The standard workload of that name (W1, W2, W4, W6, mixed), or NULL. */
+const struct workload_spec *workload_by_name(const char *name);
 
 /* Mean request of the spec's size distribution (for scaling op counts). */
 double workload_mean_size(const struct workload_spec *spec);

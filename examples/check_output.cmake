@@ -1,7 +1,10 @@
 # cmake -DPROG=<program> -DEXPECTED=<file> -P check_output.cmake
 # Runs PROG; passes if it exits with status 0 and its stdout is exactly the
 # contents of EXPECTED.
-execute_process(COMMAND ${PROG}
+# PROG_LAUNCHER (optional): a command line that runs PROG, such as
+# valgrind and its options (KHEAP_TEST_LAUNCHER).
+separate_arguments(launcher UNIX_COMMAND "${PROG_LAUNCHER}")
+execute_process(COMMAND ${launcher} ${PROG}
 	RESULT_VARIABLE rc
 	OUTPUT_VARIABLE out
 	ERROR_VARIABLE err)

@@ -62,11 +62,33 @@
  *
  * A misuse call is one byte (free, realloc, aligned_realloc, realloc to
  * 0 bytes, usable_size) plus the realloc's size and alignment.
+ *
+ * Hardening levels (kheap/config.h; the matrix in docs/testing.md): the
+ * table above is the default level, BASIC, and MODERATE (whose extra
+ * checks are on the allocation path, which this target never corrupts).
+ * The level is the one the linked core was built with
+ * (CONFIG_SYS_HEAP_HARDENING_LEVEL, PUBLIC on kheap_core_h<N>); ctest
+ * replays the corpus at every level. Differences:
+ *   NONE      only pointers outside the block area are refused, so only
+ *             those misuse calls are made (operations 8 and 9; the other
+ *             misuse operations decode their operands and do nothing but
+ *             their legal part, so an input means the same at every
+ *             level); validate (operation 12) is the same;
+ *   FULL      a 4-byte canary ends every used block: a write past
+ *             usable_size changes it first, and is reported as CANARY,
+ *             or as OVERFLOW if it also changed the next header (8-byte
+ *             headers: the 5th..8th byte written), which is checked
+ *             first; a block spans round_up_8(usable + 4 + header)
+ *             bytes;
+ *   EXTREME   the heap is validated on entry to free and realloc, so an
+ *             overflow is reported as INVALID_HEAP by them (usable_size
+ *             is not validated: CANARY).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_support.h"
+#include "test_meta.h"
 
 #define STALE_MAX 64u
 #define HEAP_B_BYTES 2048u
@@ -79,6 +101,13 @@ static unsigned char corrupted[FUZZ_REGION_MAX];
 static struct fuzz_model model;
 /* KHEAP_FUZZ_STRICT=1: no allowance for known issues (see do_stale). */
 static int strict = -1;
+#define LEVEL CONFIG_SYS_HEAP_HARDENING_LEVEL
+/* NONE checks nothing but the pointer's range. */
+#define CHECKS_BLOCKS (LEVEL >= SYS_HEAP_HARDENING_BASIC)
+/* The FULL canary at the end of every used block (a variable: compared
+ * with indexes, a constant 0 would be an always-true comparison). */
+static const size_t canary_bytes = LEVEL >= SYS_HEAP_HARDENING_FULL ? 4u : 0u;
+
 /* A global whose address is never inside a heap. */
 static unsigned char not_a_heap[64];
 
@@ -180,7 +209,7 @@ static void add_stale(const struct fuzz_block *b)
 	s->start = extent_start(b->mem);
 	s->end = (uintptr_t)b->mem + b->usable;
 	s->reused = false;
-	memcpy(s->header, (const void *)s->start, st.header);
+	test_meta_read(s->header, (const void *)s->start, st.header);
 	st.stale_next = (st.stale_next + 1u) % STALE_MAX;
 	if (st.stale_count < STALE_MAX) {
 		st.stale_count++;
@@ -339,21 +368,19 @@ static bool make_call(struct sys_heap *heap, void *mem,
 
 static void take_snapshots(void)
 {
-	memcpy(snapshot_a, st.region.mem, st.region.bytes);
-	memcpy(snapshot_b, region_b, HEAP_B_BYTES);
+	test_meta_read(snapshot_a, st.region.mem, st.region.bytes);
+	test_meta_read(snapshot_b, region_b, HEAP_B_BYTES);
 }
 
 static void compare_snapshots(const char *what)
 {
-	if (memcmp(snapshot_a, st.region.mem, st.region.bytes) != 0) {
-		size_t i = 0u;
+	size_t i = test_meta_diff(st.region.mem, snapshot_a, st.region.bytes);
 
-		while (snapshot_a[i] == st.region.mem[i]) {
-			i++;
-		}
+	if (i != SIZE_MAX) {
 		fuzz_fail("refused %s changed byte %zu of region A", what, i);
 	}
-	FUZZ_CHECK(memcmp(snapshot_b, region_b, HEAP_B_BYTES) == 0,
+	FUZZ_CHECK(test_meta_diff(region_b, snapshot_b, HEAP_B_BYTES) ==
+			   SIZE_MAX,
 		   "refused %s changed region B", what);
 }
 
@@ -422,7 +449,10 @@ static void do_double_free(struct fuzz_input *in)
 	unsigned char *mem = model.blocks[i].mem;
 
 	free_index(i);
-	refused_call(&st.heap, mem, &c, KIND_BIT(SYS_HEAP_FAULT_NOT_ALLOCATED));
+	if (CHECKS_BLOCKS) {
+		refused_call(&st.heap, mem, &c,
+			     KIND_BIT(SYS_HEAP_FAULT_NOT_ALLOCATED));
+	}
 }
 
 /* The live block whose first chunk holds mem (so the heap reads mem as
@@ -456,7 +486,7 @@ static void do_stale(struct fuzz_input *in)
 	uint8_t k = fuzz_u8(in);
 	struct call_args c = decode_call(in);
 
-	if (st.stale_count == 0u) {
+	if (st.stale_count == 0u || !CHECKS_BLOCKS) {
 		return;
 	}
 	struct stale *s = &st.stale[k % st.stale_count];
@@ -472,8 +502,8 @@ static void do_stale(struct fuzz_input *in)
 		 * CORRUPT_HEADER. Accepted only when the header bytes did
 		 * change since the free, and not with KHEAP_FUZZ_STRICT=1.
 		 */
-		if (!strict &&
-		    memcmp(s->header, (const void *)s->start, st.header) != 0) {
+		if (!strict && test_meta_diff((const void *)s->start, s->header,
+					      st.header) != SIZE_MAX) {
 			kinds |= KIND_BIT(SYS_HEAP_FAULT_CORRUPT_HEADER);
 			fuzz_trace("stale header of %p was overwritten",
 				   (void *)s->mem);
@@ -495,7 +525,16 @@ static void do_stale(struct fuzz_input *in)
 		fuzz_block_check(&b, "before a free after reuse");
 		cap.count = 0u;
 		cap.armed = true;
-		if (c.call == CALL_USABLE_SIZE) {
+		if (c.call == CALL_USABLE_SIZE ||
+		    (CONFIG_KHEAP_SANITIZER_HOOKS && s->mem != b.mem)) {
+			/*
+			 * With memory-checker hooks, a free through another
+			 * pointer into the block's first chunk would tell
+			 * the tool about that pointer, not the block it
+			 * registered (memcheck keeps the block, and reports
+			 * overlapping blocks when the chunk is handed out
+			 * again): only usable_size then.
+			 */
 			(void)sys_heap_usable_size(&st.heap, s->mem);
 			cap.armed = false;
 			return;
@@ -534,7 +573,7 @@ static void do_interior(struct fuzz_input *in)
 	uint16_t off = fuzz_u16(in);
 	struct call_args c = decode_call(in);
 
-	if (i == SIZE_MAX) {
+	if (i == SIZE_MAX || !CHECKS_BLOCKS) {
 		return;
 	}
 	const struct fuzz_block *b = &model.blocks[i];
@@ -632,6 +671,24 @@ static void do_foreign(struct fuzz_input *in)
 	}
 }
 
+/*
+ * How a write past usable_size is reported by call, at this level. From
+ * FULL up the first 4 bytes written are the canary, checked after the
+ * headers: the write is an OVERFLOW if it reached the next header
+ * (header_changed), else CANARY.
+ */
+static unsigned int overflow_kinds(enum call call, bool header_changed)
+{
+	if (LEVEL >= SYS_HEAP_HARDENING_EXTREME && call != CALL_USABLE_SIZE) {
+		/* validate on entry sees the damage first. */
+		return KIND_BIT(SYS_HEAP_FAULT_INVALID_HEAP);
+	}
+	if (LEVEL >= SYS_HEAP_HARDENING_FULL && !header_changed) {
+		return KIND_BIT(SYS_HEAP_FAULT_CANARY);
+	}
+	return KIND_BIT(SYS_HEAP_FAULT_OVERFLOW);
+}
+
 static void do_overflow(struct fuzz_input *in)
 {
 	size_t i = pick(in);
@@ -643,10 +700,18 @@ static void do_overflow(struct fuzz_input *in)
 	for (size_t k = 0; k < sizeof(pattern); k++) {
 		pattern[k] = fuzz_u8(in);
 	}
-	/* The first byte belongs to the next header's left_size: change it
-	 * for sure, so the overflow is one the contract promises to see. */
+	/* The first byte belongs to the next header's left_size (from FULL
+	 * up: to the canary): change it for sure, so the overflow is one the
+	 * contract promises to see. */
 	pattern[0] |= 1u;
 	if (i == SIZE_MAX) {
+		return;
+	}
+	if (!CHECKS_BLOCKS) {
+		/* Undetected at NONE: only the operands, as at other levels. */
+		for (unsigned int k = 0; k < calls; k++) {
+			(void)decode_call(in);
+		}
 		return;
 	}
 	const struct fuzz_block *b = &model.blocks[i];
@@ -658,13 +723,21 @@ static void do_overflow(struct fuzz_input *in)
 	FUZZ_CHECK(fuzz_region_contains(&st.region, past, n),
 		   "the next header of %p is outside the region",
 		   (void *)b->mem);
-	memcpy(saved, past, n);
+	/* The overflow is planted through test_meta: memory checkers would
+	 * rightly report it otherwise. */
+	test_meta_read(saved, past, n);
+	bool header_changed = false;
+
 	for (size_t k = 0; k < n; k++) {
-		past[k] ^= pattern[k];
+		test_meta_set8(past + k, (uint8_t)(saved[k] ^ pattern[k]));
+		header_changed = header_changed ||
+				 (k >= canary_bytes && pattern[k] != 0u);
 	}
-	/* The next block's left_size no longer matches: an invariant that
-	 * validate checks, without writing. */
-	memcpy(snapshot_a, st.region.mem, st.region.bytes);
+	/* The next block's left_size (or the canary) no longer matches: an
+	 * invariant that validate checks, without writing. Both snapshots:
+	 * compare_snapshots() checks region B too, which would otherwise be
+	 * compared with whatever an earlier call left in snapshot_b. */
+	take_snapshots();
 	FUZZ_CHECK(!sys_heap_validate(&st.heap),
 		   "validate missed an overflow into the header after %p",
 		   (void *)b->mem);
@@ -673,9 +746,9 @@ static void do_overflow(struct fuzz_input *in)
 		struct call_args c = decode_call(in);
 
 		refused_call(&st.heap, b->mem, &c,
-			     KIND_BIT(SYS_HEAP_FAULT_OVERFLOW));
+			     overflow_kinds(c.call, header_changed));
 	}
-	memcpy(past, saved, n);
+	test_meta_write(past, saved, n);
 	fuzz_block_check(b, "after an overflow was refused");
 }
 
@@ -705,7 +778,9 @@ static void do_corrupt(struct fuzz_input *in)
 	size_t area = st.region.bytes - (size_t)(st.block_area - st.region.mem);
 	bool only_user_data = true;
 
-	memcpy(snapshot_a, st.region.mem, st.region.bytes);
+	/* Damage and restore through test_meta: headers and free memory
+	 * are off limits to memory checkers. */
+	test_meta_read(snapshot_a, st.region.mem, st.region.bytes);
 	for (size_t k = 0; k < n; k++) {
 		unsigned char *p = st.block_area + fuzz_u32(in) % area;
 		uint8_t x = fuzz_u8(in);
@@ -713,20 +788,21 @@ static void do_corrupt(struct fuzz_input *in)
 		if (x == 0u) {
 			x = 0x80u;
 		}
-		*p ^= x;
+		test_meta_set8(p, (uint8_t)(test_meta_get8(p) ^ x));
 		only_user_data = only_user_data && in_user_data(p);
 	}
-	memcpy(corrupted, st.region.mem, st.region.bytes);
+	test_meta_read(corrupted, st.region.mem, st.region.bytes);
 	bool valid = sys_heap_validate(&st.heap);
 
-	FUZZ_CHECK(memcmp(corrupted, st.region.mem, st.region.bytes) == 0,
+	FUZZ_CHECK(test_meta_diff(st.region.mem, corrupted, st.region.bytes) ==
+			   SIZE_MAX,
 		   "validate wrote to a damaged heap");
 	FUZZ_CHECK(valid || !only_user_data,
 		   "validate failed, but only user data changed");
 	fuzz_trace("%zu bytes damaged%s: validate %s", n,
 		   only_user_data ? " (user data only)" : "",
 		   valid ? "true" : "false");
-	memcpy(st.region.mem, snapshot_a, st.region.bytes);
+	test_meta_write(st.region.mem, snapshot_a, st.region.bytes);
 }
 
 static void do_burst(struct fuzz_input *in)

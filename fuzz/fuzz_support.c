@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fuzz_support.h"
+#include "test_meta.h"
 
 /*
  * Under AddressSanitizer everything in a region's buffer outside the
@@ -284,7 +285,9 @@ void fuzz_region_decode(struct fuzz_input *in, unsigned char *buffer,
 			v % (8193u - SYS_HEAP_MIN_REGION_BYTES);
 		break;
 	}
-	UNPOISON(buffer, FUZZ_BUFFER_BYTES);
+	/* Also forgets the previous input's heap on this buffer, which
+	 * memory-checker hooks left poisoned. */
+	test_meta_release(buffer, FUZZ_BUFFER_BYTES);
 	region->buffer = buffer;
 	region->offset = b & 7u;
 	region->mem = buffer + FUZZ_GUARD_BYTES + region->offset;
@@ -298,7 +301,12 @@ void fuzz_region_decode(struct fuzz_input *in, unsigned char *buffer,
 
 void fuzz_region_check_guards(const struct fuzz_region *region)
 {
-	UNPOISON(region->buffer, FUZZ_BUFFER_BYTES);
+	unsigned char *end = region->mem + region->bytes;
+
+	/* The guards only: the region between them may be poisoned by
+	 * memory-checker hooks, and stays so. */
+	UNPOISON(region->buffer, (size_t)(region->mem - region->buffer));
+	UNPOISON(end, (size_t)(region->buffer + FUZZ_BUFFER_BYTES - end));
 	for (size_t i = 0; i < FUZZ_GUARD_BYTES; i++) {
 		FUZZ_CHECK(region->mem[-(ptrdiff_t)(i + 1u)] == GUARD_BYTE(i),
 			   "guard byte %zu before the region was overwritten",

@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "fuzz_support.h"
+#include "test_meta.h"
 
 static unsigned char buffer[FUZZ_BUFFER_BYTES] __attribute__((__aligned__(8)));
 static unsigned char snapshot[FUZZ_REGION_MAX];
@@ -502,7 +503,8 @@ static void refused_inits(struct fuzz_input *in)
 			   SYS_HEAP_FAULT_INVALID_HEAP + 1u + b % 50u))[0] ==
 			   '\0',
 		   "unknown fault kind with a message");
-	FUZZ_CHECK(memcmp(snapshot, st.region.mem, st.region.bytes) == 0,
+	FUZZ_CHECK(test_meta_diff(st.region.mem, snapshot, st.region.bytes) ==
+			   SIZE_MAX,
 		   "a refused init wrote to the region");
 }
 
@@ -512,7 +514,7 @@ static void do_read_only(struct fuzz_input *in)
 	size_t align = fuzz_align(in);
 	size_t bytes = fuzz_size(in, st.region.bytes);
 
-	memcpy(snapshot, st.region.mem, st.region.bytes);
+	test_meta_read(snapshot, st.region.mem, st.region.bytes);
 	FUZZ_CHECK(sys_heap_validate(&st.heap), "validate failed");
 	print_bytes = 0u;
 	sys_heap_print_info_to(&st.heap, dump && st.region.bytes <= 8192u,
@@ -530,7 +532,8 @@ static void do_read_only(struct fuzz_input *in)
 		FUZZ_CHECK(sys_heap_usable_size(&st.heap, b->mem) == b->usable,
 			   "usable_size(%p) changed", (void *)b->mem);
 	}
-	FUZZ_CHECK(memcmp(snapshot, st.region.mem, st.region.bytes) == 0,
+	FUZZ_CHECK(test_meta_diff(st.region.mem, snapshot, st.region.bytes) ==
+			   SIZE_MAX,
 		   "a read-only call wrote to the region");
 	expect_events(0u);
 	refused_inits(in);

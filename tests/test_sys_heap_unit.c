@@ -432,6 +432,9 @@ static void test_init_accepts_every_base_offset(void **state)
 		struct sys_memory_stats initial, stats;
 		size_t count = 0;
 
+		/* The previous offset's heap left part of the buffer
+		 * poisoned for memory checkers. */
+		test_meta_release(buffer, buffer_bytes);
 		memset(buffer, 0x3c, buffer_bytes);
 		assert_int_equal(sys_heap_init(&heap, region, region_bytes), 0);
 		assert_int_equal(sys_heap_header_bytes(&heap),
@@ -556,6 +559,9 @@ static void test_minimum_heap_holds_exactly_one_block(void **state)
 		struct sys_heap heap;
 		void *mem;
 
+		/* The previous offset's heap left part of the buffer
+		 * poisoned for memory checkers. */
+		test_meta_release(buffer, sizeof(buffer));
 		memset(buffer, 0xe7, sizeof(buffer));
 		assert_int_equal(sys_heap_init(&heap, region,
 					       SYS_HEAP_MIN_REGION_BYTES),
@@ -1878,28 +1884,28 @@ static void test_validate_is_read_only_and_detects_corruption(void **state)
 	region_snapshot_assert_same(&snap, "validate");
 	region_snapshot_release(&snap);
 
-	/* Overflow from a into b's header. */
+	/* Overflow from a into b's header (test_meta: on purpose). */
 	uint8_t *past_a = (uint8_t *)a + sys_heap_usable_size(&fx.heap, a);
-	uint8_t saved = past_a[0];
+	uint8_t saved = test_meta_get8(past_a);
 
-	past_a[0] = (uint8_t)~saved;
+	test_meta_set8(past_a, (uint8_t)~saved);
 	region_snapshot_take(&snap, fx.region, fx.region_bytes);
 	assert_false(sys_heap_validate(&fx.heap));
 	region_snapshot_assert_same(&snap, "validate (corrupt header)");
 	region_snapshot_release(&snap);
-	past_a[0] = saved;
+	test_meta_set8(past_a, saved);
 	assert_true(sys_heap_validate(&fx.heap));
 
 	/* Use after free: c's free-list links overwritten. */
 	uint8_t links[8];
 
-	memcpy(links, c, sizeof(links));
-	memset(c, 0xa5, sizeof(links));
+	test_meta_read(links, c, sizeof(links));
+	test_meta_fill(c, 0xa5, sizeof(links));
 	region_snapshot_take(&snap, fx.region, fx.region_bytes);
 	assert_false(sys_heap_validate(&fx.heap));
 	region_snapshot_assert_same(&snap, "validate (corrupt links)");
 	region_snapshot_release(&snap);
-	memcpy(c, links, sizeof(links));
+	test_meta_write(c, links, sizeof(links));
 	assert_true(sys_heap_validate(&fx.heap));
 
 	free_checked(a, 1);
@@ -2129,9 +2135,12 @@ static void test_misuse_overflow_into_next_header(void **state)
 					sys_heap_usable_size(&fx.heap, a);
 			uint8_t saved[4];
 
-			memcpy(saved, past, written);
+			/* The overflow itself, on purpose: through
+			 * test_meta, which memory checkers ignore. */
+			test_meta_read(saved, past, written);
 			for (size_t i = 0; i < written; i++) {
-				past[i] = (uint8_t)(saved[i] ^ 0x5au);
+				test_meta_set8(past + i,
+					       (uint8_t)(saved[i] ^ 0x5au));
 			}
 			assert_false(sys_heap_validate(&fx.heap));
 
@@ -2146,7 +2155,7 @@ static void test_misuse_overflow_into_next_header(void **state)
 			fault_capture_assert_one(
 				&fx.heap, a, SYS_HEAP_FAULT_OVERFLOW, "free");
 
-			memcpy(past, saved, written);
+			test_meta_write(past, saved, written);
 			check_valid();
 			free_checked(a, 1);
 			if (b != NULL) {
@@ -2172,9 +2181,9 @@ static void test_misuse_underflow_into_own_header(void **state)
 	(void)state;
 	for (size_t back = 1; back <= format->header_bytes; back++) {
 		uint8_t *before_b = (uint8_t *)b - back;
-		uint8_t saved = *before_b;
+		uint8_t saved = test_meta_get8(before_b);
 
-		*before_b = (uint8_t)~saved;
+		test_meta_set8(before_b, (uint8_t)~saved);
 		assert_false(sys_heap_validate(&fx.heap));
 
 		struct region_snapshot snap;
@@ -2195,7 +2204,7 @@ static void test_misuse_underflow_into_own_header(void **state)
 			fail_msg("free after underflow of %zu: fault %s", back,
 				 fault_kind_name(fault_capture.last.kind));
 		}
-		*before_b = saved;
+		test_meta_set8(before_b, saved);
 		check_valid();
 	}
 	free_checked(a, 1);

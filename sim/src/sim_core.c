@@ -5,6 +5,7 @@
  * See sim_internal.h for the locking rules.
  */
 #include "sim_internal.h"
+#include "sim_trace.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -863,6 +864,7 @@ static _Noreturn void no_progress_locked(void)
 	fflush(stdout);
 	fputs(report, stderr);
 	fflush(stderr);
+	z_sim_trace_flush();
 	if (deadlock_hook) {
 		deadlock_hook(report);
 	}

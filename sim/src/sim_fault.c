@@ -7,6 +7,7 @@
  * Callable with sim.mtx or a k_spinlock held: it takes only fault_mtx.
  */
 #include "sim_internal.h"
+#include "sim_trace.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -66,6 +67,7 @@ void sim_fault(const char *operation, const char *message, const void *object,
 		self ? self->name : "", self ? "\"" : "", sim_now(),
 		(uint64_t)sim.cfg.seed);
 	fflush(stderr);
+	z_sim_trace_flush();
 	abort();
 }
 
@@ -141,5 +143,6 @@ void sim_fatal(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n");
 	fflush(stderr);
+	z_sim_trace_flush();
 	abort();
 }

@@ -3,6 +3,7 @@
  * sites for diagnostics, and the core's assert hook.
  */
 #include "sim_internal.h"
+#include "sim_trace.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -189,5 +190,6 @@ __attribute__((__weak__)) void kheap_assert_fail(const char *file, int line,
 	fflush(stdout);
 	fprintf(stderr, "kheap assert: %s:%d: %s\n", file, line, expr);
 	fflush(stderr);
+	z_sim_trace_flush();
 	abort();
 }

@@ -3,6 +3,7 @@
  * the exit path, sleeping and yielding, and main() as a simulated thread.
  */
 #include "sim_internal.h"
+#include "sim_trace.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -35,6 +36,7 @@ static void pool_init(struct k_thread *thread)
 
 static void pool_release(struct k_thread *thread)
 {
+	z_sim_trace_thread_exit();
 #if KHEAP_SIM_HAVE_KERNEL
 	z_thread_pool_release(&thread->kheap);
 #else

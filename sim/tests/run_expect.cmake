@@ -1,7 +1,10 @@
 # cmake -DPROG=<program> -DEXPECT_RC=<status> -DEXPECT_OUT=<regex>
 #       -P run_expect.cmake
 # Runs PROG and checks its exit status and that its stdout matches.
-execute_process(COMMAND ${PROG}
+# PROG_LAUNCHER (optional): a command line that runs PROG, such as
+# valgrind and its options (KHEAP_TEST_LAUNCHER).
+separate_arguments(launcher UNIX_COMMAND "${PROG_LAUNCHER}")
+execute_process(COMMAND ${launcher} ${PROG}
 	RESULT_VARIABLE rc
 	OUTPUT_VARIABLE out
 	ERROR_VARIABLE err)

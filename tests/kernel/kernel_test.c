@@ -2,6 +2,7 @@
  * Helpers shared by the kernel-layer tests: see kernel_test.h.
  */
 #include "kernel_test.h"
+#include "test_meta.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -217,6 +218,14 @@ void kt_watchdog_arm(unsigned int seconds, const char *what)
 {
 	struct sigaction action;
 
+#if TEST_META_VALGRIND
+	/* Under Valgrind every access and every simulated thread switch is
+	 * many times slower (the valgrind preset); the watchdog is there
+	 * for hangs, not to time the run. */
+	if (RUNNING_ON_VALGRIND) {
+		seconds *= 10u;
+	}
+#endif
 	snprintf(watchdog_message, sizeof(watchdog_message),
 		 "\nkernel test watchdog: %s did not finish within %u s "
 		 "(seed 0x%016" PRIx64 ", replay: KHEAP_SIM_SEED=0x%016" PRIx64

@@ -20,6 +20,7 @@
 
 #include "test_fault_names.h"
 
+#include "test_meta.h"
 #include "test_rng.h"
 #include "test_token.h"
 

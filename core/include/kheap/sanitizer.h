@@ -15,6 +15,8 @@
  * kheap_san_exit(), so a tool that cannot exempt the allocator's own code
  * (memcheck) can stop reporting there; AddressSanitizer builds compile
  * the core without address instrumentation instead.
+ * User code the core calls (the fault handler, heap listeners, the usage
+ * callback) runs outside the bracket, so the tool checks it.
  *
  * Every hook is called with the heap's lock held, if it has one, and may
  * be called from an ISR; implementations must not block or allocate.

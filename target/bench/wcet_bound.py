@@ -1,0 +1,485 @@
+#!/usr/bin/env python3
+"""The analytical worst case: the most instructions any path through the
+compiled code of a sys_heap call can execute, from the linked image's
+disassembly (arm-none-eabi-objdump), for Thumb-1 (ARMv6-M) and Thumb-2
+(ARMv7-M) code.
+
+    wcet_bound.py IMAGE.elf [--objdump arm-none-eabi-objdump]
+
+What is counted is what the kheapcount plugin counts: every instruction
+executed from the function's first instruction through its final return,
+callees included; an instruction inside an IT block counts whether or
+not its condition passes (the core issues it either way, and QEMU counts
+it either way).
+
+How: each function is a graph of instructions (edges: fall-through,
+branches, conditional returns); a call costs the callee's own bound; the
+bound of a function is its longest path from the entry to a return.
+Paths are made finite by two rules that come from the source, not from
+the code:
+
+- Loops. A function whose graph has a cycle needs a visit bound
+  (LOOP_VISITS): no instruction of it runs more than that many times per
+  call. Its bound is then an implicit path enumeration: the largest
+  instruction count of a flow from the entry to a return with at most
+  that many passes through each instruction, a linear program (solved
+  with scipy; flow problems with capacities have integral optima, and
+  any real path is such a flow, so the optimum is a bound). The only loop
+  on these paths is take_chunk's search (inlined into aligned_alloc_in
+  at -Os): its body runs at most twice, because the second pass looks at
+  a class all of whose chunks are large enough. Unrolled loops (the
+  SYS_HEAP_FIT_PROBES probe) are straight code. A cycle in any other
+  function is an error: the analysis refuses to guess. Loop-free
+  functions take the exact longest path, without scipy.
+- Calls that valid calls never make (PRUNED): misuse reports and
+  listener notifications (no listener is registered in the measured
+  image). A path through such a call is dropped.
+- Calls whose cost depends on the data (COPY_FUNCTIONS: memcpy and the
+  memmove behind it) cost nothing here: realloc's bound is given without
+  its copy, as the measured "realloc, copy excluded" figure is.
+
+The bound is safe, not tight: a callee's bound is its worst path in any
+context (split_used may merge with a free right neighbour in the
+analysis even where its caller knows the neighbour is in use), and the
+second pass of take_chunk's loop may take paths that only the first pass
+can. Anything this parser does not understand (a table branch, an
+indirect call or jump, a write to pc it cannot classify) on a path it
+must follow is an error rather than a guess.
+"""
+import argparse
+import collections
+import math
+import re
+import subprocess
+import sys
+
+ROOTS = {
+    "alloc": "sys_heap_alloc",
+    "aligned_alloc": "sys_heap_aligned_alloc",
+    "free": "sys_heap_free",
+    "realloc": "sys_heap_realloc",
+}
+
+# Functions with a loop: the most times any one of their instructions
+# runs per call (see the docstring).
+LOOP_VISITS = {
+    "aligned_alloc_in": 2,
+    "take_chunk": 2,
+}
+
+PRUNED = {"report_fault", "notify", "z_heap_notify"}
+COPY_FUNCTIONS = {"memcpy", "memmove"}
+
+CONDITIONS = ("eq|ne|cs|cc|hs|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le")
+RE_LINE = re.compile(r"^\s*([0-9a-f]+):\s+(\S+)(?:\s+(.*?))?\s*(?:@.*)?$")
+RE_FUNC = re.compile(r"^([0-9a-f]+) <([^>]+)>:$")
+RE_BRANCH = re.compile(r"^b(%s)?(\.n|\.w)?$" % CONDITIONS)
+RE_CBZ = re.compile(r"^cbn?z$")
+RE_TARGET = re.compile(r"\b([0-9a-f]+)\s+<([^>+]+)(\+0x[0-9a-f]+)?>")
+RE_IT = re.compile(r"^it([te]{0,3})$")
+
+
+class AnalysisError(Exception):
+    pass
+
+
+def base_name(name):
+    """The source function of a GCC clone (foo.isra.0, foo.part.1, ...)."""
+    return re.sub(r"(\.(isra|part|constprop|cold|lto_priv)(\.\d+)?)+$", "",
+                  name)
+
+
+class Insn:
+    __slots__ = ("addr", "mnem", "ops", "next", "in_it")
+
+    def __init__(self, addr, mnem, ops):
+        self.addr = addr
+        self.mnem = mnem
+        self.ops = ops
+        self.next = None
+        self.in_it = False
+
+    def __repr__(self):
+        return "%x: %s %s" % (self.addr, self.mnem, self.ops)
+
+
+def disassemble(elf, objdump="arm-none-eabi-objdump"):
+    """{function name: [Insn, ...]} and {entry address: function name}."""
+    text = subprocess.run([objdump, "-d", "--no-show-raw-insn", elf],
+                          check=True, capture_output=True,
+                          text=True).stdout
+    funcs = collections.OrderedDict()
+    entries = {}
+    current = None
+    for line in text.splitlines():
+        m = RE_FUNC.match(line)
+        if m:
+            current = m.group(2)
+            funcs[current] = []
+            entries[int(m.group(1), 16)] = current
+            continue
+        if current is None:
+            continue
+        m = RE_LINE.match(line)
+        if not m:
+            continue
+        mnem = m.group(2)
+        # Literal pools and padding: data, never reached by a path.
+        if mnem.startswith(".") or mnem == "...":
+            continue
+        funcs[current].append(Insn(int(m.group(1), 16), mnem,
+                                   (m.group(3) or "").strip()))
+    for insns in funcs.values():
+        for a, b in zip(insns, insns[1:]):
+            a.next = b.addr
+        mark_it_blocks(insns)
+    return funcs, entries
+
+
+def mark_it_blocks(insns):
+    """Flag the instructions an IT instruction makes conditional."""
+    pending = 0
+    for insn in insns:
+        if pending:
+            insn.in_it = True
+            pending -= 1
+            continue
+        m = RE_IT.match(insn.mnem)
+        if m:
+            pending = 1 + len(m.group(1))
+
+
+def strip_condition(mnem):
+    """The mnemonic without an IT condition suffix or width qualifier."""
+    base = mnem.split(".")[0]
+    m = re.match(r"^(.*?)(%s)$" % CONDITIONS, base)
+    if m and m.group(1) in ("pop", "bx", "ldmia", "ldm", "ldr", "b", "mov"):
+        return m.group(1)
+    return base
+
+
+def is_return(insn):
+    base = strip_condition(insn.mnem)
+    ops = insn.ops.replace(" ", "")
+    if base == "bx":
+        if ops == "lr":
+            return True
+        raise AnalysisError("%r: bx to a register other than lr" % insn)
+    if base == "pop" and "pc" in ops:
+        return True
+    if base in ("ldmia", "ldm") and ops.startswith("sp!") and "pc" in ops:
+        return True
+    if base == "ldr" and ops.startswith("pc,[sp]"):
+        return True
+    return False
+
+
+def writes_pc(insn):
+    first = insn.ops.split(",")[0].strip()
+    return first == "pc" or first.startswith("pc!")
+
+
+class Analysis:
+    def __init__(self, funcs, entries):
+        self.funcs = funcs
+        self.entries = entries
+        self.memo = {}
+        self.active = set()
+
+    def callee(self, insn):
+        m = RE_TARGET.search(insn.ops)
+        if not m:
+            raise AnalysisError("%r: no target" % insn)
+        target = int(m.group(1), 16)
+        return target, self.entries.get(target)
+
+    def edges(self, fname, insn, addrs):
+        """[(successor address or None for a return, extra cost,
+        callee name or None)]. None as the whole result: the instruction
+        starts a path that valid calls never take."""
+        mnem = insn.mnem
+        base = strip_condition(mnem)
+        conditional_in_it = insn.in_it and base != mnem.split(".")[0]
+        if RE_BRANCH.match(mnem) or (base == "b" and insn.in_it):
+            target, name = self.callee(insn)
+            unconditional = mnem.split(".")[0] == "b" and not insn.in_it
+            if target in addrs:
+                out = [(target, 0, None)]
+            elif name is not None:
+                # A tail call: the callee returns for us.
+                if base_name(name) in PRUNED:
+                    cost = None
+                elif base_name(name) in COPY_FUNCTIONS:
+                    cost = 0
+                else:
+                    cost = self.bound_of(name)
+                out = [] if cost is None else [(None, cost, name)]
+            else:
+                raise AnalysisError("%s: %r jumps outside any function"
+                                    % (fname, insn))
+            if not unconditional:
+                out.append((insn.next, 0, None))
+            return out
+        if RE_CBZ.match(mnem):
+            target, _ = self.callee(insn)
+            if target not in addrs:
+                raise AnalysisError("%s: %r leaves the function"
+                                    % (fname, insn))
+            return [(target, 0, None), (insn.next, 0, None)]
+        if base in ("bl", "blx"):
+            if base == "blx" and not RE_TARGET.search(insn.ops):
+                raise AnalysisError("%s: %r is an indirect call"
+                                    % (fname, insn))
+            target, name = self.callee(insn)
+            if target in addrs and base == "bl":
+                # A far jump: Thumb-1 (ARMv6-M) has no long unconditional
+                # branch, so GCC jumps across a large function with bl
+                # (the function saved lr on entry; -O2 does this).
+                return [(target, 0, None)]
+            if name is None:
+                raise AnalysisError("%s: %r calls no function entry"
+                                    % (fname, insn))
+            if base_name(name) in PRUNED:
+                return None
+            cost = (0 if base_name(name) in COPY_FUNCTIONS
+                    else self.bound_of(name))
+            if cost is None:
+                return None
+            return [(insn.next, cost, name)]
+        if base in ("tbb", "tbh"):
+            raise AnalysisError("%s: %r: table branches are not supported"
+                                % (fname, insn))
+        if is_return(insn):
+            out = [(None, 0, None)]
+            if conditional_in_it:
+                out.append((insn.next, 0, None))
+            return out
+        if writes_pc(insn) or base in ("svc", "bkpt", "udf"):
+            raise AnalysisError("%s: %r: control flow not understood"
+                                % (fname, insn))
+        if insn.next is None:
+            raise AnalysisError("%s: runs off its end at %r" % (fname, insn))
+        return [(insn.next, 0, None)]
+
+    def bound_of(self, fname):
+        """The function's bound, or None if every path through it takes
+        a pruned call."""
+        if fname in self.memo:
+            return self.memo[fname][0]
+        if fname in self.active:
+            raise AnalysisError("recursion through %s" % fname)
+        if fname not in self.funcs:
+            raise AnalysisError("no code for %s" % fname)
+        self.active.add(fname)
+        result = self.longest_path(fname)
+        self.active.discard(fname)
+        self.memo[fname] = result
+        return result[0]
+
+    def longest_path(self, fname):
+        insns = self.funcs[fname]
+        if not insns:
+            raise AnalysisError("%s has no instructions" % fname)
+        by_addr = {i.addr: i for i in insns}
+        addrs = set(by_addr)
+        # Edges of the instructions some path from the entry reaches.
+        graph = {}
+        stack = [insns[0].addr]
+        while stack:
+            a = stack.pop()
+            if a in graph:
+                continue
+            e = self.edges(fname, by_addr[a], addrs)
+            graph[a] = e
+            for succ, _, _ in e or []:
+                if succ is not None and succ not in graph:
+                    stack.append(succ)
+        entry = insns[0].addr
+        back = back_edges(graph, entry)
+        if not back:
+            return self.longest_acyclic(fname, graph, entry)
+        visits = LOOP_VISITS.get(base_name(fname))
+        if visits is None:
+            raise AnalysisError(
+                "%s has a loop (back edges at %s) and no visit bound in "
+                "LOOP_VISITS" % (fname, ", ".join(
+                    "%x->%x" % e for e in sorted(back))))
+        return self.longest_ipet(fname, graph, entry, visits)
+
+    def longest_acyclic(self, fname, graph, entry):
+        """Longest path by dynamic programming over the instructions in
+        reverse topological order."""
+        best = {}
+        choice = {}
+        todo = [(entry, False)]
+        while todo:
+            node, expanded = todo.pop()
+            if node in best:
+                continue
+            e = graph[node]
+            if not expanded:
+                todo.append((node, True))
+                for succ, _, _ in e or []:
+                    if succ is not None and succ not in best:
+                        todo.append((succ, False))
+                continue
+            value = None
+            pick = None
+            for succ, extra, callee in e or []:
+                rest = 0 if succ is None else best[succ]
+                if rest is None:
+                    continue
+                v = 1 + extra + rest
+                if value is None or v > value:
+                    value, pick = v, (succ, callee, extra)
+            best[node] = value
+            choice[node] = pick
+        total = best[entry]
+        split = collections.Counter()
+        node = entry
+        while node is not None and total is not None:
+            split[fname] += 1
+            succ, callee, extra = choice[node]
+            if callee is not None and extra:
+                split.update(self.memo[callee][1])
+            node = succ
+        return total, split
+
+    def longest_ipet(self, fname, graph, entry, visits):
+        """Implicit path enumeration: the most instructions any flow from
+        the entry to a return can carry when no instruction runs more
+        than `visits` times; a linear program whose optimum is at least
+        that of every real path (flow conservation with capacities: its
+        optimum is integral), solved with scipy's HiGHS."""
+        try:
+            from scipy.optimize import linprog
+        except ImportError:
+            raise AnalysisError("%s has a loop: the analysis needs scipy "
+                                "(Debian: python3-scipy)" % fname)
+        nodes = [a for a, e in graph.items() if e is not None]
+        index = {a: i for i, a in enumerate(nodes)}
+        edges = []  # (from index, to index or None, cost, callee)
+        for a in nodes:
+            for succ, extra, callee in graph[a]:
+                if succ is None or succ in index:
+                    edges.append((index[a], None if succ is None
+                                  else index[succ], 1 + extra, callee))
+        n, m = len(nodes), len(edges)
+        # Conservation at each instruction (in - out = -1 at the entry),
+        # and one unit leaving through a return.
+        a_eq = [[0.0] * m for _ in range(n + 1)]
+        b_eq = [0.0] * n + [1.0]
+        b_eq[index[entry]] = -1.0
+        for j, (u, v, _, _) in enumerate(edges):
+            a_eq[u][j] -= 1.0
+            if v is None:
+                a_eq[n][j] = 1.0
+            else:
+                a_eq[v][j] += 1.0
+        # Executions of an instruction: the flow out of it.
+        a_ub = [[0.0] * m for _ in range(n)]
+        for j, (u, _, _, _) in enumerate(edges):
+            a_ub[u][j] = 1.0
+        b_ub = [float(visits)] * n
+        res = linprog([-c for _, _, c, _ in edges], A_ub=a_ub, b_ub=b_ub,
+                      A_eq=a_eq, b_eq=b_eq, bounds=(0, None),
+                      method="highs")
+        if res.status != 0:
+            raise AnalysisError("%s: the path program failed: %s"
+                                % (fname, res.message))
+        total = int(math.ceil(-res.fun - 1e-6))
+        split = collections.Counter()
+        for j, (u, v, cost, callee) in enumerate(edges):
+            x = int(round(res.x[j]))
+            if x == 0:
+                continue
+            split[fname] += x
+            if callee is not None and cost > 1:
+                for k, c in self.memo[callee][1].items():
+                    split[k] += x * c
+        return total, split
+
+
+def back_edges(graph, entry):
+    """Edges to an instruction on the current depth-first search path."""
+    back = set()
+    colour = {}
+    stack = [(entry, iter([s for s, _, _ in graph[entry] or []
+                           if s is not None]))]
+    colour[entry] = 1
+    while stack:
+        node, it = stack[-1]
+        for succ in it:
+            if colour.get(succ) == 1:
+                back.add((node, succ))
+            elif succ not in colour:
+                colour[succ] = 1
+                stack.append((succ, iter([s for s, _, _ in graph[succ] or []
+                                          if s is not None])))
+                break
+        else:
+            colour[node] = 2
+            stack.pop()
+    return back
+
+
+def callees_of(funcs, entries, roots):
+    """The functions roots reach through direct calls and jumps,
+    themselves included (for memcpy: the helpers behind it, whose
+    instructions are the copy too)."""
+    seen = set()
+    todo = [r for r in roots if r in funcs]
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        for insn in funcs[f]:
+            base = strip_condition(insn.mnem)
+            if base in ("bl", "blx", "b") or RE_BRANCH.match(insn.mnem):
+                m = RE_TARGET.search(insn.ops)
+                if m and int(m.group(1), 16) in entries:
+                    todo.append(entries[int(m.group(1), 16)])
+    return seen
+
+
+def copy_functions(elf, objdump="arm-none-eabi-objdump"):
+    """COPY_FUNCTIONS and everything they call, in this image."""
+    funcs, entries = disassemble(elf, objdump)
+    return callees_of(funcs, entries, COPY_FUNCTIONS)
+
+
+def bounds(elf, objdump="arm-none-eabi-objdump"):
+    """{op: {"bound": instructions, "function": root, "split": {function:
+    instructions on the longest path}}}; raises AnalysisError."""
+    funcs, entries = disassemble(elf, objdump)
+    a = Analysis(funcs, entries)
+    out = {}
+    for op, root in ROOTS.items():
+        value = a.bound_of(root)
+        if value is None:
+            raise AnalysisError("every path of %s is pruned" % root)
+        out[op] = {
+            "bound": value,
+            "function": root,
+            "split": dict(a.memo[root][1].most_common()),
+        }
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("elf")
+    p.add_argument("--objdump", default="arm-none-eabi-objdump")
+    args = p.parse_args()
+    try:
+        result = bounds(args.elf, args.objdump)
+    except AnalysisError as e:
+        sys.exit("wcet_bound: %s" % e)
+    for op, r in result.items():
+        split = ", ".join("%s %d" % kv for kv in r["split"].items())
+        print("%-14s %5d  (%s)" % (op, r["bound"], split))
+
+
+if __name__ == "__main__":
+    main()

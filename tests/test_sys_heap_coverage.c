@@ -1,0 +1,865 @@
+/*
+ * White-box tests for the core's defensive paths: the ones the contract
+ * tests (test_sys_heap_unit, the property tests, the hardening matrix)
+ * do not reach because they need a specific corruption or an unusual
+ * argument. Found with scripts/coverage (docs/testing.md, "Coverage"):
+ * each test names the check it drives.
+ *
+ * - validate: every control-block field check, the end sentinel, a class
+ *   list cut short, bitmap bits beyond fl_count;
+ * - print_info and max_alloc_bytes on a heap that is not initialised, has
+ *   a zero-sized chunk or a free list with a cycle: they stop, bounded;
+ * - a control block whose magic is gone reads as "not initialised";
+ * - BASIC and up: free and realloc refuse a free neighbour whose header or
+ *   links are corrupt, one case per condition of the link checks, and
+ *   leave the region byte-identical;
+ * - BASIC and up: the allocation path refuses a listed chunk marked used;
+ * - MODERATE and up: the allocation path refuses a corrupt free-list head,
+ *   a corrupt probed member, a corrupt head of a larger class and a head
+ *   id outside the heap;
+ * - EXTREME: allocation on a heap that fails validation is refused;
+ * - the heap_listener_notify_* entry points, sys_heap_owns(heap, NULL),
+ *   calls on a heap whose init failed.
+ *
+ * The corruptions need the chunk layout of core/src/heap_internal.h
+ * (included for struct z_heap and its constants only); all metadata is
+ * read and written through tests/support/test_meta.h, so the asan and
+ * valgrind presets do not report the deliberate accesses.
+ *
+ * The program is built once per hardening level of interest (ctest
+ * sys_heap-coverage-*); tests that need a level skip below it. Not
+ * randomized.
+ *
+ * Usage: test_sys_heap_coverage [test-name-pattern]
+ */
+#include "test_heap_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kheap/config.h>
+#include <zephyr/sys/heap_listener.h>
+#include <zephyr/sys/sys_heap.h>
+
+#include "heap_internal.h"
+
+#define LEVEL CONFIG_SYS_HEAP_HARDENING_LEVEL
+/* Bytes of a block that are not usable: the header, and the canary at
+ * FULL and up. */
+#define CANARY_SIZE (LEVEL >= SYS_HEAP_HARDENING_FULL ? 4u : 0u)
+
+/* The heap under test and what the tests need of its layout. */
+struct fixture {
+	struct sys_heap heap;
+	unsigned char *region;
+	size_t region_bytes;
+	/* The control block (struct z_heap) and the memory of chunk 0. */
+	unsigned char *ctrl;
+	unsigned char *chunk0_mem;
+	size_t hdr;
+	/* Header field width: 2 (small heaps) or 4 bytes (big). */
+	size_t fw;
+	uint32_t end_chunk;
+};
+
+static struct fixture fx;
+
+/* ---- metadata access (through test_meta) ------------------------------ */
+
+static uint32_t read_uint(const void *p, size_t width)
+{
+	if (width == 1u) {
+		return test_meta_get8(p);
+	}
+	if (width == 2u) {
+		uint16_t v;
+
+		test_meta_read(&v, p, sizeof(v));
+		return v;
+	}
+	uint32_t v;
+
+	test_meta_read(&v, p, sizeof(v));
+	return v;
+}
+
+static void write_uint(void *p, size_t width, uint32_t value)
+{
+	if (width == 1u) {
+		test_meta_set8(p, (uint8_t)value);
+	} else if (width == 2u) {
+		uint16_t v = (uint16_t)value;
+
+		test_meta_write(p, &v, sizeof(v));
+	} else {
+		test_meta_write(p, &value, sizeof(value));
+	}
+}
+
+static unsigned char *field_addr(uint32_t c, enum chunk_field field)
+{
+	return fx.chunk0_mem + (size_t)c * CHUNK_BYTES - fx.hdr +
+	       (size_t)field * fx.fw;
+}
+
+static uint32_t get_field(uint32_t c, enum chunk_field field)
+{
+	return read_uint(field_addr(c, field), fx.fw);
+}
+
+static void set_field(uint32_t c, enum chunk_field field, uint32_t value)
+{
+	write_uint(field_addr(c, field), fx.fw, value);
+}
+
+static uint32_t chunk_of(const void *mem)
+{
+	return (uint32_t)(((const unsigned char *)mem - fx.chunk0_mem) /
+			  CHUNK_BYTES);
+}
+
+static unsigned char *ctrl_field(size_t offset)
+{
+	return fx.ctrl + offset;
+}
+
+#define CTRL_GET(member)                                                       \
+	read_uint(ctrl_field(offsetof(struct z_heap, member)),                 \
+		  sizeof(((struct z_heap *)0)->member))
+#define CTRL_SET(member, value)                                                \
+	write_uint(ctrl_field(offsetof(struct z_heap, member)),                \
+		   sizeof(((struct z_heap *)0)->member), (value))
+
+/* The head slot of class cls (after the control block). */
+static unsigned char *head_slot(unsigned int cls)
+{
+	return fx.ctrl + sizeof(struct z_heap) + (size_t)cls * fx.fw;
+}
+
+static uint32_t head_mark_bit_now(void)
+{
+	return fx.fw == 2u ? 0x8000u : 0x80000000u;
+}
+
+/* A block of exactly `chunks` chunks. */
+static void *alloc_chunks(uint32_t chunks)
+{
+	void *mem = sys_heap_alloc(&fx.heap,
+				   chunks * CHUNK_BYTES - fx.hdr - CANARY_SIZE);
+
+	assert_non_null(mem);
+	return mem;
+}
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+static int setup_heap(size_t bytes)
+{
+	memset(&fx, 0, sizeof(fx));
+	fx.region_bytes = bytes;
+	fx.region = malloc(bytes);
+	assert_non_null(fx.region);
+	assert_int_equal(sys_heap_init(&fx.heap, fx.region, bytes), 0);
+	fx.ctrl =
+		(unsigned char *)(((uintptr_t)fx.region + 7u) & ~(uintptr_t)7u);
+	fx.hdr = sys_heap_header_bytes(&fx.heap);
+	fx.fw = fx.hdr / 2u;
+	/* On a fresh heap the first block is chunk 0. */
+	fx.chunk0_mem = sys_heap_alloc(&fx.heap, 1);
+	assert_non_null(fx.chunk0_mem);
+	sys_heap_free(&fx.heap, fx.chunk0_mem);
+	fx.end_chunk = CTRL_GET(end_chunk);
+	fault_capture_install();
+	return 0;
+}
+
+static int setup_small(void **state)
+{
+	(void)state;
+	return setup_heap(4096);
+}
+
+static int setup_big(void **state)
+{
+	(void)state;
+	return setup_heap(SYS_HEAP_SMALL_REGION_MAX_BYTES + 4096u);
+}
+
+static int setup_common(void **state)
+{
+	(void)state;
+	fault_capture_install();
+	return 0;
+}
+
+static int teardown_common(void **state)
+{
+	(void)state;
+	fault_capture_uninstall();
+	return 0;
+}
+
+static int teardown_heap(void **state)
+{
+	(void)state;
+	fault_capture_uninstall();
+	test_meta_release(fx.region, fx.region_bytes);
+	free(fx.region);
+	fx.region = NULL;
+	return 0;
+}
+
+/* Corrupt a word, check, restore: the heap must validate again. */
+static void restore_and_validate(unsigned char *p, size_t width, uint32_t saved)
+{
+	write_uint(p, width, saved);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
+/* ---- validate and the control block ------------------------------------ */
+
+static void test_validate_checks_control_block_fields(void **state)
+{
+	(void)state;
+	void *a = alloc_chunks(4);
+	uint32_t fl_count = CTRL_GET(fl_count);
+	uint32_t end = CTRL_GET(end_chunk);
+	uint32_t allocated = CTRL_GET(allocated_chunks);
+	uint32_t max = CTRL_GET(max_allocated_chunks);
+	uint32_t magic = CTRL_GET(magic);
+	const size_t fl_off = offsetof(struct z_heap, fl_count);
+	const size_t end_off = offsetof(struct z_heap, end_chunk);
+	const size_t max_off = offsetof(struct z_heap, max_allocated_chunks);
+
+	assert_true(sys_heap_validate(&fx.heap));
+	/* No classes; more first levels than the index has; a block area
+	 * below one block; a class index too short for the area. */
+	static const uint32_t bad_fl_counts[] = {0u, FL_MAX + 1u};
+
+	for (size_t i = 0; i < 2; i++) {
+		CTRL_SET(fl_count, bad_fl_counts[i]);
+		assert_false(sys_heap_validate(&fx.heap));
+		restore_and_validate(ctrl_field(fl_off), 1u, fl_count);
+	}
+	CTRL_SET(fl_count, fl_count - 1u);
+	assert_false(sys_heap_validate(&fx.heap));
+	restore_and_validate(ctrl_field(fl_off), 1u, fl_count);
+	CTRL_SET(end_chunk, 0u);
+	assert_false(sys_heap_validate(&fx.heap));
+	restore_and_validate(ctrl_field(end_off), 4u, end);
+
+	/* The watermark below the current use, and above the heap. */
+	assert_true(allocated >= 1u);
+	CTRL_SET(max_allocated_chunks, allocated - 1u);
+	assert_false(sys_heap_validate(&fx.heap));
+	restore_and_validate(ctrl_field(max_off), 4u, max);
+	CTRL_SET(max_allocated_chunks, end + 1u);
+	assert_false(sys_heap_validate(&fx.heap));
+	restore_and_validate(ctrl_field(max_off), 4u, max);
+
+	/* A class bit beyond fl_count. */
+	unsigned char *bits =
+		ctrl_field(offsetof(struct z_heap, sl_bitmap) + fl_count);
+
+	test_meta_set8(bits, 1u);
+	assert_false(sys_heap_validate(&fx.heap));
+	restore_and_validate(bits, 1u, 0u);
+
+	/* Without its magic the control block is not a heap: every call
+	 * treats it as uninitialised. */
+	CTRL_SET(magic, magic ^ 1u);
+	assert_false(sys_heap_validate(&fx.heap));
+	assert_null(sys_heap_alloc(&fx.heap, 8));
+	assert_int_equal(sys_heap_usable_size(&fx.heap, NULL), 0);
+	fault_capture_arm();
+	sys_heap_free(&fx.heap, a);
+	fault_capture_assert_one(&fx.heap, a, SYS_HEAP_FAULT_BAD_POINTER,
+				 "free");
+	restore_and_validate(ctrl_field(0), 4u, magic);
+	sys_heap_free(&fx.heap, a);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
+static void test_validate_checks_end_sentinel(void **state)
+{
+	(void)state;
+	uint32_t word = get_field(fx.end_chunk, SIZE_AND_USED);
+
+	assert_int_equal(word, 1u);
+	/* A sentinel with a size, and one marked free. */
+	set_field(fx.end_chunk, SIZE_AND_USED, 3u);
+	assert_false(sys_heap_validate(&fx.heap));
+	set_field(fx.end_chunk, SIZE_AND_USED, 0u);
+	assert_false(sys_heap_validate(&fx.heap));
+	restore_and_validate(field_addr(fx.end_chunk, SIZE_AND_USED), fx.fw,
+			     word);
+}
+
+/* Two free chunks of one class, newest (b) first: the list b -> a. */
+struct two_free {
+	void *a, *x, *b, *y;
+	uint32_t ca, cb;
+};
+
+static void make_two_free(struct two_free *t, uint32_t chunks_a,
+			  uint32_t chunks_b)
+{
+	t->a = alloc_chunks(chunks_a);
+	t->x = alloc_chunks(2);
+	t->b = alloc_chunks(chunks_b);
+	t->y = alloc_chunks(2);
+	t->ca = chunk_of(t->a);
+	t->cb = chunk_of(t->b);
+	sys_heap_free(&fx.heap, t->a);
+	sys_heap_free(&fx.heap, t->b);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
+static void free_two(struct two_free *t)
+{
+	sys_heap_free(&fx.heap, t->x);
+	sys_heap_free(&fx.heap, t->y);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
+static void test_validate_checks_list_length(void **state)
+{
+	(void)state;
+	struct two_free t;
+
+	make_two_free(&t, 20, 20);
+	/* The head looks like the tail: the list is one short. */
+	uint32_t next = get_field(t.cb, FREE_NEXT);
+
+	assert_int_equal(next, t.ca);
+	set_field(t.cb, FREE_NEXT, t.cb);
+	assert_false(sys_heap_validate(&fx.heap));
+	restore_and_validate(field_addr(t.cb, FREE_NEXT), fx.fw, next);
+	free_two(&t);
+}
+
+/* ---- print_info and max_alloc_bytes on damaged heaps ------------------- */
+
+struct captured {
+	char text[8192];
+	size_t len;
+};
+
+static void capture_out(void *ctx, const char *text)
+{
+	struct captured *c = ctx;
+	size_t n = strlen(text);
+
+	if (c->len + n < sizeof(c->text)) {
+		memcpy(c->text + c->len, text, n + 1u);
+		c->len += n;
+	}
+}
+
+static void test_info_and_largest_bounded_on_list_cycle(void **state)
+{
+	(void)state;
+	/* Fill the heap so that a and b (one class, the largest free
+	 * chunks) are the only large free chunks. */
+	struct two_free t;
+
+	make_two_free(&t, 40, 41);
+	void *rest =
+		sys_heap_alloc(&fx.heap, sys_heap_max_alloc_bytes(&fx.heap));
+	assert_non_null(rest);
+	size_t largest = sys_heap_max_alloc_bytes(&fx.heap);
+
+	/* a, the tail, now points back at b: b -> a -> b -> ... */
+	uint32_t next = get_field(t.ca, FREE_NEXT);
+
+	assert_int_equal(next, t.ca);
+	set_field(t.ca, FREE_NEXT, t.cb);
+	struct captured out = {.len = 0};
+
+	sys_heap_print_info_to(&fx.heap, false, capture_out, &out);
+	assert_non_null(strstr(out.text, "blocks"));
+	assert_int_equal(sys_heap_max_alloc_bytes(&fx.heap), largest);
+	assert_false(sys_heap_validate(&fx.heap));
+	restore_and_validate(field_addr(t.ca, FREE_NEXT), fx.fw, next);
+	sys_heap_free(&fx.heap, rest);
+	free_two(&t);
+}
+
+static void test_info_stops_at_zero_sized_chunk(void **state)
+{
+	(void)state;
+	void *a = alloc_chunks(3);
+	void *b = alloc_chunks(3);
+	uint32_t cb = chunk_of(b);
+	uint32_t word = get_field(cb, SIZE_AND_USED);
+	struct captured out = {.len = 0};
+
+	set_field(cb, SIZE_AND_USED, 1u);
+	sys_heap_print_info_to(&fx.heap, true, capture_out, &out);
+	assert_non_null(strstr(out.text, "zero-sized chunk"));
+	restore_and_validate(field_addr(cb, SIZE_AND_USED), fx.fw, word);
+	sys_heap_free(&fx.heap, a);
+	sys_heap_free(&fx.heap, b);
+}
+
+static bool count_blocks(void *ctx, const struct sys_heap_block *block)
+{
+	(void)block;
+	(*(unsigned int *)ctx)++;
+	return true;
+}
+
+/* sys_heap_walk stops with an error at a size that runs past the end of
+ * the heap (a zero size is test_sys_heap_walk's). */
+static void test_walk_stops_at_size_past_the_end(void **state)
+{
+	(void)state;
+	void *a = alloc_chunks(3);
+	void *b = alloc_chunks(3);
+	uint32_t cb = chunk_of(b);
+	uint32_t word = get_field(cb, SIZE_AND_USED);
+	unsigned int seen = 0;
+
+	assert_int_equal(sys_heap_walk(&fx.heap, count_blocks, &seen), 0);
+	assert_int_equal(seen, 3);
+	set_field(cb, SIZE_AND_USED, ((fx.end_chunk - cb + 1u) << 1) | 1u);
+	seen = 0;
+	assert_int_equal(sys_heap_walk(&fx.heap, count_blocks, &seen), -14);
+	assert_int_equal(seen, 1);
+	restore_and_validate(field_addr(cb, SIZE_AND_USED), fx.fw, word);
+	assert_int_equal(sys_heap_walk(&fx.heap, NULL, NULL), -22);
+	sys_heap_free(&fx.heap, a);
+	sys_heap_free(&fx.heap, b);
+}
+
+/* A heap whose init failed: every call refuses or reports, nothing
+ * crashes. */
+static void test_calls_on_uninitialised_heap(void **state)
+{
+	(void)state;
+	struct sys_heap dead;
+	unsigned char block[64] __attribute__((__aligned__(8)));
+	struct captured out = {.len = 0};
+
+	assert_int_not_equal(sys_heap_init(&dead, block, 8), 0);
+	sys_heap_print_info_to(&dead, true, capture_out, &out);
+	assert_non_null(strstr(out.text, "not initialised"));
+	assert_false(sys_heap_validate(&dead));
+	assert_false(sys_heap_owns(&dead, block + 8));
+	assert_false(sys_heap_request_fits(&dead, 0, 8));
+	assert_null(sys_heap_alloc(&dead, 8));
+	assert_null(sys_heap_aligned_alloc(&dead, 64, 8));
+	assert_null(sys_heap_realloc(&dead, NULL, 8));
+	assert_int_equal(sys_heap_max_alloc_bytes(&dead), 0);
+	assert_int_equal(sys_heap_header_bytes(&dead), 0);
+	assert_int_equal(sys_heap_walk(&dead, count_blocks, NULL), -22);
+
+	fault_capture_arm();
+	sys_heap_free(&dead, block + 8);
+	fault_capture_assert_one(&dead, block + 8, SYS_HEAP_FAULT_BAD_POINTER,
+				 "free");
+	fault_capture_arm();
+	assert_int_equal(sys_heap_usable_size(&dead, block + 8), 0);
+	fault_capture_assert_one(&dead, block + 8, SYS_HEAP_FAULT_BAD_POINTER,
+				 "usable_size");
+	fault_capture_arm();
+	assert_null(sys_heap_realloc(&dead, block + 8, 16));
+	fault_capture_assert_one(&dead, block + 8, SYS_HEAP_FAULT_BAD_POINTER,
+				 "realloc");
+	fault_capture_disarm();
+}
+
+static void test_owns_and_fits_edge_arguments(void **state)
+{
+	(void)state;
+	void *a = alloc_chunks(3);
+
+	assert_true(sys_heap_owns(&fx.heap, a));
+	assert_false(sys_heap_owns(&fx.heap, NULL));
+	assert_true(sys_heap_request_fits(&fx.heap, 64, 100));
+	assert_false(sys_heap_request_fits(&fx.heap, 7u << 4, 100));
+	assert_false(sys_heap_request_fits(&fx.heap, 0, fx.region_bytes));
+	sys_heap_free(&fx.heap, a);
+	assert_false(sys_heap_owns(&fx.heap, a));
+}
+
+/* ---- listener entry points ---------------------------------------------- */
+
+static struct {
+	unsigned int alloc, free, realloc;
+	void *mem, *old_mem;
+	size_t bytes, old_bytes;
+} heard;
+
+static void on_alloc(uintptr_t heap_id, void *mem, size_t bytes)
+{
+	(void)heap_id;
+	heard.alloc++;
+	heard.mem = mem;
+	heard.bytes = bytes;
+}
+
+static void on_free(uintptr_t heap_id, void *mem, size_t bytes)
+{
+	(void)heap_id;
+	heard.free++;
+	heard.mem = mem;
+	heard.bytes = bytes;
+}
+
+static void on_realloc(uintptr_t heap_id, void *old_mem, size_t old_bytes,
+		       void *mem, size_t bytes)
+{
+	(void)heap_id;
+	heard.realloc++;
+	heard.old_mem = old_mem;
+	heard.old_bytes = old_bytes;
+	heard.mem = mem;
+	heard.bytes = bytes;
+}
+
+/* heap_listener_notify_* are public (Zephyr's API): a heap other than
+ * sys_heap may report through them. */
+static void test_listener_notify_entry_points(void **state)
+{
+	(void)state;
+	const uintptr_t id = 0x1234u;
+	unsigned char x, y;
+
+	HEAP_LISTENER_ALLOC_DEFINE(la, id, on_alloc);
+	HEAP_LISTENER_FREE_DEFINE(lf, id, on_free);
+	HEAP_LISTENER_REALLOC_DEFINE(lr, id, on_realloc);
+
+	memset(&heard, 0, sizeof(heard));
+	heap_listener_register(&la);
+	heap_listener_register(&lf);
+	heap_listener_register(&lr);
+	heap_listener_notify_alloc(id, &x, 10);
+	assert_int_equal(heard.alloc, 1);
+	assert_ptr_equal(heard.mem, &x);
+	assert_int_equal(heard.bytes, 10);
+	heap_listener_notify_free(id, &x, 10);
+	assert_int_equal(heard.free, 1);
+	heap_listener_notify_realloc(id, &x, 10, &y, 20);
+	assert_int_equal(heard.realloc, 1);
+	assert_ptr_equal(heard.old_mem, &x);
+	assert_int_equal(heard.old_bytes, 10);
+	assert_ptr_equal(heard.mem, &y);
+	assert_int_equal(heard.bytes, 20);
+	/* Another heap's events reach nobody here. */
+	heap_listener_notify_alloc(id + 1u, &x, 10);
+	assert_int_equal(heard.alloc, 1);
+	heap_listener_unregister(&la);
+	heap_listener_unregister(&lf);
+	heap_listener_unregister(&lr);
+	heap_listener_notify_alloc(id, &x, 10);
+	assert_int_equal(heard.alloc, 1);
+}
+
+/* ---- BASIC and up: free and realloc check a free neighbour ------------- */
+
+/*
+ * The layout, left to right:
+ *   [ m 16 ][ guard ][ a ][ l 17 ][ b ][ r 5 ][ c ][ rest, free ]
+ * with m, l and r free. m and l share a class (16 and 17 chunks), r is
+ * alone in its class. b is the block freed or resized; l and r are its
+ * neighbours. l_first: l is its list's head, m behind it (freed in the
+ * order m, l); else m is the head and l behind it.
+ */
+struct neighbours {
+	void *a, *l, *m_guard, *m, *b, *r, *c;
+	uint32_t cl, cm, cr, cb;
+};
+
+static void make_neighbours(struct neighbours *n, bool l_first)
+{
+	n->m = alloc_chunks(16);
+	n->m_guard = alloc_chunks(2);
+	n->a = alloc_chunks(2);
+	n->l = alloc_chunks(17);
+	n->b = alloc_chunks(3);
+	n->r = alloc_chunks(5);
+	n->c = alloc_chunks(2);
+	n->cl = chunk_of(n->l);
+	n->cm = chunk_of(n->m);
+	n->cr = chunk_of(n->r);
+	n->cb = chunk_of(n->b);
+	sys_heap_free(&fx.heap, l_first ? n->m : n->l);
+	sys_heap_free(&fx.heap, l_first ? n->l : n->m);
+	sys_heap_free(&fx.heap, n->r);
+	assert_true(sys_heap_validate(&fx.heap));
+	uint32_t head = l_first ? n->cl : n->cm;
+	uint32_t tail = l_first ? n->cm : n->cl;
+
+	assert_int_equal(get_field(head, FREE_NEXT), tail);
+	assert_int_equal(get_field(tail, FREE_PREV), head);
+}
+
+static void free_neighbours(struct neighbours *n)
+{
+	sys_heap_free(&fx.heap, n->b);
+	sys_heap_free(&fx.heap, n->a);
+	sys_heap_free(&fx.heap, n->c);
+	sys_heap_free(&fx.heap, n->m_guard);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
+/* free(b) and realloc(b, grow) must both be refused with CORRUPT_LINKS
+ * and leave the region as it was; then the damage is undone. */
+static void expect_refused(struct neighbours *n, unsigned char *field,
+			   size_t width, uint32_t saved, const char *what)
+{
+	struct region_snapshot snap;
+
+	region_snapshot_take(&snap, fx.region, fx.region_bytes);
+	fault_capture_arm();
+	sys_heap_free(&fx.heap, n->b);
+	fault_capture_assert_one(&fx.heap, n->b, SYS_HEAP_FAULT_CORRUPT_LINKS,
+				 "free");
+	region_snapshot_assert_same(&snap, what);
+	fault_capture_arm();
+	assert_null(sys_heap_realloc(&fx.heap, n->b, 8u * CHUNK_BYTES));
+	fault_capture_assert_one(&fx.heap, n->b, SYS_HEAP_FAULT_CORRUPT_LINKS,
+				 "realloc");
+	region_snapshot_assert_same(&snap, what);
+	fault_capture_disarm();
+	region_snapshot_release(&snap);
+	write_uint(field, width, saved);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
+static void corrupt_and_expect(struct neighbours *n, uint32_t c,
+			       enum chunk_field field, uint32_t value,
+			       const char *what)
+{
+	uint32_t saved = get_field(c, field);
+
+	set_field(c, field, value);
+	expect_refused(n, field_addr(c, field), fx.fw, saved, what);
+}
+
+static void test_free_checks_left_neighbour_links(void **state)
+{
+	(void)state;
+	struct neighbours n;
+
+	if (LEVEL < SYS_HEAP_HARDENING_BASIC ||
+	    LEVEL >= SYS_HEAP_HARDENING_EXTREME) {
+		skip(); /* no checks / validation on entry reports first */
+	}
+	make_neighbours(&n, true);
+	uint32_t mark = head_mark_bit_now();
+	uint32_t l_prev = get_field(n.cl, FREE_PREV);
+	uint32_t fl_count = CTRL_GET(fl_count);
+
+	/* l is a head: its mark names a class past the index, or a class
+	 * whose head is someone else. */
+	corrupt_and_expect(&n, n.cl, FREE_PREV, mark | (fl_count * SL_COUNT),
+			   "left head mark past the index");
+	corrupt_and_expect(&n, n.cl, FREE_PREV,
+			   (l_prev & ~mark) == 0u ? mark | 1u : mark,
+			   "left head mark of another class");
+	/* l as a list member: a predecessor outside the heap, and one that
+	 * does not point back. */
+	corrupt_and_expect(&n, n.cl, FREE_PREV, fx.end_chunk,
+			   "left prev outside the heap");
+	corrupt_and_expect(&n, n.cl, FREE_PREV, n.cr,
+			   "left prev not linked to it");
+	/* l's successor outside the heap, and one that does not point
+	 * back. */
+	corrupt_and_expect(&n, n.cl, FREE_NEXT, fx.end_chunk + 1u,
+			   "left next outside the heap");
+	corrupt_and_expect(&n, n.cm, FREE_PREV, n.cr,
+			   "left next not linked back");
+	free_neighbours(&n);
+}
+
+static void test_free_checks_right_neighbour(void **state)
+{
+	(void)state;
+	struct neighbours n;
+
+	if (LEVEL < SYS_HEAP_HARDENING_BASIC ||
+	    LEVEL >= SYS_HEAP_HARDENING_EXTREME) {
+		skip();
+	}
+	make_neighbours(&n, true);
+	uint32_t r_size = get_field(n.cr, SIZE_AND_USED) >> 1;
+
+	/* r's size below a block, past the heap's end, and one that its
+	 * right neighbour's left_size disagrees with. */
+	corrupt_and_expect(&n, n.cr, SIZE_AND_USED, 0u, "right size 0");
+	corrupt_and_expect(&n, n.cr, SIZE_AND_USED,
+			   (fx.end_chunk - n.cr + 1u) << 1,
+			   "right size past the end");
+	corrupt_and_expect(&n, n.cr + r_size, LEFT_SIZE, r_size + 1u,
+			   "right's neighbour disagrees");
+	/* r's links: its head mark (r is alone in its class). */
+	corrupt_and_expect(&n, n.cr, FREE_NEXT, n.cl, "right next is l");
+	free_neighbours(&n);
+}
+
+/* ---- MODERATE and up: the allocation path checks what it takes ---------- */
+
+static void expect_alloc_refused(size_t bytes, unsigned char *field,
+				 size_t width, uint32_t saved, const char *what)
+{
+	struct region_snapshot snap;
+
+	region_snapshot_take(&snap, fx.region, fx.region_bytes);
+	fault_capture_arm();
+	assert_null(sys_heap_alloc(&fx.heap, bytes));
+	fault_capture_assert_one(&fx.heap, NULL, SYS_HEAP_FAULT_CORRUPT_LINKS,
+				 "alloc");
+	region_snapshot_assert_same(&snap, what);
+	fault_capture_disarm();
+	region_snapshot_release(&snap);
+	write_uint(field, width, saved);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
+static size_t bytes_for_chunks(uint32_t chunks)
+{
+	return chunks * CHUNK_BYTES - fx.hdr - CANARY_SIZE;
+}
+
+static void corrupt_and_expect_alloc(size_t bytes, unsigned char *field,
+				     uint32_t value, const char *what)
+{
+	uint32_t saved = read_uint(field, fx.fw);
+
+	write_uint(field, fx.fw, value);
+	expect_alloc_refused(bytes, field, fx.fw, saved, what);
+}
+
+static void test_alloc_checks_taken_chunks(void **state)
+{
+	(void)state;
+	struct neighbours n;
+
+	if (LEVEL < SYS_HEAP_HARDENING_MODERATE ||
+	    LEVEL >= SYS_HEAP_HARDENING_EXTREME) {
+		skip();
+	}
+	/* Class 16/17 lists m (16, the head) then l (17). */
+	make_neighbours(&n, false);
+	uint32_t l_word = get_field(n.cl, SIZE_AND_USED);
+
+	/* A request of 16 chunks takes the head of its own class, m. */
+	corrupt_and_expect_alloc(bytes_for_chunks(16),
+				 field_addr(n.cm, FREE_PREV), n.cr,
+				 "probed head");
+	/* One of 17 finds m too small and probes l, marked used. */
+	corrupt_and_expect_alloc(bytes_for_chunks(17),
+				 field_addr(n.cl, SIZE_AND_USED), l_word | 1u,
+				 "probed member marked used");
+	/* One of 4 chunks finds its class empty and takes the head of the
+	 * next larger non-empty class: r (5 chunks). */
+	corrupt_and_expect_alloc(bytes_for_chunks(4),
+				 field_addr(n.cr, FREE_NEXT), n.cl,
+				 "head of a larger class");
+	/* A head id outside the heap, in r's class slot. */
+	corrupt_and_expect_alloc(bytes_for_chunks(5), head_slot(5),
+				 fx.end_chunk, "head outside the heap");
+
+	/* Undamaged, the same requests succeed. */
+	void *got = sys_heap_alloc(&fx.heap, bytes_for_chunks(17));
+
+	assert_ptr_equal(got, n.l);
+	sys_heap_free(&fx.heap, got);
+	free_neighbours(&n);
+}
+
+/* BASIC and up: a chunk read off a free list must be marked free, at each
+ * place the search reads one: the probed head, a probed member, the head
+ * of a larger class. */
+static void test_alloc_refuses_listed_chunk_marked_used(void **state)
+{
+	(void)state;
+	struct neighbours n;
+
+	if (LEVEL < SYS_HEAP_HARDENING_BASIC ||
+	    LEVEL >= SYS_HEAP_HARDENING_EXTREME) {
+		skip();
+	}
+	/* Class 16/17 lists m (16, the head) then l (17). */
+	make_neighbours(&n, false);
+	corrupt_and_expect_alloc(bytes_for_chunks(16),
+				 field_addr(n.cm, SIZE_AND_USED),
+				 get_field(n.cm, SIZE_AND_USED) | 1u,
+				 "probed head marked used");
+	corrupt_and_expect_alloc(bytes_for_chunks(17),
+				 field_addr(n.cl, SIZE_AND_USED),
+				 get_field(n.cl, SIZE_AND_USED) | 1u,
+				 "probed member marked used");
+	corrupt_and_expect_alloc(bytes_for_chunks(4),
+				 field_addr(n.cr, SIZE_AND_USED),
+				 get_field(n.cr, SIZE_AND_USED) | 1u,
+				 "head of a larger class marked used");
+	free_neighbours(&n);
+}
+
+/* ---- EXTREME: every call validates the heap first ----------------------- */
+
+static void test_extreme_refuses_alloc_on_invalid_heap(void **state)
+{
+	(void)state;
+	if (LEVEL < SYS_HEAP_HARDENING_EXTREME) {
+		skip();
+	}
+	uint32_t word = get_field(fx.end_chunk, SIZE_AND_USED);
+
+	set_field(fx.end_chunk, SIZE_AND_USED, 3u);
+	fault_capture_arm();
+	assert_null(sys_heap_alloc(&fx.heap, 16));
+	fault_capture_assert_one(&fx.heap, NULL, SYS_HEAP_FAULT_INVALID_HEAP,
+				 "alloc");
+	fault_capture_arm();
+	assert_null(sys_heap_aligned_alloc(&fx.heap, 64, 16));
+	fault_capture_assert_one(&fx.heap, NULL, SYS_HEAP_FAULT_INVALID_HEAP,
+				 "alloc");
+	fault_capture_disarm();
+	restore_and_validate(field_addr(fx.end_chunk, SIZE_AND_USED), fx.fw,
+			     word);
+}
+
+static const struct CMUnitTest common_tests[] = {
+	cmocka_unit_test(test_calls_on_uninitialised_heap),
+	cmocka_unit_test(test_listener_notify_entry_points),
+};
+
+#define FORMAT_TESTS                                                           \
+	cmocka_unit_test(test_validate_checks_control_block_fields),           \
+		cmocka_unit_test(test_validate_checks_end_sentinel),           \
+		cmocka_unit_test(test_validate_checks_list_length),            \
+		cmocka_unit_test(test_info_and_largest_bounded_on_list_cycle), \
+		cmocka_unit_test(test_info_stops_at_zero_sized_chunk),         \
+		cmocka_unit_test(test_walk_stops_at_size_past_the_end),        \
+		cmocka_unit_test(test_owns_and_fits_edge_arguments),           \
+		cmocka_unit_test(test_free_checks_left_neighbour_links),       \
+		cmocka_unit_test(test_free_checks_right_neighbour),            \
+		cmocka_unit_test(test_alloc_checks_taken_chunks),              \
+		cmocka_unit_test(test_alloc_refuses_listed_chunk_marked_used), \
+		cmocka_unit_test(test_extreme_refuses_alloc_on_invalid_heap)
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest small_tests[] = {FORMAT_TESTS};
+	const struct CMUnitTest big_tests[] = {FORMAT_TESTS};
+	int failed = 0;
+
+	if (argc > 1) {
+		cmocka_set_test_filter(argv[1]);
+	}
+	printf("# hardening level %d\n", LEVEL);
+	failed += cmocka_run_group_tests_name("coverage: common", common_tests,
+					      setup_common, teardown_common);
+	failed += cmocka_run_group_tests_name(
+		"coverage: small heap (4-byte headers)", small_tests,
+		setup_small, teardown_heap);
+	failed += cmocka_run_group_tests_name(
+		"coverage: big heap (8-byte headers)", big_tests, setup_big,
+		teardown_heap);
+	return failed;
+}

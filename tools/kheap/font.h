@@ -1,0 +1,18 @@
+/*
+ * A 5x7 pixel font for the labels of PNG heap maps (SVG maps use real
+ * text). Lower-case letters are drawn as capitals; characters without a
+ * glyph as '?'.
+ */
+#ifndef KHEAP_TOOL_FONT_H
+#define KHEAP_TOOL_FONT_H
+
+#include <stdbool.h>
+
+#define FONT_WIDTH 5
+#define FONT_HEIGHT 7
+#define FONT_ADVANCE 6 /* pixels from one character to the next */
+
+/* Whether pixel (x, y) of ch's glyph is set (x < 5, y < 7). */
+bool font_pixel(char ch, int x, int y);
+
+#endif /* KHEAP_TOOL_FONT_H */
