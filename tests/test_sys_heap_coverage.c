@@ -33,6 +33,7 @@
  * Usage: test_sys_heap_coverage [test-name-pattern]
  */
 #include "test_heap_support.h"
+#include "test_listener_log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -486,39 +487,6 @@ static void test_owns_and_fits_edge_arguments(void **state)
 
 /* ---- listener entry points ---------------------------------------------- */
 
-static struct {
-	unsigned int alloc, free, realloc;
-	void *mem, *old_mem;
-	size_t bytes, old_bytes;
-} heard;
-
-static void on_alloc(uintptr_t heap_id, void *mem, size_t bytes)
-{
-	(void)heap_id;
-	heard.alloc++;
-	heard.mem = mem;
-	heard.bytes = bytes;
-}
-
-static void on_free(uintptr_t heap_id, void *mem, size_t bytes)
-{
-	(void)heap_id;
-	heard.free++;
-	heard.mem = mem;
-	heard.bytes = bytes;
-}
-
-static void on_realloc(uintptr_t heap_id, void *old_mem, size_t old_bytes,
-		       void *mem, size_t bytes)
-{
-	(void)heap_id;
-	heard.realloc++;
-	heard.old_mem = old_mem;
-	heard.old_bytes = old_bytes;
-	heard.mem = mem;
-	heard.bytes = bytes;
-}
-
 /* heap_listener_notify_* are public (Zephyr's API): a heap other than
  * sys_heap may report through them. */
 static void test_listener_notify_entry_points(void **state)
@@ -527,34 +495,34 @@ static void test_listener_notify_entry_points(void **state)
 	const uintptr_t id = 0x1234u;
 	unsigned char x, y;
 
-	HEAP_LISTENER_ALLOC_DEFINE(la, id, on_alloc);
-	HEAP_LISTENER_FREE_DEFINE(lf, id, on_free);
-	HEAP_LISTENER_REALLOC_DEFINE(lr, id, on_realloc);
+	HEAP_LISTENER_ALLOC_DEFINE(la, id, listener_log_on_alloc);
+	HEAP_LISTENER_FREE_DEFINE(lf, id, listener_log_on_free);
+	HEAP_LISTENER_REALLOC_DEFINE(lr, id, listener_log_on_realloc);
 
-	memset(&heard, 0, sizeof(heard));
+	listener_log_reset();
 	heap_listener_register(&la);
 	heap_listener_register(&lf);
 	heap_listener_register(&lr);
 	heap_listener_notify_alloc(id, &x, 10);
-	assert_int_equal(heard.alloc, 1);
-	assert_ptr_equal(heard.mem, &x);
-	assert_int_equal(heard.bytes, 10);
+	assert_int_equal(listener_log.alloc_count, 1);
+	assert_ptr_equal(listener_log.mem, &x);
+	assert_int_equal(listener_log.bytes, 10);
 	heap_listener_notify_free(id, &x, 10);
-	assert_int_equal(heard.free, 1);
+	assert_int_equal(listener_log.free_count, 1);
 	heap_listener_notify_realloc(id, &x, 10, &y, 20);
-	assert_int_equal(heard.realloc, 1);
-	assert_ptr_equal(heard.old_mem, &x);
-	assert_int_equal(heard.old_bytes, 10);
-	assert_ptr_equal(heard.mem, &y);
-	assert_int_equal(heard.bytes, 20);
+	assert_int_equal(listener_log.realloc_count, 1);
+	assert_ptr_equal(listener_log.old_mem, &x);
+	assert_int_equal(listener_log.old_bytes, 10);
+	assert_ptr_equal(listener_log.mem, &y);
+	assert_int_equal(listener_log.bytes, 20);
 	/* Another heap's events reach nobody here. */
 	heap_listener_notify_alloc(id + 1u, &x, 10);
-	assert_int_equal(heard.alloc, 1);
+	assert_int_equal(listener_log.alloc_count, 1);
 	heap_listener_unregister(&la);
 	heap_listener_unregister(&lf);
 	heap_listener_unregister(&lr);
 	heap_listener_notify_alloc(id, &x, 10);
-	assert_int_equal(heard.alloc, 1);
+	assert_int_equal(listener_log.alloc_count, 1);
 }
 
 /* ---- BASIC and up: free and realloc check a free neighbour ------------- */

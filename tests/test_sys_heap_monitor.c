@@ -15,6 +15,7 @@
  * requests block_bytes minus the per-block overhead and checks that the
  * heap made a block of exactly that size.
  */
+#include "test_fixture.h"
 #include "test_heap_support.h"
 
 #include <errno.h>
@@ -32,39 +33,18 @@
 
 /* --- the heap under test ----------------------------------------------- */
 
-struct heap_format {
-	const char *group_name;
-	size_t region_bytes;
-	size_t header_bytes;
-};
+static const struct heap_format small_format =
+	HEAP_FORMAT_SMALL("sys_heap monitor", "32 KiB", 32u * 1024u);
 
-static const struct heap_format small_format = {
-	.group_name = "sys_heap monitor small region (32 KiB, 4-byte headers)",
-	.region_bytes = 32u * 1024u,
-	.header_bytes = 4u,
-};
-
-static const struct heap_format big_format = {
-	.group_name = "sys_heap monitor big region (1 MiB, 8-byte headers)",
-	.region_bytes = 1024u * 1024u,
-	.header_bytes = 8u,
-};
+static const struct heap_format big_format =
+	HEAP_FORMAT_BIG("sys_heap monitor");
 
 /* The format of the group being run. */
 static const struct heap_format *format;
 
-struct fixture {
-	uint8_t *region;
-	size_t region_bytes;
-	struct sys_heap heap;
-	/* Right after init. */
-	struct sys_memory_stats initial;
-	size_t initial_max_alloc_bytes;
-	/* Bytes all blocks of the heap span (free + allocated). */
-	size_t total_bytes;
-};
-
-static struct fixture fx;
+static struct heap_fixture fx;
+/* Bytes all blocks of the heap span (free + allocated). */
+static size_t total_bytes;
 
 /* What the usage callback has seen since the last usage_calls_reset(). */
 struct usage_calls {
@@ -93,49 +73,24 @@ static void usage_calls_reset(void)
 static int fixture_setup(void **state)
 {
 	(void)state;
-	fault_capture_install();
 	usage_calls_reset();
 	sys_heap_usage_callback_set(on_usage);
-	memset(&fx, 0, sizeof(fx));
-	fx.region_bytes = format->region_bytes;
-	fx.region = malloc(fx.region_bytes);
-	assert_non_null(fx.region);
-	memset(fx.region, 0xcd, fx.region_bytes);
-	assert_int_equal(sys_heap_init(&fx.heap, fx.region, fx.region_bytes),
-			 0);
-	assert_int_equal(sys_heap_header_bytes(&fx.heap), format->header_bytes);
-	assert_true(sys_heap_validate(&fx.heap));
-	assert_int_equal(sys_heap_runtime_stats_get(&fx.heap, &fx.initial), 0);
-	fx.initial_max_alloc_bytes = sys_heap_max_alloc_bytes(&fx.heap);
-	fx.total_bytes = fx.initial.free_bytes + fx.initial.allocated_bytes;
+	heap_fixture_setup(&fx, format);
+	total_bytes = fx.initial.free_bytes + fx.initial.allocated_bytes;
 	return 0;
 }
 
 static int fixture_teardown(void **state)
 {
 	(void)state;
-	fault_capture_disarm();
 	/* The callback is one global: never leave it pointing at a test's
 	 * recorder for the next test (or group). */
 	sys_heap_usage_callback_set(NULL);
-	free(fx.region);
-	fx.region = NULL;
+	heap_fixture_teardown(&fx);
 	return 0;
 }
 
 /* --- helpers ----------------------------------------------------------- */
-
-static uint64_t test_seed(void)
-{
-	uint64_t seed;
-
-	if (!test_seed_from_env("KHEAP_SEED", &seed)) {
-		seed = test_seed_random();
-	}
-	printf("seed=0x%016" PRIx64 " (replay: KHEAP_SEED=0x%016" PRIx64 ")\n",
-	       seed, seed);
-	return seed;
-}
 
 static struct sys_memory_stats stats_of(const struct sys_heap *heap)
 {
@@ -588,7 +543,7 @@ static void test_threshold_zero_disables_and_rounds_up(void **state)
 	void *whole = sys_heap_alloc(&fx.heap, fx.initial_max_alloc_bytes);
 
 	assert_non_null(whole);
-	assert_int_equal(allocated_now(), fx.total_bytes);
+	assert_int_equal(allocated_now(), total_bytes);
 	assert_int_equal(calls.count, 0);
 	free_block(whole);
 
@@ -640,10 +595,14 @@ static void test_threshold_zero_disables_and_rounds_up(void **state)
 static void test_threshold_above_heap_never_fires(void **state)
 {
 	const size_t above[] = {
-		fx.total_bytes,          fx.total_bytes + 1u,
-		fx.region_bytes,         2u * fx.region_bytes,
-		(size_t)UINT32_MAX * 8u, SIZE_MAX / 2u,
-		SIZE_MAX - 8u,           SIZE_MAX,
+		total_bytes,
+		total_bytes + 1u,
+		fx.region_bytes,
+		2u * fx.region_bytes,
+		(size_t)UINT32_MAX * 8u,
+		SIZE_MAX / 2u,
+		SIZE_MAX - 8u,
+		SIZE_MAX,
 	};
 
 	(void)state;
@@ -655,7 +614,7 @@ static void test_threshold_above_heap_never_fires(void **state)
 			sys_heap_alloc(&fx.heap, fx.initial_max_alloc_bytes);
 
 		assert_non_null(whole);
-		assert_int_equal(allocated_now(), fx.total_bytes);
+		assert_int_equal(allocated_now(), total_bytes);
 		free_block(whole);
 		void *first = sys_heap_alloc(&fx.heap, 1);
 
@@ -663,23 +622,22 @@ static void test_threshold_above_heap_never_fires(void **state)
 		void *rest = sys_heap_realloc(&fx.heap, first,
 					      fx.initial_max_alloc_bytes);
 		assert_ptr_equal(rest, first);
-		assert_int_equal(allocated_now(), fx.total_bytes);
+		assert_int_equal(allocated_now(), total_bytes);
 		free_block(rest);
 		if (calls.count != 0u) {
 			fail_msg("threshold %zu (heap %zu bytes) fired at "
 				 "%zu bytes",
-				 above[i], fx.total_bytes,
-				 calls.allocated_bytes);
+				 above[i], total_bytes, calls.allocated_bytes);
 		}
 	}
 
 	/* One granule below the heap's size: filling it crosses. */
 	assert_int_equal(
-		sys_heap_usage_threshold_set(&fx.heap, fx.total_bytes - 8u), 0);
+		sys_heap_usage_threshold_set(&fx.heap, total_bytes - 8u), 0);
 	void *whole = sys_heap_alloc(&fx.heap, fx.initial_max_alloc_bytes);
 
 	assert_non_null(whole);
-	assert_calls(1, &fx.heap, fx.total_bytes, fx.total_bytes - 8u);
+	assert_calls(1, &fx.heap, total_bytes, total_bytes - 8u);
 	free_block(whole);
 }
 
@@ -765,8 +723,8 @@ static void test_fragmentation_fresh_heap_is_zero(void **state)
 	assert_int_equal(m.alloc_failures, 0);
 	assert_int_equal(m.allocated_bytes, 0);
 	assert_int_equal(m.max_allocated_bytes, 0);
-	assert_int_equal(m.free_bytes, fx.total_bytes);
-	assert_int_equal(m.largest_free_bytes, fx.total_bytes);
+	assert_int_equal(m.free_bytes, total_bytes);
+	assert_int_equal(m.largest_free_bytes, total_bytes);
 	assert_int_equal(m.fragmentation_permille, 0);
 	assert_int_equal(m.threshold_bytes, 0);
 }
@@ -776,7 +734,7 @@ static void test_fragmentation_fresh_heap_is_zero(void **state)
 static void test_fragmentation_full_heap_is_zero(void **state)
 {
 	struct sys_heap_monitor m;
-	size_t capacity = fx.total_bytes / 8u;
+	size_t capacity = total_bytes / 8u;
 	void **blocks = calloc(capacity, sizeof(void *));
 	size_t count = 0;
 
@@ -883,7 +841,7 @@ static void test_fragmentation_exact_for_constructed_layout(void **state)
 	assert_adjacent(blocks[N - 1], piece, tail);
 	size_t tail_bytes = test_block_bytes(&fx.heap, tail);
 
-	assert_int_equal(N * piece + tail_bytes, fx.total_bytes);
+	assert_int_equal(N * piece + tail_bytes, total_bytes);
 	assert_int_equal(monitor_now().fragmentation_permille, 0);
 
 	for (size_t i = 0; i < N; i += 2u) {
@@ -922,7 +880,7 @@ static void test_fragmentation_exact_for_constructed_layout(void **state)
 		free_block(blocks[i]);
 	}
 	m = monitor_now();
-	assert_int_equal(m.free_bytes, fx.total_bytes);
+	assert_int_equal(m.free_bytes, total_bytes);
 	assert_int_equal(m.fragmentation_permille, 0);
 }
 
@@ -967,7 +925,7 @@ static void test_fragmentation_largest_not_at_list_head(void **state)
 		free_block(g1);
 		free_block(g2);
 		free_block(tail);
-		assert_int_equal(monitor_now().free_bytes, fx.total_bytes);
+		assert_int_equal(monitor_now().free_bytes, total_bytes);
 	}
 }
 
@@ -1034,7 +992,7 @@ static size_t largest_gap(void *const *live, size_t count,
 		largest = gap > largest ? gap : largest;
 		cursor = sorted[i] + test_block_bytes(&fx.heap, sorted[i]);
 	}
-	size_t gap = (size_t)(first_mem + fx.total_bytes - cursor);
+	size_t gap = (size_t)(first_mem + total_bytes - cursor);
 
 	return gap > largest ? gap : largest;
 }
@@ -1081,11 +1039,10 @@ static void test_random_operations_match_model(void **state)
 							   : fx.region_bytes;
 		}
 		if (op < 5u) {
-			threshold =
-				test_rng_percent(&rng, 20)
-					? 0u
-					: (size_t)test_rng_below(
-						  &rng, fx.total_bytes / 4u);
+			threshold = test_rng_percent(&rng, 20)
+					    ? 0u
+					    : (size_t)test_rng_below(
+						      &rng, total_bytes / 4u);
 			assert_int_equal(sys_heap_usage_threshold_set(
 						 &fx.heap, threshold),
 					 0);
@@ -1160,7 +1117,7 @@ static void test_random_operations_match_model(void **state)
 	for (size_t i = 0; i < MODEL_SLOTS; i++) {
 		sys_heap_free(&fx.heap, live[i]);
 	}
-	assert_int_equal(monitor_now().free_bytes, fx.total_bytes);
+	assert_int_equal(monitor_now().free_bytes, total_bytes);
 }
 
 /* --- common: arguments and the minimum region ------------------------- */
@@ -1255,14 +1212,11 @@ static void test_minimum_region_with_monitoring(void **state)
 		assert_true(sys_heap_validate(&heap));
 		assert_int_equal(monitor_of(&heap).alloc_failures, 2);
 
-		for (size_t i = 0; i < GUARD_BYTES + offset; i++) {
-			assert_int_equal(buffer[i], 0xe7);
-		}
-		for (size_t i =
-			     GUARD_BYTES + offset + SYS_HEAP_MIN_REGION_BYTES;
-		     i < sizeof(buffer); i++) {
-			assert_int_equal(buffer[i], 0xe7);
-		}
+		test_assert_bytes_are(buffer, GUARD_BYTES + offset, 0xe7);
+		test_assert_bytes_are(region + SYS_HEAP_MIN_REGION_BYTES,
+				      sizeof(buffer) - GUARD_BYTES - offset -
+					      SYS_HEAP_MIN_REGION_BYTES,
+				      0xe7);
 
 		assert_int_equal(sys_heap_init(&heap, region,
 					       SYS_HEAP_MIN_REGION_BYTES - 1u),
@@ -1310,12 +1264,8 @@ int main(int argc, char **argv)
 	fault_capture_install();
 	failed += cmocka_run_group_tests_name("sys_heap monitor common",
 					      common_tests, NULL, NULL);
-	format = &small_format;
-	failed += cmocka_run_group_tests_name(small_format.group_name,
-					      per_format_tests, NULL, NULL);
-	format = &big_format;
-	failed += cmocka_run_group_tests_name(big_format.group_name,
-					      per_format_tests, NULL, NULL);
+	failed += HEAP_FORMAT_RUN_GROUP(format, small_format, per_format_tests);
+	failed += HEAP_FORMAT_RUN_GROUP(format, big_format, per_format_tests);
 	fault_capture_uninstall();
 	return failed == 0 ? 0 : 1;
 }

@@ -29,6 +29,7 @@
  * KHEAP_TEST_FIXED_SEED defined no extra "random" seed.
  */
 #include "test_heap_support.h"
+#include "test_listener_log.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -163,16 +164,8 @@ struct run {
 
 static struct run run;
 
-/* Listener events of the current operation. */
-struct event_log {
-	unsigned int alloc_count, free_count, realloc_count;
-	void *mem;
-	size_t bytes;
-	void *old_mem;
-	size_t old_bytes;
-};
-
-static struct event_log events;
+/* Listener events of the current operation: listener_log
+ * (test_listener_log.h), reset before each one. */
 
 /* --- failure reporting ------------------------------------------------- */
 
@@ -198,82 +191,64 @@ static void print_replay(void)
 
 /* --- listeners --------------------------------------------------------- */
 
-static void on_alloc(uintptr_t heap_id, void *mem, size_t bytes)
-{
-	(void)heap_id;
-	events.alloc_count++;
-	events.mem = mem;
-	events.bytes = bytes;
-}
-
-static void on_free(uintptr_t heap_id, void *mem, size_t bytes)
-{
-	(void)heap_id;
-	events.free_count++;
-	events.mem = mem;
-	events.bytes = bytes;
-}
-
-static void on_realloc(uintptr_t heap_id, void *old_mem, size_t old_bytes,
-		       void *new_mem, size_t new_bytes)
-{
-	(void)heap_id;
-	events.realloc_count++;
-	events.old_mem = old_mem;
-	events.old_bytes = old_bytes;
-	events.mem = new_mem;
-	events.bytes = new_bytes;
-}
-
-static HEAP_LISTENER_ALLOC_DEFINE(listener_alloc, 0, on_alloc);
-static HEAP_LISTENER_FREE_DEFINE(listener_free, 0, on_free);
-static HEAP_LISTENER_REALLOC_DEFINE(listener_realloc, 0, on_realloc);
+static HEAP_LISTENER_ALLOC_DEFINE(listener_alloc, 0, listener_log_on_alloc);
+static HEAP_LISTENER_FREE_DEFINE(listener_free, 0, listener_log_on_free);
+static HEAP_LISTENER_REALLOC_DEFINE(listener_realloc, 0,
+				    listener_log_on_realloc);
 
 static void expect_no_events(void)
 {
-	prop_check(events.alloc_count + events.free_count +
-				   events.realloc_count ==
+	prop_check(listener_log.alloc_count + listener_log.free_count +
+				   listener_log.realloc_count ==
 			   0u,
 		   "unexpected listener events: %u alloc, %u free, %u realloc",
-		   events.alloc_count, events.free_count, events.realloc_count);
+		   listener_log.alloc_count, listener_log.free_count,
+		   listener_log.realloc_count);
 }
 
 static void expect_alloc_event(void *mem, size_t usable)
 {
-	prop_check(events.alloc_count == 1u && events.free_count == 0u &&
-			   events.realloc_count == 0u,
+	prop_check(listener_log.alloc_count == 1u &&
+			   listener_log.free_count == 0u &&
+			   listener_log.realloc_count == 0u,
 		   "alloc: events %u alloc, %u free, %u realloc",
-		   events.alloc_count, events.free_count, events.realloc_count);
-	prop_check(events.mem == mem && events.bytes == usable,
-		   "alloc event (%p, %zu), expected (%p, %zu)", events.mem,
-		   events.bytes, mem, usable);
+		   listener_log.alloc_count, listener_log.free_count,
+		   listener_log.realloc_count);
+	prop_check(listener_log.mem == mem && listener_log.bytes == usable,
+		   "alloc event (%p, %zu), expected (%p, %zu)",
+		   listener_log.mem, listener_log.bytes, mem, usable);
 }
 
 static void expect_free_event(void *mem, size_t usable)
 {
-	prop_check(events.free_count == 1u && events.alloc_count == 0u &&
-			   events.realloc_count == 0u,
+	prop_check(listener_log.free_count == 1u &&
+			   listener_log.alloc_count == 0u &&
+			   listener_log.realloc_count == 0u,
 		   "free: events %u alloc, %u free, %u realloc",
-		   events.alloc_count, events.free_count, events.realloc_count);
-	prop_check(events.mem == mem && events.bytes == usable,
-		   "free event (%p, %zu), expected (%p, %zu)", events.mem,
-		   events.bytes, mem, usable);
+		   listener_log.alloc_count, listener_log.free_count,
+		   listener_log.realloc_count);
+	prop_check(listener_log.mem == mem && listener_log.bytes == usable,
+		   "free event (%p, %zu), expected (%p, %zu)", listener_log.mem,
+		   listener_log.bytes, mem, usable);
 }
 
 static void expect_realloc_event(void *old_mem, size_t old_usable, void *mem,
 				 size_t usable)
 {
-	prop_check(events.realloc_count == 1u && events.alloc_count == 0u &&
-			   events.free_count == 0u,
+	prop_check(listener_log.realloc_count == 1u &&
+			   listener_log.alloc_count == 0u &&
+			   listener_log.free_count == 0u,
 		   "realloc: events %u alloc, %u free, %u realloc",
-		   events.alloc_count, events.free_count, events.realloc_count);
-	prop_check(events.old_mem == old_mem &&
-			   events.old_bytes == old_usable &&
-			   events.mem == mem && events.bytes == usable,
-		   "realloc event (%p, %zu -> %p, %zu), expected "
-		   "(%p, %zu -> %p, %zu)",
-		   events.old_mem, events.old_bytes, events.mem, events.bytes,
-		   old_mem, old_usable, mem, usable);
+		   listener_log.alloc_count, listener_log.free_count,
+		   listener_log.realloc_count);
+	prop_check(
+		listener_log.old_mem == old_mem &&
+			listener_log.old_bytes == old_usable &&
+			listener_log.mem == mem && listener_log.bytes == usable,
+		"realloc event (%p, %zu -> %p, %zu), expected "
+		"(%p, %zu -> %p, %zu)",
+		listener_log.old_mem, listener_log.old_bytes, listener_log.mem,
+		listener_log.bytes, old_mem, old_usable, mem, usable);
 }
 
 /* --- model helpers ----------------------------------------------------- */
@@ -840,7 +815,7 @@ static void run_one_seed(const struct prop_config *config, uint64_t seed,
 	for (run.op_index = 0; run.op_index < ops; run.op_index++) {
 		enum op_kind kind = choose_op();
 
-		memset(&events, 0, sizeof(events));
+		listener_log_reset();
 		run.ops_done[kind]++;
 		switch (kind) {
 		case OP_ALLOC:
@@ -879,7 +854,7 @@ static void run_one_seed(const struct prop_config *config, uint64_t seed,
 	size_t live_at_end = run.count;
 
 	while (run.count != 0u) {
-		memset(&events, 0, sizeof(events));
+		listener_log_reset();
 		do_free();
 		check_after_op(false);
 	}

@@ -18,6 +18,7 @@
  * (KHEAP_TEST_PRINT_CAPTURE_BYTES). Sizes chosen for 32 KiB are scaled
  * down to a smaller region by fit_bytes(); on the host nothing changes.
  */
+#include "test_fixture.h"
 #include "test_heap_support.h"
 
 #include <ctype.h>
@@ -50,56 +51,21 @@
 /* The region size the fixed sizes in these tests were chosen for. */
 #define SIZED_FOR_REGION_BYTES (32u * 1024u)
 
-struct heap_format {
-	const char *group_name;
-	size_t region_bytes;
-	size_t header_bytes;
-};
+static const struct heap_format small_format =
+	HEAP_FORMAT_SMALL("sys_heap", KHEAP_TEST_SMALL_REGION_NAME,
+			  KHEAP_TEST_SMALL_REGION_BYTES);
 
-static const struct heap_format small_format = {
-	.group_name = "sys_heap small region (" KHEAP_TEST_SMALL_REGION_NAME
-		      ", 4-byte headers)",
-	.region_bytes = KHEAP_TEST_SMALL_REGION_BYTES,
-	.header_bytes = 4u,
-};
-
-static const struct heap_format big_format = {
-	.group_name = "sys_heap big region (1 MiB, 8-byte headers)",
-	.region_bytes = 1024u * 1024u,
-	.header_bytes = 8u,
-};
+static const struct heap_format big_format = HEAP_FORMAT_BIG("sys_heap");
 
 /* The format of the group being run. */
 static const struct heap_format *format;
 
-/* The per-test heap: a region of exactly format->region_bytes (so that
- * ASan sees any access past it), initialised before every test. */
-struct fixture {
-	uint8_t *region;
-	size_t region_bytes;
-	struct sys_heap heap;
-	/* Right after init. */
-	struct sys_memory_stats initial;
-	size_t initial_max_alloc_bytes;
-};
-
-static struct fixture fx;
+static struct heap_fixture fx;
 
 static int fixture_setup(void **state)
 {
 	(void)state;
-	fault_capture_install();
-	memset(&fx, 0, sizeof(fx));
-	fx.region_bytes = format->region_bytes;
-	fx.region = malloc(fx.region_bytes);
-	assert_non_null(fx.region);
-	memset(fx.region, 0xcd, fx.region_bytes);
-	assert_int_equal(sys_heap_init(&fx.heap, fx.region, fx.region_bytes),
-			 0);
-	assert_int_equal(sys_heap_header_bytes(&fx.heap), format->header_bytes);
-	assert_true(sys_heap_validate(&fx.heap));
-	assert_int_equal(sys_heap_runtime_stats_get(&fx.heap, &fx.initial), 0);
-	fx.initial_max_alloc_bytes = sys_heap_max_alloc_bytes(&fx.heap);
+	heap_fixture_setup(&fx, format);
 	return 0;
 }
 
@@ -108,11 +74,9 @@ static void listeners_unregister_all(void);
 static int fixture_teardown(void **state)
 {
 	(void)state;
-	fault_capture_disarm();
 	listeners_unregister_all();
 	sys_heap_output_set(NULL, NULL);
-	free(fx.region);
-	fx.region = NULL;
+	heap_fixture_teardown(&fx);
 	return 0;
 }
 
@@ -138,18 +102,6 @@ static size_t block_capacity(size_t region_bytes, size_t cap)
 	size_t most = region_bytes / SYS_HEAP_CHUNK_BYTES;
 
 	return most < cap ? most : cap;
-}
-
-static uint64_t test_seed(void)
-{
-	uint64_t seed;
-
-	if (!test_seed_from_env("KHEAP_SEED", &seed)) {
-		seed = test_seed_random();
-	}
-	printf("seed=0x%016" PRIx64 " (replay: KHEAP_SEED=0x%016" PRIx64 ")\n",
-	       seed, seed);
-	return seed;
 }
 
 static void check_valid(void)
@@ -589,25 +541,21 @@ static void test_minimum_heap_holds_exactly_one_block(void **state)
 		sys_heap_free(&heap, mem);
 		assert_true(sys_heap_validate(&heap));
 
-		for (size_t i = 0; i < GUARD_BYTES + offset; i++) {
-			assert_int_equal(buffer[i], 0xe7);
-		}
-		for (size_t i =
-			     GUARD_BYTES + offset + SYS_HEAP_MIN_REGION_BYTES;
-		     i < sizeof(buffer); i++) {
-			assert_int_equal(buffer[i], 0xe7);
-		}
+		test_assert_bytes_are(buffer, GUARD_BYTES + offset, 0xe7);
+		test_assert_bytes_are(region + SYS_HEAP_MIN_REGION_BYTES,
+				      sizeof(buffer) - GUARD_BYTES - offset -
+					      SYS_HEAP_MIN_REGION_BYTES,
+				      0xe7);
 
 		/* One byte less is refused at the same offset, without
 		 * touching the guards either. */
 		assert_int_equal(sys_heap_init(&heap, region,
 					       SYS_HEAP_MIN_REGION_BYTES - 1u),
 				 -EINVAL);
-		for (size_t i =
-			     GUARD_BYTES + offset + SYS_HEAP_MIN_REGION_BYTES;
-		     i < sizeof(buffer); i++) {
-			assert_int_equal(buffer[i], 0xe7);
-		}
+		test_assert_bytes_are(region + SYS_HEAP_MIN_REGION_BYTES,
+				      sizeof(buffer) - GUARD_BYTES - offset -
+					      SYS_HEAP_MIN_REGION_BYTES,
+				      0xe7);
 	}
 }
 
@@ -2428,13 +2376,9 @@ int main(int argc, char **argv)
 	fault_capture_install();
 	failed += cmocka_run_group_tests_name("sys_heap common", common_tests,
 					      NULL, NULL);
-	format = &small_format;
-	failed += cmocka_run_group_tests_name(small_format.group_name,
-					      per_format_tests, NULL, NULL);
+	failed += HEAP_FORMAT_RUN_GROUP(format, small_format, per_format_tests);
 #if KHEAP_TEST_BIG_REGIONS
-	format = &big_format;
-	failed += cmocka_run_group_tests_name(big_format.group_name,
-					      per_format_tests, NULL, NULL);
+	failed += HEAP_FORMAT_RUN_GROUP(format, big_format, per_format_tests);
 #else
 	(void)big_format;
 #endif

@@ -131,6 +131,18 @@ void region_snapshot_release(struct region_snapshot *snap)
 	snap->copy = NULL;
 }
 
+void test_assert_bytes_are(const void *mem, size_t bytes, uint8_t value)
+{
+	const uint8_t *p = mem;
+
+	for (size_t i = 0; i < bytes; i++) {
+		if (p[i] != value) {
+			fail_msg("byte %zu of %p is %#x, expected %#x", i, mem,
+				 (unsigned int)p[i], (unsigned int)value);
+		}
+	}
+}
+
 /* --- block geometry ---------------------------------------------------- */
 
 size_t test_block_bytes(const struct sys_heap *heap, const void *mem)

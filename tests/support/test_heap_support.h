@@ -86,6 +86,10 @@ void region_snapshot_assert_same(const struct region_snapshot *snap,
 				 const char *what);
 void region_snapshot_release(struct region_snapshot *snap);
 
+/* Fail (naming the first differing offset) unless every byte of
+ * [mem, mem + bytes) is value: the guard bytes around a region. */
+void test_assert_bytes_are(const void *mem, size_t bytes, uint8_t value);
+
 /* --- block geometry ---------------------------------------------------- */
 
 static inline size_t test_round_up_8(size_t bytes)
