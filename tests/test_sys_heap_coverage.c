@@ -232,6 +232,7 @@ static void test_validate_checks_control_block_fields(void **state)
 	const size_t fl_off = offsetof(struct z_heap, fl_count);
 	const size_t end_off = offsetof(struct z_heap, end_chunk);
 	const size_t max_off = offsetof(struct z_heap, max_allocated_chunks);
+	const size_t use_off = offsetof(struct z_heap, allocated_chunks);
 
 	assert_true(sys_heap_validate(&fx.heap));
 	/* No classes; more first levels than the index has; a block area
@@ -258,6 +259,14 @@ static void test_validate_checks_control_block_fields(void **state)
 	CTRL_SET(max_allocated_chunks, end + 1u);
 	assert_false(sys_heap_validate(&fx.heap));
 	restore_and_validate(ctrl_field(max_off), 4u, max);
+	/* The use counter disagreeing with the free chunks: one more, and
+	 * one past the heap (which also fails the free-chunk sum). */
+	CTRL_SET(allocated_chunks, allocated + 1u);
+	assert_false(sys_heap_validate(&fx.heap));
+	restore_and_validate(ctrl_field(use_off), 4u, allocated);
+	CTRL_SET(allocated_chunks, end + 1u);
+	assert_false(sys_heap_validate(&fx.heap));
+	restore_and_validate(ctrl_field(use_off), 4u, allocated);
 
 	/* A class bit beyond fl_count. */
 	unsigned char *bits =
