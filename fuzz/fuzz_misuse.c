@@ -525,16 +525,10 @@ static void do_stale(struct fuzz_input *in)
 		fuzz_block_check(&b, "before a free after reuse");
 		cap.count = 0u;
 		cap.armed = true;
-		if (c.call == CALL_USABLE_SIZE ||
-		    (CONFIG_KHEAP_SANITIZER_HOOKS && s->mem != b.mem)) {
-			/*
-			 * With memory-checker hooks, a free through another
-			 * pointer into the block's first chunk would tell
-			 * the tool about that pointer, not the block it
-			 * registered (memcheck keeps the block, and reports
-			 * overlapping blocks when the chunk is handed out
-			 * again): only usable_size then.
-			 */
+		/* (The memory-checker hooks name a block by its first byte,
+		 * so a free through another pointer into the block's first
+		 * chunk tells the tool about the block it registered.) */
+		if (c.call == CALL_USABLE_SIZE) {
 			(void)sys_heap_usable_size(&st.heap, s->mem);
 			cap.armed = false;
 			return;
