@@ -213,7 +213,12 @@ static void run_seeded(uint64_t seed, enum sim_ties ties, unsigned int preempt,
 	}
 	join_all(4);
 	assert_int_equal(shared_counter, 48);
-	snprintf(out, size, "%s", trace.buf);
+	/* Truncating copy (the traces compared fit; gcc -Os warns about
+	 * snprintf's possible truncation). */
+	size_t n = strnlen(trace.buf, size - 1u);
+
+	memcpy(out, trace.buf, n);
+	out[n] = '\0';
 }
 
 static void test_same_seed_same_interleaving(void **state)
