@@ -387,6 +387,13 @@ static inline canary_word_t *canary_slot(struct heap_view v, chunkid_t c,
 					 CANARY_BYTES);
 }
 
+/* Does used chunk c of size_chunks still hold its canary? (FULL+) */
+static inline bool canary_intact(struct heap_view v, chunkid_t c,
+				 chunksz_t size_chunks)
+{
+	return *canary_slot(v, c, size_chunks) == canary_expected(v, c);
+}
+
 /* Size in chunks of the largest free chunk, 0 if none (heap_validate.c). */
 chunksz_t z_heap_largest_free_chunks(struct heap_view v);
 

@@ -31,7 +31,7 @@ static bool validate_chunks(struct heap_view v, uint32_t *free_per_class,
 			return false;
 		}
 		if (HARDENING >= SYS_HEAP_HARDENING_FULL && chunk_used(v, c) &&
-		    *canary_slot(v, c, size) != canary_expected(v, c)) {
+		    !canary_intact(v, c, size)) {
 			return false;
 		}
 		if (!chunk_used(v, c)) {

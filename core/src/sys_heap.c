@@ -617,7 +617,7 @@ check_live_block(struct heap_view v, const void *mem, struct live_block *b)
 	}
 	/* The canary last: its place depends on the size checked above. */
 	if (HARDENING >= SYS_HEAP_HARDENING_FULL &&
-	    UNLIKELY(*canary_slot(v, c, size) != canary_expected(v, c))) {
+	    UNLIKELY(!canary_intact(v, c, size))) {
 		return SYS_HEAP_FAULT_CANARY;
 	}
 sound:
@@ -663,30 +663,61 @@ HOT size_t usable_bytes(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 	       CANARY_BYTES;
 }
 
-/*
- * The memory-checker hooks name a block by its chunk's memory, not by the
- * pointer a call was given: free and realloc accept any pointer in the
- * first 8 bytes of a block (rewound aligned blocks start up to 7 bytes in),
- * and the tool must see the same address on alloc and on free.
- */
-#if CONFIG_KHEAP_SANITIZER_HOOKS
-HOT void *san_block(struct heap_view v, const void *mem)
+/* The chunk of a live block's pointer (up to 7 bytes past its memory). */
+HOT chunkid_t chunk_of(struct heap_view v, const void *mem)
 {
-	uintptr_t offset = (uintptr_t)mem - (uintptr_t)chunk_mem(v, 0);
-
-	return chunk_mem(v, (chunkid_t)(offset >> CHUNK_SHIFT));
+	return (chunkid_t)(((uintptr_t)mem - (uintptr_t)chunk_mem(v, 0)) >>
+			   CHUNK_SHIFT);
 }
-#endif
 
 /* Usable bytes of the live block at mem, found from its header. */
 HOT size_t usable_at(struct heap_view v, const void *mem)
 {
-	chunkid_t c =
-		(chunkid_t)(((uintptr_t)mem - (uintptr_t)chunk_mem(v, 0)) >>
-			    CHUNK_SHIFT);
+	chunkid_t c = chunk_of(v, mem);
 
 	return usable_bytes(v, c, chunk_size(v, c), mem);
 }
+
+/*
+ * The memory-checker hooks (kheap/sanitizer.h) name a block by its
+ * chunk's memory, not by the pointer a call was given: free and realloc
+ * accept any pointer in the first 8 bytes of a block (rewound aligned
+ * blocks start up to 7 bytes in), and the tool must see the same address
+ * on alloc, resize and free.
+ */
+#if CONFIG_KHEAP_SANITIZER_HOOKS
+/* The live block at mem is new. */
+HOT void san_alloc(struct heap_view v, const void *mem)
+{
+	unsigned char *start = chunk_mem(v, chunk_of(v, mem));
+
+	kheap_san_alloc(start, usable_at(v, start));
+}
+
+/* Block b (as it was checked) is being freed. */
+HOT void san_free(struct heap_view v, const struct live_block *b)
+{
+	unsigned char *start = chunk_mem(v, b->c);
+
+	kheap_san_free(start, usable_bytes(v, b->c, b->size, start));
+}
+
+/* Block b (as it was checked) was resized in place. */
+HOT void san_resize(struct heap_view v, const struct live_block *b)
+{
+	unsigned char *start = chunk_mem(v, b->c);
+
+	kheap_san_resize(start, usable_bytes(v, b->c, b->size, start),
+			 usable_at(v, start));
+}
+#define SAN_ALLOC(v, mem) san_alloc(v, mem)
+#define SAN_FREE(v, b) san_free(v, b)
+#define SAN_RESIZE(v, b) san_resize(v, b)
+#else
+#define SAN_ALLOC(v, mem) ((void)0)
+#define SAN_FREE(v, b) ((void)0)
+#define SAN_RESIZE(v, b) ((void)0)
+#endif
 
 /*
  * Return used block b to the free lists, merging with free neighbours.
@@ -774,8 +805,7 @@ HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
 		notify(heap, HEAP_FREE, NULL, 0u, mem);
 	}
 #endif
-	KHEAP_SAN_FREE(chunk_mem(v, b.c),
-		       usable_bytes(v, b.c, b.size, chunk_mem(v, b.c)));
+	SAN_FREE(v, &b);
 	free_block(v, &b);
 }
 
@@ -914,10 +944,7 @@ static void *alloc_done(struct sys_heap *heap, chunksz_t used_before, void *mem)
 		MONITOR_FAILED(heap->heap);
 	} else {
 		MONITOR_GREW(heap, used_before);
-		KHEAP_SAN_ALLOC(
-			san_block(any_view(heap->heap), mem),
-			usable_at(any_view(heap->heap),
-				  san_block(any_view(heap->heap), mem)));
+		SAN_ALLOC(any_view(heap->heap), mem);
 #if CONFIG_SYS_HEAP_LISTENER
 		if (z_heap_listeners != NULL) {
 			notify(heap, HEAP_ALLOC, NULL, 0u, mem);
@@ -1126,11 +1153,9 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 			MONITOR_FAILED(v.h);
 			return NULL;
 		}
-		KHEAP_SAN_ALLOC(san_block(v, mem),
-				usable_at(v, san_block(v, mem)));
+		SAN_ALLOC(v, mem);
 		memcpy(mem, ptr, old_bytes < bytes ? old_bytes : bytes);
-		KHEAP_SAN_FREE(chunk_mem(v, b.c),
-			       usable_bytes(v, b.c, b.size, chunk_mem(v, b.c)));
+		SAN_FREE(v, &b);
 		/* The allocation may have changed b's neighbours (it wrote
 		 * them itself, so they need no second check). */
 		b.left = left_size(v, b.c);
@@ -1139,10 +1164,7 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 				     : 1u;
 		free_block(v, &b);
 	} else {
-		KHEAP_SAN_RESIZE(chunk_mem(v, b.c),
-				 usable_bytes(v, b.c, b.size,
-					      chunk_mem(v, b.c)),
-				 usable_at(v, chunk_mem(v, b.c)));
+		SAN_RESIZE(v, &b);
 	}
 #if CONFIG_SYS_HEAP_LISTENER
 	if (z_heap_listeners != NULL) {

@@ -56,10 +56,6 @@ void kheap_san_exit(void);
 
 #define KHEAP_SAN_REGION_OPEN(mem, bytes) kheap_san_region_open(mem, bytes)
 #define KHEAP_SAN_REGION_CLOSE(mem, bytes) kheap_san_region_close(mem, bytes)
-#define KHEAP_SAN_ALLOC(mem, usable) kheap_san_alloc(mem, usable)
-#define KHEAP_SAN_FREE(mem, usable) kheap_san_free(mem, usable)
-#define KHEAP_SAN_RESIZE(mem, old_usable, new_usable)                          \
-	kheap_san_resize(mem, old_usable, new_usable)
 #define KHEAP_SAN_ENTER() kheap_san_enter()
 #define KHEAP_SAN_EXIT() kheap_san_exit()
 
@@ -67,9 +63,6 @@ void kheap_san_exit(void);
 
 #define KHEAP_SAN_REGION_OPEN(mem, bytes) ((void)0)
 #define KHEAP_SAN_REGION_CLOSE(mem, bytes) ((void)0)
-#define KHEAP_SAN_ALLOC(mem, usable) ((void)0)
-#define KHEAP_SAN_FREE(mem, usable) ((void)0)
-#define KHEAP_SAN_RESIZE(mem, old_usable, new_usable) ((void)0)
 #define KHEAP_SAN_ENTER() ((void)0)
 #define KHEAP_SAN_EXIT() ((void)0)
 
