@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Allocator adapters: one small table of functions per allocator, so that
  * every workload is replayed through exactly the same code whichever

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * glibc's malloc family (malloc, posix_memalign, realloc, free), as the
  * process uses it. Not region-bounded: the region given to init() is

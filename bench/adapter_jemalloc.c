@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jemalloc (Debian's libjemalloc2), loaded with dlopen at run time.
  *

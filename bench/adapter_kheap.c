@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kheap's sys_heap over the region the workload provides. */
 #include <stdio.h>
 

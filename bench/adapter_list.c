@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The allocators the timing runs compare; kheap first (the baseline). */
 #include <dlfcn.h>
 #include <stdarg.h>

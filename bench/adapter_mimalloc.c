@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mimalloc (Debian's libmimalloc2.0), through its own mi_* functions,
  * loaded with dlopen at run time.

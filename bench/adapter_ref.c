@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reference allocators for W3: what an unbounded-time policy achieves over
  * the same region with the same block format as kheap's small heaps

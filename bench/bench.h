@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Subcommands of kheap_bench and their shared helpers. */
 #ifndef KHEAP_BENCH_BENCH_H
 #define KHEAP_BENCH_BENCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The mixed workload replayed directly on sys_heap_* for callgrind:
  * bench/callgrind_summary.py divides the inclusive cost of the calls that

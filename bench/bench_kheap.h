@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kheap-specific hooks of the benchmark (stats, metadata). */
 #ifndef KHEAP_BENCH_KHEAP_H
 #define KHEAP_BENCH_KHEAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kheap_bench replay: one workload through one adapter, for callgrind.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ns/op of each workload for every adapter, measured in interleaved rounds
  * (kheap, glibc, jemalloc, mimalloc, kheap, glibc, ...) and reported as the

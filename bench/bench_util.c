@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * W3 fill-to-failure utilization and kheap's metadata figures.
  *

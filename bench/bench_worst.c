@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The worst single call, in instructions, by ptrace single-stepping
  * (x86-64 Linux; perf counters are not available on these machines).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Mean instructions per call from a callgrind output file.
 
 usage: callgrind_summary.py CALLGRIND_OUT CALLER FUNCTION... [--lib SKIP,...]

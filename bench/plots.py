@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """PNG plots for docs/performance.md from the raw results of scripts/bench.
 
 usage: plots.py RESULTS_DIR IMG_DIR

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Turn the raw results of scripts/bench into FIGURE lines and, on request,
 docs/performance.md.
 

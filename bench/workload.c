@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Op-list generation and replay (see workload.h). */
 #include <math.h>
 #include <stdlib.h>

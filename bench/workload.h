@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Workloads: op lists generated once from a fixed seed, then replayed
  * identically against every allocator.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Toolchain file for bare-metal ARM Cortex-M with the GNU Arm Embedded
 # toolchain (Debian: gcc-arm-none-eabi, binutils-arm-none-eabi,
 # libnewlib-arm-none-eabi).

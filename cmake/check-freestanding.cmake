@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Check that a static library is freestanding: every symbol it references
 # is either defined inside the library or in the allowed list.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # CMocka for the host test programs, as the INTERFACE target kheap_cmocka.
 # Included by every directory with CMocka tests; defines the target once.
 # A missing CMocka is a configure error, not a silently smaller test run:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake -DPROG=<program> -DEXPECTED=<file> -P check_output.cmake
 # Runs PROG; passes if it exits with status 0 and its stdout is exactly the
 # contents of EXPECTED.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Example from the memory pool documentation: a custom memory pool with
  * k_heap_init. The definitions and the function are the documentation's

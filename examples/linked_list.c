@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Example from the memory pool documentation: a dynamic data structure
  * (linked list). The function is the documentation's code as given;

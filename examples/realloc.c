@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Example from the memory pool documentation: reallocation.
  * The function is the documentation's code as given; main() runs it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_kernel_api: the kernel layer's allocation API on the simulator
  * (sim/): the k_malloc family over the system heap, thread resource

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_misuse: sequences of legal operations and misuse of sys_heap, with
  * the fault handler capturing what the heap reports.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared pieces of kheap's fuzz targets; see fuzz_support.h.
  */

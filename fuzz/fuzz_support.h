@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared pieces of kheap's fuzz targets in fuzz/: the input decoder,
  * the oracle failure report, guarded regions, the shadow model of live

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_sys_heap: operation sequences over one sys_heap against a shadow
  * model.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Write the hand-made seed inputs and dictionaries of kheap's fuzz targets.
 
     fuzz/make_seeds.py [--corpus DIR] [--dicts DIR]
@@ -394,6 +395,7 @@ def main():
             with open(os.path.join(cdir, "seed-" + name), "wb") as f:
                 f.write(data)
         with open(os.path.join(args.dicts, target + ".dict"), "w") as f:
+            f.write("# SPDX-License-Identifier: Apache-2.0\n")
             f.write("# libFuzzer dictionary for %s, written by "
                     "fuzz/make_seeds.py:\n# whole operations with typical "
                     "operands.\n" % target)

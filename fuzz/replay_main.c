@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Replay driver: runs inputs through a fuzz target's
  * LLVMFuzzerTestOneInput() without libFuzzer, so the checked-in corpus

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Summarise gcovr's JSON for scripts/coverage.
 
 Usage: coverage_summary.py ROOT REPORT_DIR

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * White-box tests for the core's defensive paths: the ones the contract
  * tests (test_sys_heap_unit, the property tests, the hardening matrix)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Run-time monitoring tests (CONFIG_SYS_HEAP_MONITOR): the "run-time
  * monitoring" section of core/include/zephyr/sys/sys_heap.h.

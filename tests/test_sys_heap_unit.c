@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sys_heap unit tests: one test per contract item of
  * core/include/zephyr/sys/sys_heap.h and heap_listener.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sys_heap_walk: the read-only block walk that tools (heap maps, leak
  * reports) use. Run over both header formats.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Code-size probe for Cortex-M: built twice by scripts/bench, with and
  * without KHEAP_SIZE_WITH_HEAP, and linked with --gc-sections against the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * k_heap: a sys_heap behind a spinlock, with a wait queue for callers
  * willing to wait for memory. Knows nothing of chunk layout (only the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The k_malloc family over the system heap, and thread resource pools.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Timepoints: absolute deadlines computed once from a relative timeout, so
  * that a call which waits several times never waits longer in total than

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Allocation-failure injection (kheap/failure_injection.h). Compiled into
  * every core library but empty unless CONFIG_KHEAP_FAILURE_INJECTION is 1.

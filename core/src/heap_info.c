@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sys_heap_print_info: a human-readable description of a heap, written
  * through an output hook because the core never prints by itself. The

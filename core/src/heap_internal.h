@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Internal layout of a kheap sys_heap. Shared by the core's .c files only.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Heap listener registry: an intrusive singly linked list. The heap calls
  * z_heap_notify only when the list is non-empty, so a build with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Read-only inspection of a sys_heap: the O(n) validator, runtime stats
  * and size queries. Nothing in this file writes to a heap except

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kheap sys_heap: two-level segregated fit with immediate coalescing.
  *

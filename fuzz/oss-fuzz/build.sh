@@ -1,4 +1,5 @@
 #!/bin/bash -eu
+# SPDX-License-Identifier: Apache-2.0
 # Build kheap's fuzz targets the way OSS-Fuzz and ClusterFuzzLite expect.
 #
 # Inputs (set by the OSS-Fuzz/ClusterFuzzLite builder, or by hand):

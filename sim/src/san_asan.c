@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kheap/sanitizer.h for AddressSanitizer: the heap region is poisoned
  * except for the usable bytes of live blocks, so a user's access to a

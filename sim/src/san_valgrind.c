@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kheap/sanitizer.h for Valgrind memcheck: each live block is a
  * malloc-like block of exactly its usable size, and every other byte of

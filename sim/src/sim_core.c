@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulator's core: configuration, the clocks, thread records, wait
  * queues, the two schedulers, the idle step (advancing virtual time,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fault reporting: kheap_port_fault and the simulator's own checks.
  * Default: print the report on stderr and abort(). With capture on (a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The kheap simulator's internals, shared by the sources in sim/src only.
  *

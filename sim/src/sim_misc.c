@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * printk, ISR context (irq_offload, timer handlers), time queries, call
  * sites for diagnostics, and the core's assert hook.

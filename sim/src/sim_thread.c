@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Threads: k_thread_create and friends, static threads (K_THREAD_DEFINE),
  * the exit path, sleeping and yielding, and main() as a simulated thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The allocation trace recorder: with KHEAP_TRACE=<path> in the
  * environment, every k_malloc family and k_heap_* call the program makes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The allocation trace recorder's interface to the rest of the simulator
  * (the hooks themselves are declared in sim_trace_hooks.h). See

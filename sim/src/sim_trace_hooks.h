@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The simulator's definitions of the kernel layer's tracing hooks
  * (kheap/tracing.h), forced with -include into the copy of core/kernel

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The port's wait-queue operations (z_pend_curr, z_unpend_all,
  * z_reschedule) and k_sem, both on the simulator's wait queues.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main() returning while another thread still runs: the program goes on
  * until that thread exits, then exits with main's status (checked by

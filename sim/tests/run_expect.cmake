@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake -DPROG=<program> -DEXPECT_RC=<status> -DEXPECT_OUT=<regex>
 #       -P run_expect.cmake
 # Runs PROG and checks its exit status and that its stdout matches.

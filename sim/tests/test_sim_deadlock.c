@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The deadlock report: when every thread is blocked and nothing can wake
  * one, the simulator names each thread and its wait site, prints the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The parallel schedule (threads really run at once) and the real clock.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The deterministic schedule: Zephyr's priority rules on one CPU, and
  * seeded choices that replay exactly.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Spinlock validation and fault reporting: each fault class is captured
  * with its message; the default handler prints and aborts.

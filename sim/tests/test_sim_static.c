@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * K_THREAD_DEFINE: static threads start before main() as on Zephyr: a
  * cooperative one more urgent than main runs before main() starts, a

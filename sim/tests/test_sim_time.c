@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Virtual time in deterministic mode: exact sleeps and timeouts, k_sem,
  * the port's wait queues, timer interrupts, irq_offload, joins, delayed

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Exact instruction counts of every sys_heap call on Cortex-M3 and
 Cortex-M0, under QEMU with the kheapcount plugin (target/bench/plugin/).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The analytical worst case: the most instructions any path through the
 compiled code of a sys_heap call can execute, from the linked image's
 disassembly (arm-none-eabi-objdump), for Thumb-1 (ARMv6-M) and Thumb-2

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The worst-case bench image: runs allocation workloads on sys_heap
  * heaps from 16 KiB up to the largest the board's RAM holds, calling

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Check which count-leading-zeros path a linked image uses.
 #
 # cmake -DNM=<nm> -DIMAGE=<elf> -DEXPECT=soft|hardware -P check-clz.cmake

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Run a target image under QEMU and judge it by its exit status.
 #
 # cmake -DQEMU=<qemu-system-arm> -DMACHINE=<board> -DIMAGE=<elf>

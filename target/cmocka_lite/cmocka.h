@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmocka_lite: the part of CMocka's API that kheap's tests use, for
  * targets CMocka is not built for (Debian ships no arm-none-eabi CMocka).

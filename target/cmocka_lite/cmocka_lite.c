@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmocka_lite runner and assertions (see cmocka.h). Output follows
  * CMocka's layout so that logs read the same on host and target.

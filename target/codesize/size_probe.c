@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the heap API adds to a program, for scripts/codesize: linked twice
  * with --gc-sections, with and without KHEAP_PROBE_HEAP; the difference

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Cortex-M system registers the port touches (ARMv6-M, ARMv7-M and
  * ARMv8-M share these addresses). On ARMv6-M the System Handler Priority

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The C library's malloc family for the test images, served by kheap:
  * one sys_heap over the RAM between .bss and the stack (__heap_start to

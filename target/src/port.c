@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kheap/port.h for bare-metal Cortex-M: one thread of execution (the main
  * program) and interrupt handlers.

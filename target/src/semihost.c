@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "semihost.h"
 
 void semihost_write0(const char *text)

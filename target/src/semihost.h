@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ARM semihosting, the few calls the port makes itself (newlib's rdimon
  * does the rest for stdio). Each call is a BKPT 0xAB with the operation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Start-up code for the Cortex-M test images: the vector table, the reset
  * handler (memory set-up, the system registers, newlib, the command line,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memcpy and memmove for the test images, replacing newlib's.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Faults nobody handles end the program with their own exit status
  * (enum target_exit_status), which ctest checks:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The kernel layer on real interrupts (target/ port, under QEMU): what a
  * simulator cannot show.

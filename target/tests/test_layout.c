@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sys_heap on real 32-bit Cortex-M layouts (target/ port, under QEMU):
  * pointer and size widths, both header formats (4-byte headers up to

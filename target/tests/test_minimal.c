@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A program that uses kheap and no other part of the C library (no
  * printf): what a product image links. ctest runs it under QEMU and

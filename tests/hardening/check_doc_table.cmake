@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake -DPROGRAM=<test_hardening_matrix_*> -DDOC=<docs/testing.md>
 #       -P check_doc_table.cmake
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared pieces of the hardening tests (test_hardening_matrix.c,
  * test_hardening_sensitivity.c): the level the program was built for, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Misuse x hardening level: what each level promises to detect, checked.
  *

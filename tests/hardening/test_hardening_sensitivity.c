@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Corruption sensitivity per hardening level: flip one bit (and, as a
  * second kind of trial, one whole byte) of a block's metadata and see

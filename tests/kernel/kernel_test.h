@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Helpers shared by the kernel-layer tests (tests/kernel): simulated
  * threads, heap statistics, fault expectations, seed loops with replay,

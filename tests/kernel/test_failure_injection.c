@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Allocation-failure injection (kheap/failure_injection.h) through every
  * composite operation: the k_malloc family, the k_heap calls, the thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Kernel-layer API and edge cases, one test per item: k_heap_init,
  * K_HEAP_DEFINE (before main, listed by k_heap_array_get, the 1-byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Kernel-layer paths the other kernel tests do not reach, found with
  * scripts/coverage (docs/testing.md, "Coverage"):

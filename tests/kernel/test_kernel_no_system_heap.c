@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The kernel layer built with CONFIG_HEAP_MEM_POOL_SIZE=0 (Zephyr's "no
  * system heap"): the k_malloc family has no heap and returns NULL, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Thread resource pools: k_thread_heap_assign, k_thread_system_pool_assign,
  * z_thread_malloc (the thread's pool; the system heap in ISR context; NULL

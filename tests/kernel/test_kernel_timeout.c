@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Blocking allocation and timeouts, in virtual time and the deterministic
  * schedule, each over many seeds (KT_DEFAULT_SEEDS fixed seeds plus one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tracing hooks of the kernel layer (kheap/tracing.h). This program links
  * kheap_kernel_traced: core/kernel built with trace_hooks.h forced in, so

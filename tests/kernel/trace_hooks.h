@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tracing hooks for the kernel-layer tracing test: forced with -include
  * into every file of a separate build of core/kernel (the CMake target

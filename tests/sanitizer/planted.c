@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Planted heap bugs for the memory-checker hooks (kheap/sanitizer.h;
  * docs/testing.md, "Sanitizers and Valgrind").

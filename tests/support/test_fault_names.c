@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "test_fault_names.h"
 
 const char *fault_kind_name(enum sys_heap_fault_kind kind)

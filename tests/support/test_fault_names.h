@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Names of sys_heap fault kinds for test and fuzz diagnostics. No CMocka:
  * the fuzz targets and the target images use it too.

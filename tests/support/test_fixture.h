@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The two-format heap fixture shared by the sys_heap tests that run their
  * format-dependent tests twice: over a small region (4-byte headers) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Host test support shared by the sys_heap tests (CMocka based):
  * the core's assert hook, fault capture, region snapshots, block geometry

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A heap listener recorder shared by the tests that check what the
  * listeners of one heap are told: how many events of each kind since the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "test_token.h"
 
 #define TOKEN_STEP 0x9e3779b1u

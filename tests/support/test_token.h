@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Token fill and check: every test block is filled with bytes derived
  * from a block id and the block's address, so that a block overwritten by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests of the kheap tool (tools/kheap, docs/tools.md): the trace
  * reader's checks, replay, size and map on hand-written traces whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The allocation trace that the simulator recorded for trace_demo
  * (ctest trace-record-run, KHEAP_TRACE set), checked line by line:

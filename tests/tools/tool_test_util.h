@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Helpers shared by the tools tests: run a command and capture its
  * output and exit status, read a whole file, write a temporary trace.

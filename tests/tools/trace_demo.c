@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A small simulator program whose allocation trace test_trace_record
  * checks line by line (see tests/tools/CMakeLists.txt: ctest runs it with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The core's internal-assert hook (KHEAP_ASSERTS builds): a failed
  * invariant inside sys_heap during a replay is a bug in the allocator,

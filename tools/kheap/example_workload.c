@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The workload behind docs/img/heap_map_example.png: a small gateway on
  * the 16 KiB system heap. scripts/heap-map-example records it with

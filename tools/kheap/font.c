@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The 5x7 glyphs (drawn for this tool): seven rows of five pixels per
  * character, '#' set, '.' clear, rows separated by '/'.

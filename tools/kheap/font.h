@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A 5x7 pixel font for the labels of PNG heap maps (SVG maps use real
  * text). Lower-case letters are drawn as capitals; characters without a

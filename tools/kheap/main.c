@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kheap: heap insight from allocation traces (docs/tools.md).
  *

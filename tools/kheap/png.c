@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * PNG encoder (see png.h). References: the PNG specification (chunk
  * layout, CRC, filters) and RFC 1950/1951 (zlib, deflate).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A small PNG encoder of our own (no libpng): 8-bit RGB, one IDAT chunk
  * whose zlib stream is a single fixed-Huffman deflate block. Heap maps

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Heap map drawing (see render.h). The layout is computed once by
  * draw(); a canvas either measures, writes SVG elements or paints an RGB

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Heap map images: the region as a grid of cells coloured by what its
  * bytes hold (control block, headers, requested bytes, slack, free), at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Replay of a trace on a sys_heap (see replay.h), and the heap's layout
  * read back with sys_heap_walk.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Replaying a trace on a sys_heap of a chosen size.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `kheap size` (see sizing.h for the guarantee and the method).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `kheap size`: the smallest heap on which a trace never fails.
  *

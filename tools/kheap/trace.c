@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Trace reader: one pass over the file, checking every line as it goes,
  * so that an error names the first line at fault. Format:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reading kheap allocation traces (format: docs/trace-format.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Small helpers of the kheap tool: checked allocation, number parsing, a
  * map from 64-bit keys to values and a set of interned strings.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kheap build-time configuration: every hook the core uses, in one place,
  * each with a default that a port, a build preset or the application can

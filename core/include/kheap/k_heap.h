@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The kernel layer: k_heap (a sys_heap with a spinlock, a wait queue and
  * timeouts), the k_malloc family over the system heap, and thread

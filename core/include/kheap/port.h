@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The kernel port contract: everything kheap's kernel layer (k_heap,
  * k_malloc, thread resource pools) needs from a kernel, and nothing more.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Memory-checker hooks: how the core tells a tool such as AddressSanitizer
  * or Valgrind memcheck which bytes of a heap region belong to a user.

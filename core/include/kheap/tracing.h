@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tracing hooks on entry and exit of every kernel-layer call, named as in
  * Zephyr's tracing API. Each compiles to nothing unless a port or the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The kheap kernel simulator's own API: configuration, the periodic timer
  * interrupt, fault capture and diagnostics. Zephyr-style code does not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * irq_offload for the kheap simulator: run a function as an interrupt
  * handler (Zephyr's test facility).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * <zephyr/kernel.h> for the kheap simulator: the part of Zephyr's kernel
  * API that code using the memory API needs (threads, sleeping, time, a

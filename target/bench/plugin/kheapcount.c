@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kheapcount: a QEMU TCG plugin that counts the guest instructions of
  * every sys_heap call a bench image makes through its probe trampolines

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The part of QEMU's TCG plugin C API that kheapcount uses, declared by
  * us from QEMU's documentation of the interface (Debian ships no

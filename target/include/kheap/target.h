@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The bare-metal Cortex-M port of kheap (target/): what a program running
  * on it can use beyond kheap's own API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Heap listeners: callbacks told about every block a sys_heap hands out,
  * takes back or resizes. API shaped after Zephyr's heap_listener.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Memory statistics record shared by sys_heap and k_heap (Zephyr's
  * <zephyr/sys/mem_stats.h> layout).

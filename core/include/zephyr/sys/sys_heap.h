@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sys_heap: a constant-time, unlocked heap over a caller-supplied region.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Thread stack objects for the kheap simulator, spelled as in Zephyr so
  * that code declaring stacks compiles unchanged.

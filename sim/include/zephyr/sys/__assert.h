@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Zephyr's __ASSERT family for code built on the kheap simulator. Always
  * enabled (the simulator is a test host): a failed assertion prints the

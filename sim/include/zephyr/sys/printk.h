@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * printk for the kheap simulator: printf-style output to stdout, flushed
  * after every call so that it interleaves with stderr in order.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A few of Zephyr's utility macros, for code built on the kheap
  * simulator. Each is defined only if nothing defined it before.
