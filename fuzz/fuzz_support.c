@@ -110,7 +110,8 @@ size_t fuzz_size(struct fuzz_input *in, size_t limit)
 		case 3:
 			return SIZE_MAX / 2u + d;
 		case 4:
-			return ((size_t)1u << 32) + d - 128u;
+			/* Just below 4 GiB on 64-bit; wraps on 32-bit. */
+			return (size_t)(((uint64_t)1u << 32) + d - 128u);
 		default:
 			return (size_t)fuzz_u64(in);
 		}

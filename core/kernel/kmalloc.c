@@ -3,14 +3,19 @@
  * The k_malloc family over the system heap, and thread resource pools.
  *
  * Every block carries the address of its k_heap in the pointer-sized
- * word just below the caller's pointer:
+ * word just below the caller's pointer, at the end of a slot of
+ * REF_SLOT_BYTES (the pointer size rounded up to KMALLOC_ALIGN):
  *
  *   [ sys_heap block ............................................ ]
- *   [ (rewind gap) ][ heap ref ][ caller's memory ...              ]
- *                               ^ returned, aligned
+ *   [ (rewind gap) ][ (pad) heap ref ][ caller's memory ...        ]
+ *                                     ^ returned, aligned
  *
- * sys_heap's rewind form (align | sizeof(ref)) places the block so that
- * block + sizeof(ref) is aligned: no alignment padding is wasted. Blocks
+ * sys_heap's rewind form (align | REF_SLOT_BYTES) places the block so
+ * that block + REF_SLOT_BYTES is aligned; for k_malloc's own alignment the
+ * slot is the alignment, so the request is a plain one. On 32-bit targets
+ * the slot spends 4 bytes of padding: blocks are 8-aligned, so a 4-byte
+ * rewind would make the heap search for an aligned start and ask for two
+ * more chunks than the block needs. Blocks
  * tracked for a thread's autofree (a kheap extension) carry a list node
  * instead, whose last word is the ref with bit 0 set:
  *
@@ -25,7 +30,8 @@
 
 /* k_malloc alignment: max_align_t on Cortex-M (8), at least a pointer. */
 #define KMALLOC_ALIGN (sizeof(void *) > 8u ? sizeof(void *) : 8u)
-#define REF_BYTES sizeof(uintptr_t)
+#define REF_SLOT_BYTES                                                         \
+	((sizeof(uintptr_t) + KMALLOC_ALIGN - 1u) & ~(KMALLOC_ALIGN - 1u))
 #define REF_TRACKED ((uintptr_t)1u)
 
 #if CONFIG_HEAP_MEM_POOL_SIZE > 0
@@ -51,6 +57,12 @@ static struct k_spinlock owned_lock;
 static uintptr_t *ref_of(void *mem)
 {
 	return (uintptr_t *)mem - 1;
+}
+
+/* The sys_heap block of an untracked k_malloc family pointer. */
+static void *block_of(void *mem)
+{
+	return (unsigned char *)mem - REF_SLOT_BYTES;
 }
 
 /*
@@ -99,17 +111,17 @@ static size_t kmalloc_align(size_t align)
 static void *heap_aligned_alloc(struct k_heap *heap, size_t align, size_t size)
 {
 	align = kmalloc_align(align);
-	if (heap == NULL || align == 0u || size > SIZE_MAX - REF_BYTES) {
+	if (heap == NULL || align == 0u || size > SIZE_MAX - REF_SLOT_BYTES) {
 		return NULL;
 	}
 	/* A | R: block + R is A-aligned (R == A means plain A). */
-	void *block = k_heap_aligned_alloc(heap, align | REF_BYTES,
-					   size + REF_BYTES, K_NO_WAIT);
+	void *block = k_heap_aligned_alloc(heap, align | REF_SLOT_BYTES,
+					   size + REF_SLOT_BYTES, K_NO_WAIT);
 
 	if (block == NULL) {
 		return NULL;
 	}
-	void *mem = (unsigned char *)block + REF_BYTES;
+	void *mem = (unsigned char *)block + REF_SLOT_BYTES;
 
 	*ref_of(mem) = (uintptr_t)heap;
 	return mem;
@@ -214,7 +226,7 @@ void k_free(void *ptr)
 		return;
 	}
 	if ((ref_read(ptr) & REF_TRACKED) == 0u) {
-		k_heap_free(heap, ref_of(ptr));
+		k_heap_free(heap, block_of(ptr));
 	} else if (!tracked_block_live(heap, ptr)) {
 		kheap_port_fault(
 			"k_free",
@@ -278,7 +290,7 @@ static void *realloc_in_own_heap(void *ptr, size_t size)
 	}
 	struct k_heap *heap = owner_heap(ptr, "k_realloc");
 
-	if (heap == NULL || size > SIZE_MAX - REF_BYTES) {
+	if (heap == NULL || size > SIZE_MAX - REF_SLOT_BYTES) {
 		return NULL;
 	}
 	if ((ref_read(ptr) & REF_TRACKED) != 0u) {
@@ -304,11 +316,11 @@ static void *realloc_in_own_heap(void *ptr, size_t size)
 		}
 		return mem;
 	}
-	void *block = z_kheap_aligned_realloc(heap, ref_of(ptr),
-					      KMALLOC_ALIGN | REF_BYTES,
-					      size + REF_BYTES, K_NO_WAIT);
+	void *block = z_kheap_aligned_realloc(heap, block_of(ptr),
+					      KMALLOC_ALIGN | REF_SLOT_BYTES,
+					      size + REF_SLOT_BYTES, K_NO_WAIT);
 
-	return block == NULL ? NULL : (unsigned char *)block + REF_BYTES;
+	return block == NULL ? NULL : (unsigned char *)block + REF_SLOT_BYTES;
 }
 
 void *k_realloc(void *ptr, size_t size)

@@ -29,6 +29,11 @@
 
 #define KMALLOC_ALIGN 8u
 #define TOKEN_ID 0x4b41u
+/* Sizes that no heap can serve on either pointer width: a power of two a
+ * quarter of the address space, and the square root of the address space
+ * (its square overflows size_t). */
+#define HUGE_POW2_BYTES ((size_t)1 << (sizeof(size_t) * 8u - 2u))
+#define HALF_WIDTH_POW2 ((size_t)1 << (sizeof(size_t) * 4u))
 
 /* ---- statically defined heaps, some used before main() --------------- */
 
@@ -492,7 +497,7 @@ static void test_k_heap_alloc_impossible_returns_null_at_once(void **state)
 	assert_null(k_heap_aligned_alloc(&heap_a, 7 * 64, 16, K_FOREVER));
 	assert_null(k_heap_aligned_alloc(&heap_a, 8192, 16, K_FOREVER));
 	assert_null(
-		k_heap_aligned_alloc(&heap_a, (size_t)1 << 40, 16, K_FOREVER));
+		k_heap_aligned_alloc(&heap_a, HUGE_POW2_BYTES, 16, K_FOREVER));
 	assert_null(k_heap_aligned_alloc(&heap_a, 2048, SIZE_MAX - 1024,
 					 K_FOREVER));
 	/* calloc products that overflow. */
@@ -537,7 +542,7 @@ static void test_k_heap_calloc_overflow_both_orders(void **state)
 	assert_null(k_heap_calloc(&heap_a, half, 2, K_NO_WAIT));
 	assert_null(k_heap_calloc(&heap_a, 2, half, K_NO_WAIT));
 	assert_null(k_heap_calloc(&heap_a, SIZE_MAX, SIZE_MAX, K_NO_WAIT));
-	assert_null(k_heap_calloc(&heap_a, (size_t)1 << 32, (size_t)1 << 32,
+	assert_null(k_heap_calloc(&heap_a, HALF_WIDTH_POW2, HALF_WIDTH_POW2,
 				  K_NO_WAIT));
 	assert_null(k_heap_calloc(&heap_a, 3, SIZE_MAX / 3 + 1, K_NO_WAIT));
 	assert_null(k_heap_calloc(&heap_a, SIZE_MAX / 3 + 1, 3, K_NO_WAIT));
@@ -654,6 +659,26 @@ static void test_k_malloc_zero_unique_and_freeable(void **state)
 		k_free(blocks[i]);
 	}
 	assert_int_equal(kt_heap_free_bytes(&_system_heap), initial_free);
+}
+
+/*
+ * k_malloc's heap reference costs one 8-byte slot on every pointer width:
+ * a request of the largest free block minus that slot succeeds. (On
+ * 32-bit targets a 4-byte reference placed by sys_heap's rewind form
+ * made the heap search for two more chunks and refuse it.)
+ */
+static void test_k_malloc_largest_block_minus_ref_slot(void **state)
+{
+	(void)state;
+	const size_t ref_slot_bytes = 8u;
+	size_t largest = sys_heap_max_alloc_bytes(&_system_heap.heap);
+
+	assert_true(largest > ref_slot_bytes);
+	void *mem = k_malloc(largest - ref_slot_bytes);
+
+	assert_non_null(mem);
+	k_free(mem);
+	assert_null(k_malloc(largest - ref_slot_bytes + 1u));
 }
 
 static void test_k_free_null_is_noop(void **state)
@@ -944,7 +969,7 @@ static void test_k_aligned_alloc_malformed_align(void **state)
 				     (size_t)3 << 20,
 				     SIZE_MAX,
 				     SIZE_MAX / 2 + 1, /* a power of two */
-				     (size_t)1 << 40};
+				     HUGE_POW2_BYTES};
 	size_t initial_free = kt_heap_free_bytes(&_system_heap);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1283,6 +1308,7 @@ int main(int argc, char **argv)
 		KT_TEST(test_k_heap_realloc),
 		KT_TEST(test_k_heap_free_null_is_noop),
 		KT_TEST(test_k_malloc_zero_unique_and_freeable),
+		KT_TEST(test_k_malloc_largest_block_minus_ref_slot),
 		KT_TEST(test_k_free_null_is_noop),
 		KT_TEST(test_k_calloc_overflow_both_orders),
 		KT_TEST(test_k_calloc_zeroes),

@@ -46,16 +46,19 @@ static bool in_system_heap(const void *mem, size_t bytes)
 {
 	/* The system heap's region is its K_HEAP_DEFINE array, whose bounds
 	 * are not exported: ask the heap whether the block (which starts
-	 * with the heap reference, just below mem) is one of its own. */
+	 * with the 8-byte slot holding the heap reference, just below mem)
+	 * is one of its own. */
+	const size_t ref_slot_bytes = (sizeof(void *) + 7u) & ~(size_t)7u;
+
 	if (mem == NULL) {
 		return false;
 	}
 	k_spinlock_key_t key = k_spin_lock(&_system_heap.lock);
 	const unsigned char *block =
-		(const unsigned char *)mem - sizeof(void *);
+		(const unsigned char *)mem - ref_slot_bytes;
 	bool owned = sys_heap_owns(&_system_heap.heap, block) &&
 		     sys_heap_usable_size(&_system_heap.heap, block) >=
-			     bytes + sizeof(void *);
+			     bytes + ref_slot_bytes;
 
 	k_spin_unlock(&_system_heap.lock, key);
 	return owned;

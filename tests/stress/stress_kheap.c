@@ -52,6 +52,7 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -928,7 +929,7 @@ static void set_option(const char *name, const char *value)
 		opt.threads =
 			(unsigned int)parse_ulong(name, value, 1, MAX_THREADS);
 	} else if (strcmp(name, "ops") == 0) {
-		opt.ops = parse_ulong(name, value, 1, 1ul << 40);
+		opt.ops = parse_ulong(name, value, 1, ULONG_MAX);
 	} else if (strcmp(name, "seed") == 0) {
 		if (!sim_parse_seed(value, &opt.seed)) {
 			bad_option(name, value);
