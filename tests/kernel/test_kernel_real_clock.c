@@ -246,6 +246,24 @@ static void test_sem_and_sleep_waits(void **state)
 	measure(&sleep_kind, WAITS / 2u, "deterministic schedule");
 }
 
+/* The longest timeouts: counted from the rounded-up tick, the time left
+ * to a deadline can be one tick more than a k_ticks_t holds; that is
+ * "forever", never a wrap to a negative (or no) wait. */
+static void test_longest_timeouts(void **state)
+{
+	(void)state;
+	sim_test_config(SIM_MODE_DETERMINISTIC, SIM_CLOCK_REAL, 1,
+			SIM_TIES_FIFO, 0);
+	align_to_phase(5);
+	k_timepoint_t longest = sys_timepoint_calc(K_TICKS(INT64_MAX));
+	k_timepoint_t shorter = sys_timepoint_calc(K_TICKS(INT64_MAX - 2));
+
+	assert_true(K_TIMEOUT_EQ(sys_timepoint_timeout(longest), K_FOREVER));
+	assert_false(sys_timepoint_expired(longest));
+	assert_true(sys_timepoint_timeout(shorter).ticks >= INT64_MAX - 2);
+	assert_false(sys_timepoint_expired(shorter));
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +271,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_heap_waits_woken_by_frees),
 		cmocka_unit_test(test_heap_waits_parallel),
 		cmocka_unit_test(test_sem_and_sleep_waits),
+		cmocka_unit_test(test_longest_timeouts),
 	};
 
 	if (argc > 1) {
