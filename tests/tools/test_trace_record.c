@@ -327,10 +327,14 @@ static void test_symbolize(void **state)
 			 "%s (main trace_demo.c:%d)", leak, line);
 		assert_non_null(strstr(out, expected));
 	} else {
-		print_message("no debug information: sites stay as "
-			      "recorded\n");
-		snprintf(expected, sizeof(expected), "%s (first:", leak);
-		assert_non_null(strstr(out, expected));
+		/* The symbol table may still name the function. */
+		print_message("no debug information: no file and line\n");
+		snprintf(expected, sizeof(expected), "%s (main) (first:", leak);
+		if (strstr(out, expected) == NULL) {
+			snprintf(expected, sizeof(expected),
+				 "%s (first:", leak);
+			assert_non_null(strstr(out, expected));
+		}
 	}
 	free(out);
 }

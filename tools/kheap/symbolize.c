@@ -90,11 +90,15 @@ static bool read_output_line(FILE *f, char *buf)
 	return true;
 }
 
-/* "function file" from addr2line's two lines (the file without its
- * directories), or NULL if it knows neither. */
+/* "function file:line" from addr2line's two lines (the file without its
+ * directories), "function" alone without debug information ("??:?"), or
+ * NULL if it knows neither. */
 static char *symbol_text(const char *function, const char *location)
 {
-	if (strcmp(function, "??") == 0 && strncmp(location, "??", 2) == 0) {
+	bool known_function = strcmp(function, "??") != 0;
+	bool known_location = strncmp(location, "??", 2) != 0;
+
+	if (!known_function && !known_location) {
 		return NULL;
 	}
 	const char *slash = strrchr(location, '/');
@@ -102,7 +106,7 @@ static char *symbol_text(const char *function, const char *location)
 	size_t bytes = strlen(function) + strlen(file) + 2u;
 	char *text = xmalloc(bytes);
 
-	snprintf(text, bytes, "%s %s", function, file);
+	snprintf(text, bytes, known_location ? "%s %s" : "%s", function, file);
 	return text;
 }
 

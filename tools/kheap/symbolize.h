@@ -29,8 +29,9 @@ bool symbolize_address_ok(const char *text);
 
 /*
  * The symbols of t's sites: an array of t->site_count strings, each
- * "function file:line" or NULL (not a "<module>+0x<address>" site of a
- * declared module, or addr2line could not tell). Problems (malformed
+ * "function file:line", "function" (no debug information) or NULL (not a
+ * "<module>+0x<address>" site of a declared module, or addr2line could
+ * not tell). Problems (malformed
  * addresses, a module path that is not a regular file, addr2line missing
  * or failing, limits reached) are reported on `report`, one line each,
  * starting with "kheap: --symbolize: "; they never stop the replay.

@@ -76,7 +76,7 @@ struct reader {
 	uint32_t line;
 	char *err;
 	size_t err_size;
-	size_t events_cap, blocks_cap;
+	size_t events_cap, blocks_cap, modules_cap;
 	struct u64_map ids;     /* trace id -> block index */
 	struct str_set threads; /* interned strings */
 	struct str_set sites;
@@ -265,8 +265,11 @@ static int parse_heap_decl(struct reader *r, char **f, size_t n)
 	if (index >= 0 && r->heap_declared[index]) {
 		return fail(r, "heap '%s' declared twice", f[1]);
 	}
-	if (index < 0 && (index = heap_named(r, f[1])) < 0) {
-		return -1;
+	if (index < 0) {
+		index = heap_named(r, f[1]);
+		if (index < 0) {
+			return -1;
+		}
 	}
 	struct trace_heap *h = &r->t->heaps[index];
 
@@ -316,8 +319,11 @@ static int parse_module_decl(struct reader *r, char *line)
 	if (*p == '\0') {
 		return fail(r, "@module needs: @module <name> <path>");
 	}
-	t->modules = xrealloc(t->modules,
-			      (t->module_count + 1u) * sizeof(*t->modules));
+	if (t->module_count == r->modules_cap) {
+		r->modules_cap = r->modules_cap ? r->modules_cap * 2u : 8u;
+		t->modules = xrealloc(t->modules,
+				      r->modules_cap * sizeof(*t->modules));
+	}
 	t->modules[t->module_count].name = xstrdup(name);
 	t->modules[t->module_count].path = xstrdup(p);
 	t->module_count++;
