@@ -163,19 +163,36 @@ static void measure(const struct wait_kind *kind, unsigned int count,
 	}
 }
 
-/* A heap with no room for another 16-byte block; returns its first
- * block (8 bytes: freeing it leaves a hole too small for 16). */
+/* The blocks that fill the heap (at most one per 16 bytes). */
+static void *blocks[HEAP_BYTES / 16u];
+static size_t block_count;
+
+/* A heap with no room for another 16-byte block, filled with 8-byte
+ * blocks; returns the first (freeing it leaves a hole too small for 16). */
 static void *fill_heap(void)
 {
+	void *block;
+
 	assert_int_equal(k_heap_init(&heap, heap_region, sizeof(heap_region)),
 			 0);
-	void *first = k_heap_alloc(&heap, 8, K_NO_WAIT);
-
-	assert_non_null(first);
-	while (k_heap_alloc(&heap, 8, K_NO_WAIT) != NULL) {
+	block_count = 0;
+	while ((block = k_heap_alloc(&heap, 8, K_NO_WAIT)) != NULL) {
+		assert_true(block_count < sizeof(blocks) / sizeof(blocks[0]));
+		blocks[block_count++] = block;
 	}
+	assert_true(block_count > 0u);
 	assert_null(k_heap_alloc(&heap, 16, K_NO_WAIT));
-	return first;
+	return blocks[0];
+}
+
+/* Free what fill_heap allocated (blocks[0] may have moved: `first`). */
+static void empty_heap(void *first)
+{
+	blocks[0] = first;
+	for (size_t i = 0; i < block_count; i++) {
+		k_heap_free(&heap, blocks[i]);
+	}
+	assert_int_equal(kt_heap_allocated_bytes(&heap), 0);
 }
 
 /* The churn thread: frees `churn_block` and takes it back, then sleeps
@@ -203,8 +220,10 @@ static void test_heap_waits_deterministic(void **state)
 	(void)state;
 	sim_test_config(SIM_MODE_DETERMINISTIC, SIM_CLOCK_REAL, 1,
 			SIM_TIES_FIFO, 0);
-	(void)fill_heap();
+	void *first = fill_heap();
+
 	measure(&heap_kind, WAITS, "deterministic schedule");
+	empty_heap(first);
 }
 
 static void test_heap_waits_woken_by_frees(void **state)
@@ -222,6 +241,7 @@ static void test_heap_waits_woken_by_frees(void **state)
 	atomic_store(&churn_stop, true);
 	kt_join_all();
 	kt_checks_assert_passed();
+	empty_heap(churn_block);
 	/* A free every tick or two (each wakes the waiter): the waits were
 	 * woken, on average at least once each even on a loaded host. */
 	printf("# %u frees during the waits\n", atomic_load(&churn_frees));
@@ -232,8 +252,10 @@ static void test_heap_waits_parallel(void **state)
 {
 	(void)state;
 	sim_test_config(SIM_MODE_PARALLEL, SIM_CLOCK_REAL, 1, SIM_TIES_FIFO, 0);
-	(void)fill_heap();
+	void *first = fill_heap();
+
 	measure(&heap_kind, WAITS / 2u, "parallel schedule");
+	empty_heap(first);
 }
 
 static void test_sem_and_sleep_waits(void **state)
