@@ -84,32 +84,64 @@ uint64_t sim_mono_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+/* Nanoseconds of the real clock since the simulator was configured. */
+static int64_t real_elapsed_ns(void)
+{
+	uint64_t start =
+		atomic_load_explicit(&sim_real_start_ns, memory_order_relaxed);
+
+	return (int64_t)(sim_mono_ns() - start);
+}
+
 k_ticks_t sim_now(void)
 {
 	if (sim_is_virtual()) {
 		return atomic_load_explicit(&sim_vnow, memory_order_relaxed);
 	}
-	uint64_t start =
-		atomic_load_explicit(&sim_real_start_ns, memory_order_relaxed);
-	int64_t ns = (int64_t)(sim_mono_ns() - start);
+	int64_t ns = real_elapsed_ns();
 
 	return ns / NSEC_PER_SEC * TPS + ns % NSEC_PER_SEC * TPS / NSEC_PER_SEC;
 }
 
+k_ticks_t sim_now_ceil(void)
+{
+	if (sim_is_virtual()) {
+		return atomic_load_explicit(&sim_vnow, memory_order_relaxed);
+	}
+	int64_t ns = real_elapsed_ns();
+	/* Ticks times 1e9 in the last second: a remainder is a partial
+	 * tick. */
+	int64_t scaled = ns % NSEC_PER_SEC * TPS;
+
+	return ns / NSEC_PER_SEC * TPS + scaled / NSEC_PER_SEC +
+	       (scaled % NSEC_PER_SEC != 0 ? 1 : 0);
+}
+
+/* `timeout` ticks after tick `from`; -1 (never) for K_FOREVER and when
+ * the sum does not fit. */
+static k_ticks_t deadline_after(k_ticks_t from, k_timeout_t timeout)
+{
+	if (timeout.ticks == K_TICKS_FOREVER ||
+	    timeout.ticks > INT64_MAX - from) {
+		return -1;
+	}
+	return from + timeout.ticks;
+}
+
 k_ticks_t sim_deadline(k_timeout_t timeout)
 {
-	k_ticks_t now = sim_now();
+	if (timeout.ticks != K_TICKS_FOREVER && timeout.ticks <= 0) {
+		return sim_now();
+	}
+	return deadline_after(sim_now_ceil(), timeout);
+}
 
-	if (timeout.ticks == K_TICKS_FOREVER) {
-		return -1;
+k_ticks_t sim_pend_deadline(k_timeout_t timeout)
+{
+	if (timeout.ticks != K_TICKS_FOREVER && timeout.ticks <= 0) {
+		return sim_now();
 	}
-	if (timeout.ticks <= 0) {
-		return now;
-	}
-	if (timeout.ticks > INT64_MAX - now) {
-		return -1;
-	}
-	return now + timeout.ticks;
+	return deadline_after(sim_now(), timeout);
 }
 
 /* The CLOCK_MONOTONIC time at which real-clock tick `tick` begins. */
@@ -117,6 +149,7 @@ static struct timespec tick_abstime(k_ticks_t tick)
 {
 	uint64_t start =
 		atomic_load_explicit(&sim_real_start_ns, memory_order_relaxed);
+	/* Rounded up: at that instant sim_now() has reached `tick`. */
 	int64_t ns = tick / TPS * NSEC_PER_SEC +
 		     (tick % TPS * NSEC_PER_SEC + TPS - 1) / TPS;
 	uint64_t at = start + (uint64_t)ns;

@@ -165,9 +165,17 @@ void sim_unlock(void);
 bool sim_is_det(void);
 bool sim_is_virtual(void);
 uint64_t sim_mono_ns(void);
+/* The current tick, rounded down (sim_now) or up (sim_now_ceil): they
+ * differ only with the real clock, between two ticks. */
 k_ticks_t sim_now(void);
-/* Absolute deadline for a relative timeout; -1 for K_FOREVER. */
+k_ticks_t sim_now_ceil(void);
+/* Absolute deadline for a relative timeout of the kernel API (k_sleep,
+ * k_sem_take, ...): counted from sim_now_ceil(), so that it lasts at least
+ * that many whole ticks; -1 for K_FOREVER; sim_now() for K_NO_WAIT. */
 k_ticks_t sim_deadline(k_timeout_t timeout);
+/* The deadline of z_pend_curr: `timeout` ticks after sim_now() (the kernel
+ * layer passes the ticks left to a timepoint it rounded up itself). */
+k_ticks_t sim_pend_deadline(k_timeout_t timeout);
 uint64_t sim_rand_locked(void);
 void sim_cond_init(pthread_cond_t *cv);
 

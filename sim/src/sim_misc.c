@@ -115,6 +115,12 @@ int64_t sys_clock_tick_get(void)
 	return sim_now();
 }
 
+int64_t kheap_port_tick_ceil(void)
+{
+	sim_init_once();
+	return sim_now_ceil();
+}
+
 /* Real clock in deterministic mode: reading the time is a point where a
  * due timer interrupt is delivered, so polling loops make progress. */
 static k_ticks_t observed_now(void)

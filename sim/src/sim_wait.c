@@ -33,7 +33,7 @@ int z_pend_curr(struct k_spinlock *lock, k_spinlock_key_t key,
 	 * needs the lock to call z_unpend_all and then sim.mtx, so it
 	 * cannot slip in between. */
 	sim_lock();
-	k_ticks_t deadline = sim_deadline(timeout);
+	k_ticks_t deadline = sim_pend_deadline(timeout);
 	sim_spin_release(lock, key, "z_pend_curr");
 	if (sim_tls.hold_depth > 0) {
 		sim_fault("z_pend_curr", SIM_MSG_BLOCK_WITH_LOCK, NULL, wait_q);

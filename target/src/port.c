@@ -10,7 +10,8 @@
  *   free lock or with a wrong key are reported. On one CPU a lock found
  *   held at k_spin_lock can only be a recursion (or an interrupt the mask
  *   does not cover taking it), which would deadlock a real spinlock.
- * - Tick: a 64-bit counter that the SysTick handler advances.
+ * - Tick: a 64-bit counter that the SysTick handler advances; timeouts
+ *   count from the next tick (kheap_port_tick_ceil).
  * - Waiting: the wait queue holds the one waiter; z_pend_curr releases
  *   the lock, then sleeps with WFI and interrupts enabled until an
  *   interrupt handler's z_unpend_all() marks it woken or the deadline
@@ -217,6 +218,14 @@ int64_t sys_clock_tick_get(void)
 
 	target_irq_restore(primask);
 	return (int64_t)tick;
+}
+
+int64_t kheap_port_tick_ceil(void)
+{
+	/* The counter says which tick it is, not how far into it: a
+	 * timeout counts from the next one, so that it never ends early
+	 * (and lasts up to a tick longer). */
+	return sys_clock_tick_get() + 1;
 }
 
 /* With PRIMASK set (so nothing is missed between the check and the

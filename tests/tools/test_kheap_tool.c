@@ -25,12 +25,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "png.h"
 #include "replay.h"
 #include "sizing.h"
+#include "symbolize.h"
 #include "trace.h"
 #include "util.h"
 
@@ -132,6 +135,16 @@ static const struct bad_trace bad_traces[] = {
 	{"hello\n", ":1: not a kheap trace"},
 	{"kheap-trace\n", ":1: trace header: missing or malformed version"},
 	{"kheap-trace 2\n", ":1: trace format version 2 is not supported"},
+	/* Numbers are decimal digits only (docs/trace-format.md). */
+	{"kheap-trace 0x1\n", ":1: trace header: missing or malformed version"},
+	{"kheap-trace +1\n", ":1: trace header: missing or malformed version"},
+	{"kheap-trace 1 ptr_bytes=0x8\n",
+	 ":1: trace header: ptr_bytes must be"},
+	{H "@heap h 0x100\n", ":2: @heap h: bad size '0x100'"},
+	{H "@heap h 100 phase=0x8\n", ":2: @heap h: expected phase="},
+	{H "0x0 t k_malloc h 1 - 1 - s\n", ":2: bad tick '0x0'"},
+	{H "0 t k_malloc h 0x10 - 1 - s\n", ":2: bad size '0x10'"},
+	{H "0 t k_malloc h 1 - 0x1 - s\n", ":2: bad id '0x1'"},
 	{"kheap-trace 1 ptr_bytes=3\n", ":1: trace header: ptr_bytes must be"},
 	{"kheap-trace 1 junk\n", ":1: trace header: 'junk' is not key=value"},
 	{H "0 t k_foo h 1 - 1 - s\n", ":2: unknown operation 'k_foo'"},
@@ -528,6 +541,268 @@ static void test_trace_errors_exit_3(void **state)
 	free(out);
 }
 
+/* ---- hostile and huge input ------------------------------------------------- */
+
+/* A file of `bytes` copies of `fill`, after `prefix`. */
+static void write_filled(const char *path, const char *prefix, char fill,
+			 size_t bytes, const char *suffix)
+{
+	size_t prefix_len = strlen(prefix), suffix_len = strlen(suffix);
+	char *text = malloc(prefix_len + bytes + suffix_len);
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(text);
+	assert_non_null(f);
+	memcpy(text, prefix, prefix_len);
+	memset(text + prefix_len, fill, bytes);
+	memcpy(text + prefix_len + bytes, suffix, suffix_len);
+	assert_int_equal(fwrite(text, 1, prefix_len + bytes + suffix_len, f),
+			 prefix_len + bytes + suffix_len);
+	assert_int_equal(fclose(f), 0);
+	free(text);
+}
+
+static void expect_load_error(const char *path, const char *message)
+{
+	struct trace t;
+	char err[512];
+
+	if (trace_load(path, &t, err, sizeof(err)) == 0) {
+		trace_free(&t);
+		fail_msg("%s accepted", path);
+	}
+	if (strstr(err, message) == NULL) {
+		fail_msg("%s: expected \"%s\", got \"%s\"", path, message, err);
+	}
+}
+
+/*
+ * A line longer than TRACE_MAX_LINE_BYTES stops the reader there, with
+ * its line number: a file without line ends (/dev/zero, a binary) costs
+ * at most that much memory, not the whole file.
+ */
+static void test_long_lines_are_refused(void **state)
+{
+	char *out;
+
+	(void)state;
+	write_filled(OUT("long1.trace"), "", 'x', 200000, "\n");
+	expect_load_error(OUT("long1.trace"),
+			  "long1.trace:1: line too long (more than 65536 "
+			  "bytes): not a kheap trace");
+	write_filled(OUT("long2.trace"), H, 'x', TRACE_MAX_LINE_BYTES + 1u, "");
+	expect_load_error(OUT("long2.trace"), "long2.trace:2: line too long");
+	write_filled(OUT("zeros.trace"), "", '\0', 300000, "");
+	expect_load_error(OUT("zeros.trace"), "zeros.trace:1: line too long");
+	write_filled(OUT("nul.trace"), H "0 t k_malloc h 1 - 1 - s", '\0', 1,
+		     "\n");
+	expect_load_error(OUT("nul.trace"), "nul.trace:2: NUL byte in line");
+
+	/* The longest line accepted: a comment of exactly the limit. */
+	struct trace t;
+
+	write_filled(OUT("longest.trace"), H "#", 'x',
+		     TRACE_MAX_LINE_BYTES - 1u,
+		     "\n@heap h 1000\n0 t k_heap_alloc h 8 - 1 - s\n");
+	load(OUT("longest.trace"), &t);
+	assert_int_equal(t.event_count, 1);
+	trace_free(&t);
+
+	/* A 10 MB stream of zeros (what /dev/zero gives) read by the command:
+	 * exit 3 at the first line, long before the end of the stream. */
+	assert_int_equal(run_command("head -c 10000000 /dev/zero | '" KHEAP_EXE
+				     "' replay /dev/stdin",
+				     &out),
+			 KHEAP_EXIT_TRACE);
+	assert_contains(out, "kheap: /dev/stdin:1: line too long (more than "
+			     "65536 bytes): not a kheap trace");
+	free(out);
+}
+
+/* The trace names more heaps than the old 16-bit heap index held, each
+ * used: every event keeps its heap, and one of the last can be replayed
+ * by name. (The time this takes is measured by scripts/bench-tools.) */
+#define MANY_HEAPS 70000u
+
+static void test_many_heaps(void **state)
+{
+	const char *path = OUT("many_heaps.trace");
+	FILE *f = fopen(path, "w");
+	struct trace t;
+	char *out;
+
+	(void)state;
+	assert_non_null(f);
+	fputs("kheap-trace 1 ptr_bytes=4\n", f);
+	for (unsigned int i = 0; i < MANY_HEAPS; i++) {
+		/* Half declared, half only named by their event. */
+		if (i % 2u == 0u) {
+			fprintf(f, "@heap h%u %u\n", i, 1024u + i % 512u);
+		}
+		fprintf(f, "%u 1:main k_heap_alloc h%u %u - %u - app.c:1\n", i,
+			i, 8u + i % 64u, i + 1u);
+	}
+	/* Frees name the block only; the heap comes from it. */
+	fprintf(f, "0 1:main k_heap_free - - - - 1 app.c:2\n");
+	fprintf(f, "0 1:main k_heap_free h%u - - - %u app.c:2\n",
+		MANY_HEAPS - 1u, MANY_HEAPS);
+	assert_int_equal(fclose(f), 0);
+
+	load(path, &t);
+	assert_int_equal(t.heap_count, MANY_HEAPS);
+	assert_int_equal(t.event_count, MANY_HEAPS + 2u);
+	for (unsigned int i = 0; i < MANY_HEAPS; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "h%u", i);
+		assert_string_equal(t.heaps[t.events[i].heap].name, name);
+		assert_int_equal(t.heaps[t.events[i].heap].bytes_known,
+				 i % 2u == 0u);
+	}
+	assert_int_equal(t.events[MANY_HEAPS].heap, 0);
+	assert_int_equal(t.events[MANY_HEAPS + 1u].heap, MANY_HEAPS - 1u);
+	assert_int_equal(t.heaps[MANY_HEAPS - 1u].event_count, 2);
+	assert_int_equal(trace_heap_find(&t, "h69998"), 69998);
+	trace_free(&t);
+
+	assert_int_equal(
+		kheap("replay '" OUT("many_heaps.trace") "' --heap "
+							 "h69998 --samples 0",
+		      &out),
+		0);
+	assert_contains(out,
+			"heap h69998: 1390 bytes"); /* 1024 + 69998 % 512 */
+	assert_contains(out, "events: 1 on this heap (70002 in the trace)");
+	free(out);
+	/* A name declared after many others is still found as declared
+	 * (line 1 + 35000 @heap + 70002 events + 1). */
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fprintf(f, "@heap h69998 100\n");
+	assert_int_equal(fclose(f), 0);
+	expect_load_error(path, "many_heaps.trace:105004: heap 'h69998' "
+				"declared twice");
+}
+
+static void test_hostile_command_input(void **state)
+{
+	char *out;
+
+	(void)state;
+	/* No events on any heap: exit 3, and the message names the file. */
+	assert_true(write_file(OUT("no-events.trace"),
+			       H "@heap a 1000\n@heap b 1000\n"));
+	assert_int_equal(kheap("replay " OUT("no-events.trace"), &out),
+			 KHEAP_EXIT_TRACE);
+	assert_contains(out, "kheap: " OUT("no-events.trace") ": the trace "
+							      "has no events");
+	free(out);
+	assert_true(write_file(OUT("header-only.trace"), H));
+	assert_int_equal(kheap("size " OUT("header-only.trace"), &out),
+			 KHEAP_EXIT_TRACE);
+	assert_contains(out, "header-only.trace: the trace has no events");
+	free(out);
+
+	/* --window is bounded: each 8 bytes may cost a replay. */
+	assert_int_equal(
+		kheap("size " TRACE("ten_blocks.trace") " --window 16G", &out),
+		KHEAP_EXIT_USAGE);
+	assert_contains(out, "--window: 16G is more than 65536 bytes (64K)");
+	free(out);
+	assert_int_equal(
+		kheap("size " TRACE("ten_blocks.trace") " --window 65537",
+		      &out),
+		KHEAP_EXIT_USAGE);
+	free(out);
+	assert_int_equal(
+		kheap("size " TRACE("ten_blocks.trace") " --window "
+							"64K --margin 0",
+		      &out),
+		0);
+	assert_contains(out, "every size from 1200 to 66736 bytes works");
+	free(out);
+}
+
+static void test_symbolize_address_check(void **state)
+{
+	(void)state;
+	assert_true(symbolize_address_ok("0x0"));
+	assert_true(symbolize_address_ok("0x250d"));
+	assert_true(symbolize_address_ok("0xDEADbeef"));
+	assert_true(symbolize_address_ok("0xffffffffffffffff"));
+	assert_false(symbolize_address_ok("0x"));
+	assert_false(symbolize_address_ok("250d"));
+	assert_false(symbolize_address_ok("0X250d"));
+	assert_false(symbolize_address_ok("0x1ffffffffffffffff"));
+	assert_false(symbolize_address_ok("0x1;touch${IFS}PWNED"));
+	assert_false(symbolize_address_ok("0x1 2"));
+	assert_false(symbolize_address_ok("0x-1"));
+	assert_false(symbolize_address_ok("0x1g"));
+}
+
+/*
+ * --symbolize on a hostile trace: the address part of sites, which once
+ * went into a shell command line, must never run anything. kheap runs in
+ * a scratch directory where every payload would leave a file; none may
+ * appear, and each bad site is reported.
+ */
+#define SCRATCH OUT_DIR "/symbolize-scratch"
+
+static void test_symbolize_runs_no_shell(void **state)
+{
+	static const char *const payloads[] = {
+		"m+0x1;touch${IFS}PWNED",
+		"m+0x1|touch${IFS}PWNED2",
+		"m+0x1&&touch${IFS}PWNED3",
+		"m+0x1$(touch${IFS}PWNED4)",
+		"m+0x1`touch${IFS}PWNED5`",
+		"m+0x1>PWNED6",
+		"m+0x1\x1b[2J",
+	};
+	static const char *const files[] = {"PWNED",  "PWNED2", "PWNED3",
+					    "PWNED4", "PWNED5", "PWNED6"};
+	size_t count = sizeof(payloads) / sizeof(payloads[0]);
+	char path[512], cmd[1024];
+	char *out;
+	struct stat st;
+
+	(void)state;
+	mkdir(SCRATCH, 0777);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", SCRATCH, files[i]);
+		unlink(path);
+	}
+	FILE *f = fopen(SCRATCH "/hostile.trace", "w");
+
+	assert_non_null(f);
+	fprintf(f, "kheap-trace 1\n@heap h 4096\n@module m %s\n", KHEAP_EXE);
+	for (size_t i = 0; i < count; i++) {
+		fprintf(f, "0 1:main k_heap_alloc h 8 - %zu - %s\n", i + 1u,
+			payloads[i]);
+	}
+	assert_int_equal(fclose(f), 0);
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && '%s' replay hostile.trace --symbolize", SCRATCH,
+		 KHEAP_EXE);
+	assert_int_equal(run_command(cmd, &out), 0);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", SCRATCH, files[i]);
+		if (stat(path, &st) == 0) {
+			fail_msg("--symbolize ran a command from the trace: %s "
+				 "exists\n%s",
+				 path, out);
+		}
+	}
+	assert_contains(out, "kheap: --symbolize: site "
+			     "'m+0x1;touch${IFS}PWNED' is not "
+			     "<module>+0x<hex digits>: left as recorded");
+	assert_contains(out, "site 'm+0x1$(touch${IFS}PWNED4)' is not");
+	/* Control bytes are escaped in the message. */
+	assert_contains(out, "site 'm+0x1\\x1b[2J' is not");
+	free(out);
+}
+
 /* ---- PNG ------------------------------------------------------------------------ */
 
 static uint32_t be32(const uint8_t *p)
@@ -871,6 +1146,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_kmalloc_overhead),
 		cmocka_unit_test(test_exit_statuses),
 		cmocka_unit_test(test_trace_errors_exit_3),
+		cmocka_unit_test(test_long_lines_are_refused),
+		cmocka_unit_test(test_many_heaps),
+		cmocka_unit_test(test_hostile_command_input),
+		cmocka_unit_test(test_symbolize_address_check),
+		cmocka_unit_test(test_symbolize_runs_no_shell),
 		cmocka_unit_test(test_png_is_well_formed),
 		cmocka_unit_test(test_svg_is_well_formed),
 	};

@@ -279,11 +279,75 @@ static void test_replay_matches_recording(void **state)
 	free(out);
 }
 
+/* The value of "<key> <value>" at the start of a line of text (the rest
+ * of that line), or "" if no line starts so. */
+static void line_value(const char *text, const char *key, char *value,
+		       size_t size)
+{
+	const char *at = strstr(text, key);
+
+	value[0] = '\0';
+	while (at != NULL && at != text && at[-1] != '\n') {
+		at = strstr(at + 1, key);
+	}
+	if (at != NULL) {
+		at += strlen(key);
+		snprintf(value, size, "%.*s", (int)strcspn(at, "\n"), at);
+	}
+}
+
+/* --symbolize (addr2line run without a shell) names the leak's function
+ * and line, the line addr2line gives when asked directly; without debug
+ * information (release) the site stays as recorded. */
+static void test_symbolize(void **state)
+{
+	char *text = read_file(DEMO_TRACE, NULL);
+	char module_path[512], leak[512], expected[1100];
+	char *out;
+
+	(void)state;
+	assert_non_null(text);
+	line_value(text, "@module trace_demo ", module_path,
+		   sizeof(module_path));
+	assert_true(module_path[0] != '\0');
+	/* The leak: the block k_realloc returned (id 4). */
+	const char *realloc_line = strstr(text, " k_realloc sys 300 - 4 1 ");
+
+	assert_non_null(realloc_line);
+	line_value(realloc_line + 1, "k_realloc sys 300 - 4 1 ", leak,
+		   sizeof(leak));
+	free(text);
+	assert_true(strncmp(leak, "trace_demo+0x", 13) == 0);
+	int line = site_line(module_path, leak + strlen("trace_demo+"));
+
+	assert_int_equal(run_command("'" KHEAP_EXE "' replay '" DEMO_TRACE
+				     "' --symbolize",
+				     &out),
+			 0);
+	assert_null(strstr(out, "kheap: --symbolize:"));
+	if (line != 0) {
+		snprintf(expected, sizeof(expected),
+			 "%s (main trace_demo.c:%d)", leak, line);
+		assert_non_null(strstr(out, expected));
+	} else {
+		/* The symbol table may still name the function. */
+		print_message("no debug information: no file and line\n");
+		snprintf(expected, sizeof(expected), "%s (main) (first:", leak);
+		if (strstr(out, expected) == NULL) {
+			snprintf(expected, sizeof(expected),
+				 "%s (first:", leak);
+			assert_non_null(strstr(out, expected));
+		}
+	}
+	free(out);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_replay_matches_recording),
+		cmocka_unit_test(test_symbolize),
 	};
 
 	if (argc > 1) {

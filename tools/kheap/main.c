@@ -22,6 +22,7 @@
 #include "render.h"
 #include "replay.h"
 #include "sizing.h"
+#include "symbolize.h"
 #include "trace.h"
 #include "util.h"
 
@@ -31,6 +32,10 @@
  * replays allocate the region on the host. */
 #define DEFAULT_MAX_BYTES (1ull << 30)
 #define DEFAULT_WINDOW_BYTES 512u
+/* Every 8 bytes of window can cost a replay of the whole trace (and every
+ * byte a heap set-up), three windows per search: 64 KiB is 128 times the
+ * default and still ends in minutes on long traces. */
+#define MAX_WINDOW_BYTES 65536u
 #define DEFAULT_MARGIN_PERCENT 20u
 
 static const char usage_text[] =
@@ -189,6 +194,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->margin_percent = uint_arg("--margin", v, 1000);
 		} else if ((v = option_value(argc, argv, &i, "--window"))) {
 			o->window_bytes = bytes_arg("--window", v);
+			if (o->window_bytes > MAX_WINDOW_BYTES) {
+				usage_error(
+					"--window: %s is more than %u bytes "
+					"(64K), the largest window kheap "
+					"size checks",
+					v, MAX_WINDOW_BYTES);
+			}
 		} else if ((v = option_value(argc, argv, &i, "--max-bytes"))) {
 			o->max_bytes = bytes_arg("--max-bytes", v);
 		} else if ((v = option_value(argc, argv, &i, "--at"))) {
@@ -285,7 +297,9 @@ static int choose_heap(const struct session *s)
 		if (t->heap_count == 1u) {
 			return 0;
 		}
-		fail_with(KHEAP_EXIT_TRACE, "the trace has no events");
+		fprintf(stderr, "kheap: %s: the trace has no events\n",
+			s->opt.trace_path);
+		exit(KHEAP_EXIT_TRACE);
 	}
 	int sys = trace_heap_find(t, "sys");
 
@@ -391,77 +405,8 @@ static void progress_end(struct progress *p)
 /* ---- sites ------------------------------------------------------------------ */
 
 /* Symbolised sites ("<module>+0x<addr>" -> "function file:line"), filled
- * by --symbolize through binutils' addr2line. */
+ * by --symbolize (symbolize.h). */
 static char **site_symbols;
-
-static void shell_quote(FILE *f, const char *s)
-{
-	fputc('\'', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '\'') {
-			fputs("'\\''", f);
-		} else {
-			fputc(*s, f);
-		}
-	}
-	fputc('\'', f);
-}
-
-static void symbolize_sites(const struct trace *t)
-{
-	site_symbols = xcalloc(t->site_count, sizeof(char *));
-	for (size_t m = 0; m < t->module_count; m++) {
-		const struct trace_module *mod = &t->modules[m];
-		size_t name_len = strlen(mod->name);
-		size_t *which = xmalloc(t->site_count * sizeof(size_t));
-		size_t count = 0;
-		char *cmd = NULL;
-		size_t cmd_len = 0;
-		FILE *c = open_memstream(&cmd, &cmd_len);
-
-		if (c == NULL) {
-			free(which);
-			continue;
-		}
-		fputs("addr2line -f -e ", c);
-		shell_quote(c, mod->path);
-		for (size_t i = 0; i < t->site_count; i++) {
-			const char *site = t->sites[i];
-
-			if (strncmp(site, mod->name, name_len) == 0 &&
-			    strncmp(site + name_len, "+0x", 3) == 0) {
-				fprintf(c, " %s", site + name_len + 1);
-				which[count++] = i;
-			}
-		}
-		fputs(" 2>/dev/null", c);
-		fclose(c);
-		FILE *p = count > 0u ? popen(cmd, "r") : NULL;
-
-		for (size_t k = 0; p != NULL && k < count; k++) {
-			char fn[256], loc[512];
-
-			if (fgets(fn, sizeof(fn), p) == NULL ||
-			    fgets(loc, sizeof(loc), p) == NULL) {
-				break;
-			}
-			fn[strcspn(fn, "\n")] = '\0';
-			loc[strcspn(loc, "\n")] = '\0';
-			/* Keep only the file name of the path. */
-			const char *slash = strrchr(loc, '/');
-			size_t n = strlen(fn) + strlen(loc) + 8u;
-
-			site_symbols[which[k]] = xmalloc(n);
-			snprintf(site_symbols[which[k]], n, "%s %s", fn,
-				 slash ? slash + 1 : loc);
-		}
-		if (p != NULL) {
-			pclose(p);
-		}
-		free(cmd);
-		free(which);
-	}
-}
 
 static void print_site(FILE *f, const struct trace *t, uint32_t site)
 {
@@ -541,7 +486,7 @@ static int cmd_replay(struct session *s)
 	struct progress prog = {.what = "replay", .last_percent = -1};
 	size_t counts[6] = {0};
 	size_t *failed = NULL;
-	size_t failed_count = 0;
+	size_t failed_count = 0, failed_cap = 0;
 	uint64_t peak = 0, peak_requested = 0;
 	size_t peak_event = 0;
 	double worst_frag = 0.0;
@@ -554,7 +499,7 @@ static int cmd_replay(struct session *s)
 	set_up(s, true);
 	t = &s->trace;
 	if (s->opt.symbolize) {
-		symbolize_sites(t);
+		site_symbols = symbolize_sites(t, stderr);
 	}
 	open_replay(s, &r);
 	print_setup(s, "replay");
@@ -568,8 +513,11 @@ static int cmd_replay(struct session *s)
 
 		counts[outcome]++;
 		if (outcome == REPLAY_FAILED) {
-			failed = xrealloc(failed, (failed_count + 1u) *
-							  sizeof(*failed));
+			if (failed_count == failed_cap) {
+				failed_cap = failed_cap ? failed_cap * 2u : 64u;
+				failed = xrealloc(failed,
+						  failed_cap * sizeof(*failed));
+			}
 			failed[failed_count++] = i;
 		}
 		if (outcome != REPLAY_OTHER_HEAP) {
@@ -649,37 +597,41 @@ static int cmd_replay(struct session *s)
 		       worst_stats.max_alloc_bytes);
 	}
 
-	/* Live at the end: blocks the trace never released. */
+	/* Live at the end: blocks the trace never released, grouped by
+	 * site (group_of_site: group index + 1, 0 for none yet). */
 	struct leak_group *groups = NULL;
-	size_t group_count = 0, leaked = 0;
+	size_t group_count = 0, group_cap = 0, leaked = 0;
 	uint64_t leaked_bytes = 0;
+	size_t *group_of_site = xcalloc(t->site_count, sizeof(size_t));
 
 	for (uint32_t b = 0; b < t->block_count; b++) {
 		const struct trace_block *blk = &t->blocks[b];
 		const struct trace_event *e = &t->events[blk->alloc_event];
 
 		if (blk->release_event != UINT32_MAX ||
-		    e->heap != (uint16_t)s->heap) {
+		    e->heap != (uint32_t)s->heap) {
 			continue;
 		}
 		leaked++;
 		leaked_bytes += e->size_bytes;
-		size_t g = 0;
-
-		while (g < group_count && groups[g].site != e->site) {
-			g++;
-		}
-		if (g == group_count) {
-			groups = xrealloc(groups,
-					  (group_count + 1u) * sizeof(*groups));
+		if (group_of_site[e->site] == 0u) {
+			if (group_count == group_cap) {
+				group_cap = group_cap ? group_cap * 2u : 64u;
+				groups = xrealloc(groups,
+						  group_cap * sizeof(*groups));
+			}
 			groups[group_count++] = (struct leak_group){
 				.site = e->site,
 				.first_block = b,
 			};
+			group_of_site[e->site] = group_count;
 		}
-		groups[g].blocks++;
-		groups[g].bytes += e->size_bytes;
+		struct leak_group *g = &groups[group_of_site[e->site] - 1u];
+
+		g->blocks++;
+		g->bytes += e->size_bytes;
 	}
+	free(group_of_site);
 	if (leaked == 0u) {
 		printf("live at the end: none\n");
 	} else {
@@ -706,6 +658,8 @@ static int cmd_replay(struct session *s)
 	free(groups);
 	free(table);
 	free(failed);
+	symbolize_free(site_symbols, t->site_count);
+	site_symbols = NULL;
 	replay_close(&r);
 	trace_free(&s->trace);
 	return failed_count > 0u ? KHEAP_EXIT_FAILED : KHEAP_EXIT_OK;
@@ -797,7 +751,7 @@ static int cmd_size(struct session *s)
 	for (size_t i = 0; i < s->trace.event_count; i++) {
 		const struct trace_event *e = &s->trace.events[i];
 
-		recorded_failures += e->heap == (uint16_t)s->heap &&
+		recorded_failures += e->heap == (uint32_t)s->heap &&
 				     e->result == TRACE_NO_BLOCK &&
 				     !trace_op_is_free((enum trace_op)e->op) &&
 				     e->size_bytes != 0u;

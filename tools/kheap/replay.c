@@ -166,7 +166,7 @@ enum replay_outcome replay_step(struct replay *r)
 	if (e->heap == TRACE_NO_HEAP && e->arg == TRACE_UNKNOWN_BLOCK) {
 		return REPLAY_UNKNOWN_FREE;
 	}
-	if (e->heap != (uint16_t)r->cfg.heap) {
+	if (e->heap != (uint32_t)r->cfg.heap) {
 		return REPLAY_OTHER_HEAP;
 	}
 	if (trace_op_is_free(op) ||

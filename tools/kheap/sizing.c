@@ -76,7 +76,7 @@ uint64_t sizing_peak_requested(const struct trace *t, int heap)
 	for (size_t i = 0; i < t->event_count; i++) {
 		const struct trace_event *e = &t->events[i];
 
-		if (e->heap != (uint16_t)heap) {
+		if (e->heap != (uint32_t)heap) {
 			continue;
 		}
 		if (e->arg != TRACE_NO_BLOCK && e->arg != TRACE_UNKNOWN_BLOCK &&

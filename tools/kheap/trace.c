@@ -76,10 +76,13 @@ struct reader {
 	uint32_t line;
 	char *err;
 	size_t err_size;
-	size_t events_cap, blocks_cap;
+	size_t events_cap, blocks_cap, modules_cap;
 	struct u64_map ids;     /* trace id -> block index */
 	struct str_set threads; /* interned strings */
 	struct str_set sites;
+	/* Heap names; a name's index is its heap's index in t->heaps. */
+	struct str_set heap_names;
+	size_t heaps_cap;
 	/* Heaps declared with @heap (not just named by an event). */
 	bool *heap_declared;
 };
@@ -141,21 +144,50 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/* The heap called name, or -1. */
+static int find_heap(const struct reader *r, const char *name)
+{
+	uint32_t index;
+
+	return str_set_find(&r->heap_names, name, &index) ? (int)index : -1;
+}
+
+/* A new heap called name (not yet known); -1 if there are too many. */
 static int add_heap(struct reader *r, const char *name)
 {
 	struct trace *t = r->t;
-	if (t->heap_count >= TRACE_NO_HEAP) {
+
+	if (t->heap_count >= TRACE_MAX_HEAPS) {
 		return -1;
 	}
-	t->heaps = xrealloc(t->heaps, (t->heap_count + 1u) * sizeof(*t->heaps));
-	r->heap_declared =
-		xrealloc(r->heap_declared, (t->heap_count + 1u) * sizeof(bool));
+	if (t->heap_count == r->heaps_cap) {
+		r->heaps_cap = r->heaps_cap ? r->heaps_cap * 2u : 16u;
+		t->heaps = xrealloc(t->heaps, r->heaps_cap * sizeof(*t->heaps));
+		r->heap_declared =
+			xrealloc(r->heap_declared, r->heaps_cap * sizeof(bool));
+	}
 	struct trace_heap *h = &t->heaps[t->heap_count];
 
 	memset(h, 0, sizeof(*h));
 	snprintf(h->name, sizeof(h->name), "%s", name);
 	r->heap_declared[t->heap_count] = false;
+	(void)str_set_intern(&r->heap_names, name);
 	return (int)t->heap_count++;
+}
+
+/* The heap called name, added if new; -1 (with the error reported) if
+ * there are too many. */
+static int heap_named(struct reader *r, const char *name)
+{
+	int index = find_heap(r, name);
+
+	if (index < 0) {
+		index = add_heap(r, name);
+		if (index < 0) {
+			fail(r, "too many heaps (at most %u)", TRACE_MAX_HEAPS);
+		}
+	}
+	return index;
 }
 
 /* ---- header and declarations --------------------------------------------- */
@@ -170,7 +202,7 @@ static int parse_header(struct reader *r, char *line)
 		return fail(r, "not a kheap trace: the first line must be "
 			       "'kheap-trace <version> ...'");
 	}
-	if (n < 2 || !parse_u64(fields[1], &v)) {
+	if (n < 2 || !parse_decimal_u64(fields[1], &v)) {
 		return fail(r, "trace header: missing or malformed version");
 	}
 	if (v != TRACE_FORMAT_VERSION) {
@@ -192,7 +224,8 @@ static int parse_header(struct reader *r, char *line)
 		const char *value = eq + 1;
 
 		if (strcmp(key, "ptr_bytes") == 0) {
-			if (!parse_u64(value, &v) || (v != 4u && v != 8u)) {
+			if (!parse_decimal_u64(value, &v) ||
+			    (v != 4u && v != 8u)) {
 				return fail(r,
 					    "trace header: ptr_bytes must be 4 "
 					    "or 8, not '%s'",
@@ -200,7 +233,7 @@ static int parse_header(struct reader *r, char *line)
 			}
 			r->t->ptr_bytes = (unsigned int)v;
 		} else if (strcmp(key, "tick_hz") == 0) {
-			if (!parse_u64(value, &v) || v == 0u) {
+			if (!parse_decimal_u64(value, &v) || v == 0u) {
 				return fail(r, "trace header: bad tick_hz '%s'",
 					    value);
 			}
@@ -227,22 +260,22 @@ static int parse_heap_decl(struct reader *r, char **f, size_t n)
 			    "'-'; at most 31)",
 			    f[1]);
 	}
-	int index = trace_heap_find(r->t, f[1]);
+	int index = find_heap(r, f[1]);
 
 	if (index >= 0 && r->heap_declared[index]) {
 		return fail(r, "heap '%s' declared twice", f[1]);
 	}
 	if (index < 0) {
-		index = add_heap(r, f[1]);
+		index = heap_named(r, f[1]);
 		if (index < 0) {
-			return fail(r, "too many heaps");
+			return -1;
 		}
 	}
 	struct trace_heap *h = &r->t->heaps[index];
 
 	r->heap_declared[index] = true;
 	if (strcmp(f[2], "-") != 0) {
-		if (!parse_u64(f[2], &h->bytes)) {
+		if (!parse_decimal_u64(f[2], &h->bytes)) {
 			return fail(r, "@heap %s: bad size '%s'", f[1], f[2]);
 		}
 		h->bytes_known = true;
@@ -251,7 +284,7 @@ static int parse_heap_decl(struct reader *r, char **f, size_t n)
 		uint64_t phase;
 
 		if (strncmp(f[3], "phase=", 6) != 0 ||
-		    !parse_u64(f[3] + 6, &phase) || phase >= 4096u) {
+		    !parse_decimal_u64(f[3] + 6, &phase) || phase >= 4096u) {
 			return fail(r,
 				    "@heap %s: expected phase=<0..4095>, "
 				    "not '%s'",
@@ -286,8 +319,11 @@ static int parse_module_decl(struct reader *r, char *line)
 	if (*p == '\0') {
 		return fail(r, "@module needs: @module <name> <path>");
 	}
-	t->modules = xrealloc(t->modules,
-			      (t->module_count + 1u) * sizeof(*t->modules));
+	if (t->module_count == r->modules_cap) {
+		r->modules_cap = r->modules_cap ? r->modules_cap * 2u : 8u;
+		t->modules = xrealloc(t->modules,
+				      r->modules_cap * sizeof(*t->modules));
+	}
 	t->modules[t->module_count].name = xstrdup(name);
 	t->modules[t->module_count].path = xstrdup(p);
 	t->module_count++;
@@ -308,7 +344,7 @@ static int parse_block_ref(struct reader *r, const char *text, const char *what,
 		*kind = 1;
 		return 0;
 	}
-	if (!parse_u64(text, id) || *id == 0u) {
+	if (!parse_decimal_u64(text, id) || *id == 0u) {
 		return fail(r, "bad %s '%s' (a positive integer or '-'%s)",
 			    what, text, allow_unknown ? " or '?'" : "");
 	}
@@ -331,8 +367,8 @@ static int parse_size(struct reader *r, struct trace_event *e, const char *text)
 		}
 		memcpy(count_text, text, len);
 		count_text[len] = '\0';
-		if (!parse_u64(count_text, &count) ||
-		    !parse_u64(x + 1, &each)) {
+		if (!parse_decimal_u64(count_text, &count) ||
+		    !parse_decimal_u64(x + 1, &each)) {
 			return fail(r, "bad calloc size '%s' (N or NxS)", text);
 		}
 		if (each != 0u && count > UINT64_MAX / each) {
@@ -343,7 +379,7 @@ static int parse_size(struct reader *r, struct trace_event *e, const char *text)
 		}
 		return 0;
 	}
-	if (!parse_u64(text, &e->size_bytes)) {
+	if (!parse_decimal_u64(text, &e->size_bytes)) {
 		return fail(r, "bad size '%s' (bytes)", text);
 	}
 	return 0;
@@ -381,7 +417,7 @@ static int parse_event(struct reader *r, char **f, size_t n)
 			    "align id arg site), this line has %s%zu",
 			    n > 9 ? "more than " : "", n > 9 ? (size_t)9 : n);
 	}
-	if (!parse_u64(f[0], &e.tick)) {
+	if (!parse_decimal_u64(f[0], &e.tick)) {
 		return fail(r, "bad tick '%s'", f[0]);
 	}
 	for (int i = 0; i < OP_COUNT; i++) {
@@ -406,7 +442,7 @@ static int parse_event(struct reader *r, char **f, size_t n)
 		return -1;
 	}
 	if (trace_op_is_aligned((enum trace_op)op)) {
-		if (!parse_u64(f[5], &e.align)) {
+		if (!parse_decimal_u64(f[5], &e.align)) {
 			return fail(r, "%s needs an alignment, not '%s'", f[2],
 				    f[5]);
 		}
@@ -440,12 +476,9 @@ static int parse_event(struct reader *r, char **f, size_t n)
 		if (!valid_name(f[3])) {
 			return fail(r, "bad heap name '%s'", f[3]);
 		}
-		heap = trace_heap_find(t, f[3]);
+		heap = heap_named(r, f[3]);
 		if (heap < 0) {
-			heap = add_heap(r, f[3]);
-			if (heap < 0) {
-				return fail(r, "too many heaps");
-			}
+			return -1;
 		}
 	}
 	uint32_t event_index = (uint32_t)t->event_count;
@@ -465,7 +498,7 @@ static int parse_event(struct reader *r, char **f, size_t n)
 				    (unsigned long long)arg_id,
 				    t->events[b->release_event].line);
 		}
-		int block_heap = t->events[b->alloc_event].heap;
+		int block_heap = (int)t->events[b->alloc_event].heap;
 
 		if (heap >= 0 && heap != block_heap) {
 			return fail(r, "id %llu belongs to heap %s, not %s",
@@ -485,7 +518,7 @@ static int parse_event(struct reader *r, char **f, size_t n)
 	    (is_alloc || result_kind != 0 || (is_realloc && arg_kind == 0))) {
 		return fail(r, "%s needs a heap name", f[2]);
 	}
-	e.heap = heap < 0 ? TRACE_NO_HEAP : (uint16_t)heap;
+	e.heap = heap < 0 ? TRACE_NO_HEAP : (uint32_t)heap;
 	if (heap >= 0) {
 		t->heaps[heap].event_count++;
 	}
@@ -540,6 +573,34 @@ static int parse_line(struct reader *r, char *line)
 	return parse_event(r, fields, n > 9 ? 10 : n);
 }
 
+enum line_status {
+	LINE_OK,
+	LINE_END,      /* end of the file (or a read error: see ferror) */
+	LINE_TOO_LONG, /* more than TRACE_MAX_LINE_BYTES before the '\n' */
+};
+
+/* The next line of f in buf (TRACE_MAX_LINE_BYTES + 1 bytes), without
+ * its '\n' and NUL-terminated; *len counts its bytes, NULs included. A
+ * line that is too long is not read beyond the limit. */
+static enum line_status read_line(FILE *f, char *buf, size_t *len)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (n == TRACE_MAX_LINE_BYTES) {
+			return LINE_TOO_LONG;
+		}
+		buf[n++] = (char)c;
+	}
+	if (c == EOF && n == 0u) {
+		return LINE_END;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return LINE_OK;
+}
+
 int trace_load(const char *path, struct trace *t, char *err, size_t err_size)
 {
 	struct reader r = {
@@ -549,8 +610,9 @@ int trace_load(const char *path, struct trace *t, char *err, size_t err_size)
 		.err_size = err_size,
 	};
 	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t line_cap = 0;
+	char *line;
+	size_t len;
+	enum line_status status;
 	int rc = 0;
 
 	memset(t, 0, sizeof(*t));
@@ -559,19 +621,21 @@ int trace_load(const char *path, struct trace *t, char *err, size_t err_size)
 			 strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		ssize_t len = getline(&line, &line_cap, f);
-
-		if (len < 0) {
+	line = xmalloc(TRACE_MAX_LINE_BYTES + 1u);
+	while ((status = read_line(f, line, &len)) != LINE_END) {
+		r.line++;
+		if (status == LINE_TOO_LONG) {
+			rc = fail(&r,
+				  "line too long (more than %u bytes): not a "
+				  "kheap trace",
+				  TRACE_MAX_LINE_BYTES);
 			break;
 		}
-		r.line++;
-		while (len > 0 &&
-		       (line[len - 1] == '\n' || line[len - 1] == '\r')) {
+		if (len > 0u && line[len - 1u] == '\r') {
 			line[--len] = '\0';
 		}
-		if ((size_t)len != strlen(line)) {
-			rc = fail(&r, "NUL byte in line");
+		if (memchr(line, '\0', len) != NULL) {
+			rc = fail(&r, "NUL byte in line: not a kheap trace");
 			break;
 		}
 		rc = r.line == 1u ? parse_header(&r, line)
@@ -594,6 +658,7 @@ int trace_load(const char *path, struct trace *t, char *err, size_t err_size)
 	fclose(f);
 	t->threads = str_set_take(&r.threads, &t->thread_count);
 	t->sites = str_set_take(&r.sites, &t->site_count);
+	str_set_free(&r.heap_names);
 	u64_map_free(&r.ids);
 	free(r.heap_declared);
 	if (rc != 0) {

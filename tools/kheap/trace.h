@@ -18,6 +18,13 @@
 /* The format version this reader understands. */
 #define TRACE_FORMAT_VERSION 1u
 
+/* Limits of the reader (docs/tools.md, "Limits"): a longer line is
+ * refused (a trace's lines are short; this bounds the memory a file
+ * without line ends, such as /dev/zero, can take), and so is a trace
+ * naming more heaps. */
+#define TRACE_MAX_LINE_BYTES 65536u
+#define TRACE_MAX_HEAPS 16777216u
+
 enum trace_op {
 	OP_K_MALLOC,
 	OP_K_CALLOC,
@@ -35,7 +42,7 @@ enum trace_op {
 /* Block reference values besides block index + 1. */
 #define TRACE_NO_BLOCK 0u              /* "-" */
 #define TRACE_UNKNOWN_BLOCK UINT32_MAX /* "?" (recorder did not know it) */
-#define TRACE_NO_HEAP UINT16_MAX
+#define TRACE_NO_HEAP UINT32_MAX
 
 struct trace_event {
 	uint64_t tick;
@@ -49,7 +56,7 @@ struct trace_event {
 	/* Block index + 1, or TRACE_NO_BLOCK / TRACE_UNKNOWN_BLOCK. */
 	uint32_t result; /* the block the call returned */
 	uint32_t arg;    /* the block the call freed or resized */
-	uint16_t heap;   /* index into trace.heaps */
+	uint32_t heap;   /* index into trace.heaps, or TRACE_NO_HEAP */
 	uint8_t op;      /* enum trace_op */
 	bool size_overflow;
 };
@@ -92,7 +99,8 @@ struct trace {
 };
 
 /* Read and check a trace. Returns 0, or -1 with a message of the form
- * "<path>:<line>: <problem>" in err. */
+ * "<path>:<line>: <problem>" in err. Time and memory are linear in the
+ * file's size (hash tables for ids, heap names, threads and sites). */
 int trace_load(const char *path, struct trace *t, char *err, size_t err_size);
 
 void trace_free(struct trace *t);
@@ -108,7 +116,7 @@ bool trace_op_is_calloc(enum trace_op op);
 /* The k_malloc family: its blocks carry a heap reference. */
 bool trace_op_is_kmalloc_family(enum trace_op op);
 
-/* Index of a heap by name, or -1. */
+/* Index of a heap by name, or -1. O(heaps): for a few look-ups. */
 int trace_heap_find(const struct trace *t, const char *name);
 
 #endif /* KHEAP_TOOL_TRACE_H */

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 _Noreturn void out_of_memory(void)
 {
@@ -53,16 +55,11 @@ char *xstrdup(const char *s)
 	return copy;
 }
 
-bool parse_u64(const char *text, uint64_t *value)
+/* The digits of p (at least one, nothing else) in base 10 or 16. */
+static bool parse_digits(const char *p, unsigned int base, uint64_t *value)
 {
 	uint64_t v = 0;
-	unsigned int base = 10;
-	const char *p = text;
 
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-	}
 	if (*p == '\0') {
 		return false;
 	}
@@ -85,6 +82,19 @@ bool parse_u64(const char *text, uint64_t *value)
 	}
 	*value = v;
 	return true;
+}
+
+bool parse_u64(const char *text, uint64_t *value)
+{
+	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+		return parse_digits(text + 2, 16, value);
+	}
+	return parse_digits(text, 10, value);
+}
+
+bool parse_decimal_u64(const char *text, uint64_t *value)
+{
+	return parse_digits(text, 10, value);
 }
 
 bool parse_bytes(const char *text, uint64_t *value)
@@ -120,17 +130,43 @@ bool parse_bytes(const char *text, uint64_t *value)
 	return parse_u64(text, value);
 }
 
-/* ---- u64_map ------------------------------------------------------------- */
+/* ---- hashing --------------------------------------------------------- */
 
-static size_t hash64(uint64_t key, size_t capacity)
+/* splitmix64's finaliser: a bijection that spreads every input bit. */
+static uint64_t mix64(uint64_t key)
 {
-	/* splitmix64's finaliser: trace ids are often sequential. */
 	key ^= key >> 30;
 	key *= 0xbf58476d1ce4e5b9u;
 	key ^= key >> 27;
 	key *= 0x94d049bb133111ebu;
 	key ^= key >> 31;
-	return (size_t)key & (capacity - 1u);
+	return key;
+}
+
+/* A per-process secret folded into every hash. Traces are hostile input:
+ * with a fixed hash, a trace could be written whose ids or names all
+ * land in one probe sequence and make loading quadratic. */
+static uint64_t hash_seed(void)
+{
+	static uint64_t seed;
+
+	if (seed == 0u) {
+		struct timespec now;
+		uint64_t entropy = (uint64_t)(uintptr_t)&seed;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		entropy ^= (uint64_t)now.tv_nsec << 20 ^ (uint64_t)now.tv_sec;
+		entropy ^= (uint64_t)getpid() << 40;
+		seed = mix64(entropy) | 1u;
+	}
+	return seed;
+}
+
+/* ---- u64_map ------------------------------------------------------------- */
+
+static size_t hash64(uint64_t key, size_t capacity)
+{
+	return (size_t)mix64(key ^ hash_seed()) & (capacity - 1u);
 }
 
 void u64_map_put(struct u64_map *m, uint64_t key, uint64_t value)
@@ -192,13 +228,14 @@ void u64_map_free(struct u64_map *m)
 
 static size_t hash_str(const char *s, size_t capacity)
 {
-	/* FNV-1a */
-	uint64_t h = 0xcbf29ce484222325u;
+	/* FNV-1a from a seeded start, then mixed: the low bits of plain
+	 * FNV-1a depend only on the low bits of its state. */
+	uint64_t h = 0xcbf29ce484222325u ^ hash_seed();
 
 	for (; *s != '\0'; s++) {
 		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
 	}
-	return (size_t)h & (capacity - 1u);
+	return (size_t)mix64(h) & (capacity - 1u);
 }
 
 static void str_set_rehash(struct str_set *s)
@@ -216,20 +253,42 @@ static void str_set_rehash(struct str_set *s)
 	}
 }
 
+/* The slot holding text, or the empty slot where it would go
+ * (capacity > count, so there is one). */
+static size_t str_set_slot(const struct str_set *s, const char *text)
+{
+	size_t i = hash_str(text, s->capacity);
+
+	while (s->slots[i] != 0u &&
+	       strcmp(s->strings[s->slots[i] - 1u], text) != 0) {
+		i = (i + 1u) & (s->capacity - 1u);
+	}
+	return i;
+}
+
+bool str_set_find(const struct str_set *s, const char *text, uint32_t *index)
+{
+	if (s->capacity == 0u) {
+		return false;
+	}
+	size_t i = str_set_slot(s, text);
+
+	if (s->slots[i] == 0u) {
+		return false;
+	}
+	*index = s->slots[i] - 1u;
+	return true;
+}
+
 uint32_t str_set_intern(struct str_set *s, const char *text)
 {
 	if ((s->count + 1u) * 2u > s->capacity) {
 		str_set_rehash(s);
 	}
-	size_t i = hash_str(text, s->capacity);
+	size_t i = str_set_slot(s, text);
 
-	while (s->slots[i] != 0u) {
-		uint32_t k = s->slots[i] - 1u;
-
-		if (strcmp(s->strings[k], text) == 0) {
-			return k;
-		}
-		i = (i + 1u) & (s->capacity - 1u);
+	if (s->slots[i] != 0u) {
+		return s->slots[i] - 1u;
 	}
 	if (s->count == s->strings_cap) {
 		s->strings_cap = s->strings_cap ? s->strings_cap * 2u : 64u;
@@ -249,4 +308,15 @@ char **str_set_take(struct str_set *s, size_t *count)
 	free(s->slots);
 	memset(s, 0, sizeof(*s));
 	return strings;
+}
+
+void str_set_free(struct str_set *s)
+{
+	size_t count;
+	char **strings = str_set_take(s, &count);
+
+	for (size_t i = 0; i < count; i++) {
+		free(strings[i]);
+	}
+	free(strings);
 }

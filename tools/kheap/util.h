@@ -27,8 +27,13 @@ void *xcalloc(size_t count, size_t bytes);
 void *xrealloc(void *p, size_t bytes);
 char *xstrdup(const char *s);
 
-/* A decimal or 0x-hexadecimal unsigned integer, the whole string. */
+/* A decimal or 0x-hexadecimal unsigned integer, the whole string
+ * (command-line numbers). */
 bool parse_u64(const char *text, uint64_t *value);
+
+/* Decimal digits only, the whole string (the numbers of a trace:
+ * docs/trace-format.md). */
+bool parse_decimal_u64(const char *text, uint64_t *value);
 
 /* parse_u64 with an optional binary suffix: k/K (KiB), m/M (MiB),
  * g/G (GiB), also written KiB, MiB, GiB. */
@@ -57,7 +62,11 @@ struct str_set {
 };
 
 uint32_t str_set_intern(struct str_set *s, const char *text);
+/* The index of text if the set holds it. O(1) expected. */
+bool str_set_find(const struct str_set *s, const char *text, uint32_t *index);
 /* Hand the strings over (caller frees each and the array) and reset. */
 char **str_set_take(struct str_set *s, size_t *count);
+/* Free the strings and reset. */
+void str_set_free(struct str_set *s);
 
 #endif /* KHEAP_TOOL_UTIL_H */

@@ -16,7 +16,9 @@
  *   block forever; this is a deliberate improvement.)
  * - Allocation cost is that of sys_heap (O(1)) plus the lock; a blocking
  *   call may pend any number of times until its deadline, which is
- *   computed once on entry.
+ *   computed once on entry: a timeout of N ticks ends N whole ticks or
+ *   more after the call (sys_timepoint_calc, kheap/port.h), never sooner,
+ *   whatever wakes the caller in between.
  * - Misuse of a pointer (double free, foreign pointer, overflow) is
  *   reported through kheap_port_fault with the heap's message; the call
  *   then does nothing.

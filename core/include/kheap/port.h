@@ -53,18 +53,33 @@ typedef struct {
 } k_timepoint_t;
 
 /**
- * Port: current kernel time in ticks since boot, monotonic.
- * Callable from threads and ISRs. O(1).
+ * Port: current kernel time in ticks since boot, monotonic: the whole
+ * ticks elapsed (rounded down). Callable from threads and ISRs. O(1).
  */
 int64_t sys_clock_tick_get(void);
 
-/* The kernel layer implements these three from sys_clock_tick_get(). */
+/**
+ * Port: current kernel time in ticks rounded up: sys_clock_tick_get() if
+ * the clock stands exactly at the start of a tick (a virtual clock that
+ * jumps from tick to tick), sys_clock_tick_get() + 1 once part of the
+ * current tick has passed (a free-running clock read between two ticks).
+ * Relative timeouts count from here, so that N ticks are N whole ticks
+ * (Zephyr adds a tick for the partly elapsed one). A port that cannot
+ * tell returns sys_clock_tick_get() + 1: its timeouts may then last up to
+ * a tick longer, never shorter. Callable from threads and ISRs. O(1).
+ */
+int64_t kheap_port_tick_ceil(void);
 
-/** The point in time at which `timeout` from now expires. */
+/* The kernel layer implements these three from kheap_port_tick_ceil()
+ * and sys_clock_tick_get(). */
+
+/** The point in time at which `timeout` from now expires: N ticks after
+ * kheap_port_tick_ceil(), so at least N whole ticks from now. */
 k_timepoint_t sys_timepoint_calc(k_timeout_t timeout);
 
-/** The timeout left until `timepoint`: K_NO_WAIT once it has passed,
- * K_FOREVER for "never". */
+/** The timeout left until `timepoint`, in ticks from
+ * sys_clock_tick_get(): K_NO_WAIT once it has passed, K_FOREVER for
+ * "never" (and for a point further away than k_ticks_t counts). */
 k_timeout_t sys_timepoint_timeout(k_timepoint_t timepoint);
 
 /** Whether `timepoint` has passed. */
@@ -113,7 +128,10 @@ typedef struct {
 /**
  * Port: block the current thread on `wait_q`, releasing `lock` (held
  * with `key`) atomically with going to sleep, until z_unpend_all() wakes
- * it or `timeout` expires. Returns 0 when woken, -EAGAIN (-11) on timeout.
+ * it or `timeout` expires: when sys_clock_tick_get() reaches its value
+ * at the call plus timeout.ticks (the kernel layer passes the ticks left
+ * to a timepoint, so no tick is added for a partly elapsed one). Returns
+ * 0 when woken, -EAGAIN (-11) on timeout.
  * The lock is NOT held on return. Threads only: never called from an ISR
  * and never with K_NO_WAIT (the kernel layer checks both first).
  */
