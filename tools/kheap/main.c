@@ -19,13 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <kheap/version.h>
+
 #include "render.h"
 #include "replay.h"
 #include "sizing.h"
 #include "trace.h"
 #include "util.h"
 
-#define KHEAP_TOOL_VERSION "1.0"
 #define MAX_MOMENTS 26u
 /* Upper end of `kheap size`'s search unless --max-bytes says otherwise:
  * replays allocate the region on the host. */
@@ -1037,7 +1038,7 @@ int main(int argc, char **argv)
 		return argc < 2 ? KHEAP_EXIT_USAGE : KHEAP_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("kheap %s (trace format %u)\n", KHEAP_TOOL_VERSION,
+		printf("kheap %s (trace format %u)\n", KHEAP_VERSION_STRING,
 		       TRACE_FORMAT_VERSION);
 		return KHEAP_EXIT_OK;
 	}
