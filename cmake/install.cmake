@@ -83,6 +83,8 @@ install(FILES
 set(_kheap_pc_dir "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
 file(RELATIVE_PATH KHEAP_PC_PREFIX_FROM_PCFILEDIR
 	"/kheap-prefix/${_kheap_pc_dir}" "/kheap-prefix")
+string(REGEX REPLACE "/$" "" KHEAP_PC_PREFIX_FROM_PCFILEDIR
+	"${KHEAP_PC_PREFIX_FROM_PCFILEDIR}")
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
 	set(KHEAP_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 else()
