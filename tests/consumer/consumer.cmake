@@ -11,6 +11,8 @@
 #         -P consumer.cmake
 #
 # Cases:
+#   copy          core/src and core/include copied, compiled with cc and
+#                 the two definitions (hardening level, assert handler)
 #   subdirectory  add_subdirectory, defaults: kheap::core, then kheap::sim
 #   fetchcontent  FetchContent from a git snapshot of the checkout
 #   install       cmake --install to <scratch>/prefix (fixture of the next
@@ -86,7 +88,20 @@ endif()
 set(ok_version "kheap ${KHEAP_VERSION}")
 set(work "${WORK_ROOT}/${CASE}")
 
-if(CASE STREQUAL "subdirectory")
+if(CASE STREQUAL "copy")
+	consumer_project("${work}")
+	file(COPY "${KHEAP_SOURCE_DIR}/core/src" "${KHEAP_SOURCE_DIR}/core/include"
+		DESTINATION "${work}/kheap")
+	file(GLOB core_sources "${work}/kheap/src/*.c")
+	consumer_run("compile and link" "${C_COMPILER}" -std=c11 -O2 -Wall
+		-Wextra -Wconversion -Wsign-conversion -Werror
+		-DCONFIG_SYS_HEAP_HARDENING_LEVEL=3
+		-DKHEAP_ASSERT_HANDLER=app_assert_fail
+		"-I${work}/kheap/include" -o "${work}/app_copy"
+		"${work}/src/app_copy.c" ${core_sources})
+	consumer_expect_program("kheap copy: ok" "${work}/app_copy")
+
+elseif(CASE STREQUAL "subdirectory")
 	consumer_project("${work}" subdirectory)
 	consumer_run("configure (kheap::core only)" "${CMAKE_COMMAND}"
 		-S "${work}" -B "${work}/build" ${host_args}
