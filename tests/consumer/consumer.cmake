@@ -7,7 +7,7 @@
 #         [-DC_COMPILER=... -DCXX_COMPILER=... -DGENERATOR=...
 #          -DMAKE_PROGRAM=... -DGIT=... -DPKG_CONFIG=... -DARM_GCC=...
 #          -DARM_NM=... -DARM_READELF=... -DCPU_FLAGS=...
-#          -DEXPECT_CPU_ARCH=... -DKHEAP_VERSION=...]
+#          -DEXPECT_CPU_ARCH=... -DKHEAP_VERSION=... -DPREFIX=...]
 #         -P consumer.cmake
 #
 # Cases:
@@ -21,6 +21,8 @@
 #   pkg_config    cc with pkg-config --cflags/--libs kheap and kheap-sim
 #   cxx           a C++17 program on the installed kheap
 #   cortex_m      a cross firmware with kheap::core/kernel/cortex_m (CPU_FLAGS)
+#   cortex_m_package  the same firmware on a cross kheap installed to
+#                 PREFIX, through find_package(kheap COMPONENTS cortex_m)
 # A missing tool (C++ compiler, git, pkg-config, arm-none-eabi-gcc) is a
 # failure: scripts/setup installs every one of them.
 cmake_minimum_required(VERSION 3.25)
@@ -32,7 +34,12 @@ foreach(var CASE KHEAP_SOURCE_DIR WORK_ROOT)
 endforeach()
 set(templates "${CMAKE_CURRENT_LIST_DIR}/projects")
 set(sources "${CMAKE_CURRENT_LIST_DIR}/src")
+# Where consumer-install installs kheap (or, with PREFIX, an install of
+# someone else's: scripts/cross installs its cross build there).
 set(prefix "${WORK_ROOT}/prefix")
+if(PREFIX)
+	set(prefix "${PREFIX}")
+endif()
 
 # consumer_run(<what> <command>...): run, print the command; on failure
 # stop with its output.
@@ -84,6 +91,36 @@ set(host_args -G "${GENERATOR}" "-DCMAKE_C_COMPILER=${C_COMPILER}")
 if(MAKE_PROGRAM)
 	list(APPEND host_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
 endif()
+
+# consumer_check_firmware(<elf> <library>...): the image holds the heap,
+# the kernel layer and the port, and every object of the libraries was
+# built for the CPU asked for.
+function(consumer_check_firmware elf)
+	consumer_run("nm" "${ARM_NM}" "${elf}")
+	foreach(symbol sys_heap_alloc k_heap_alloc k_malloc k_spin_lock
+			z_pend_curr target_port_init SysTick_Handler)
+		if(NOT consumer_output MATCHES "[0-9a-f]+ [A-Za-z] ${symbol}\n")
+			message(FATAL_ERROR "consumer ${CASE}: ${symbol} is not "
+				"in ${elf}")
+		endif()
+	endforeach()
+	list(LENGTH ARGN count)
+	if(count LESS 3)
+		message(FATAL_ERROR "consumer ${CASE}: expected the core, kernel "
+			"and port libraries, got '${ARGN}'")
+	endif()
+	foreach(library IN LISTS ARGN)
+		consumer_run("readelf" "${ARM_READELF}" -A "${library}")
+		string(REGEX MATCHALL "Tag_CPU_arch: [^\n]*" arches
+			"${consumer_output}")
+		list(REMOVE_DUPLICATES arches)
+		if(NOT arches STREQUAL "Tag_CPU_arch: ${EXPECT_CPU_ARCH}")
+			message(FATAL_ERROR "consumer ${CASE}: ${library} has "
+				"'${arches}', expected "
+				"'Tag_CPU_arch: ${EXPECT_CPU_ARCH}'")
+		endif()
+	endforeach()
+endfunction()
 
 set(ok_version "kheap ${KHEAP_VERSION}")
 set(work "${WORK_ROOT}/${CASE}")
@@ -269,29 +306,25 @@ elseif(CASE STREQUAL "cortex_m")
 		-DCMAKE_BUILD_TYPE=MinSizeRel
 		"-DKHEAP_SOURCE_DIR=${KHEAP_SOURCE_DIR}")
 	consumer_run("build" "${CMAKE_COMMAND}" --build "${work}/build")
-	# The image holds the heap, the kernel layer and the port.
-	consumer_run("nm" "${ARM_NM}" "${work}/build/firmware.elf")
-	foreach(symbol sys_heap_alloc k_heap_alloc k_malloc k_spin_lock
-			z_pend_curr target_port_init SysTick_Handler)
-		if(NOT consumer_output MATCHES "[0-9a-f]+ [A-Za-z] ${symbol}\n")
-			message(FATAL_ERROR "consumer ${CASE}: ${symbol} is not "
-				"in firmware.elf")
-		endif()
-	endforeach()
-	# Every object of kheap's libraries was built for the CPU asked for.
-	foreach(library kheap/libkheap_core.a kheap/libkheap_kernel.a
-			kheap/target/libkheap_cortex_m.a)
-		consumer_run("readelf" "${ARM_READELF}" -A
-			"${work}/build/${library}")
-		string(REGEX MATCHALL "Tag_CPU_arch: [^\n]*" arches
-			"${consumer_output}")
-		list(REMOVE_DUPLICATES arches)
-		if(NOT arches STREQUAL "Tag_CPU_arch: ${EXPECT_CPU_ARCH}")
-			message(FATAL_ERROR "consumer ${CASE}: ${library} has "
-				"'${arches}', expected "
-				"'Tag_CPU_arch: ${EXPECT_CPU_ARCH}'")
-		endif()
-	endforeach()
+	consumer_check_firmware("${work}/build/firmware.elf"
+		"${work}/build/kheap/libkheap_core.a"
+		"${work}/build/kheap/libkheap_kernel.a"
+		"${work}/build/kheap/target/libkheap_cortex_m.a")
+
+elseif(CASE STREQUAL "cortex_m_package")
+	consumer_need(arm-none-eabi-gcc "${ARM_GCC}")
+	consumer_need(arm-none-eabi-nm "${ARM_NM}")
+	consumer_need(arm-none-eabi-readelf "${ARM_READELF}")
+	consumer_project("${work}" cortex_m_package)
+	file(COPY "${templates}/cortex_m/toolchain.cmake" DESTINATION "${work}")
+	consumer_run("configure" "${CMAKE_COMMAND}" -S "${work}"
+		-B "${work}/build" -G "${GENERATOR}"
+		"-DCMAKE_TOOLCHAIN_FILE=${work}/toolchain.cmake"
+		"-DCONSUMER_ARM_GCC=${ARM_GCC}" "-DCONSUMER_CPU_FLAGS=${CPU_FLAGS}"
+		-DCMAKE_BUILD_TYPE=MinSizeRel "-DCMAKE_PREFIX_PATH=${prefix}")
+	consumer_run("build" "${CMAKE_COMMAND}" --build "${work}/build")
+	file(GLOB_RECURSE libraries "${prefix}/*/libkheap_*.a")
+	consumer_check_firmware("${work}/build/firmware.elf" ${libraries})
 
 else()
 	message(FATAL_ERROR "consumer: unknown CASE '${CASE}'")
