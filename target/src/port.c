@@ -27,10 +27,6 @@
 #include "semihost.h"
 #include "target_internal.h"
 
-#ifndef KHEAP_TARGET_CPU_HZ
-#error "KHEAP_TARGET_CPU_HZ (the SysTick clock of the board) is not defined"
-#endif
-
 #define EAGAIN_RESULT (-11)
 
 _Static_assert(KHEAP_PORT_LOCK_WORDS >= 2, "the lock needs two words");
@@ -351,13 +347,23 @@ void z_reschedule(struct k_spinlock *lock, k_spinlock_key_t key)
 
 /* ---- start-up ----------------------------------------------------------- */
 
-void target_port_init(void)
+/* SysTick's reload register is 24 bits wide. */
+#define SYST_RVR_MAX 0xffffffu
+
+void target_port_init(uint32_t systick_clock_hz)
 {
+	uint32_t cycles_per_tick =
+		systick_clock_hz / (uint32_t)CONFIG_SYS_CLOCK_TICKS_PER_SEC;
+
+	z_thread_pool_init(&main_thread.kheap);
 	SYST_CSR = 0u;
-	SYST_RVR = (uint32_t)(KHEAP_TARGET_CPU_HZ /
-			      CONFIG_SYS_CLOCK_TICKS_PER_SEC) -
-		   1u;
+	if (cycles_per_tick < 2u || cycles_per_tick - 1u > SYST_RVR_MAX) {
+		kheap_port_fault("target_port_init",
+				 "SysTick reload out of range for this clock",
+				 NULL, NULL);
+		return;
+	}
+	SYST_RVR = cycles_per_tick - 1u;
 	SYST_CVR = 0u;
 	SYST_CSR = SYST_CSR_ENABLE | SYST_CSR_TICKINT | SYST_CSR_CLKSOURCE;
-	z_thread_pool_init(&main_thread.kheap);
 }

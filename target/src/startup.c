@@ -21,6 +21,10 @@
 #include "semihost.h"
 #include "target_internal.h"
 
+#ifndef KHEAP_TARGET_CPU_HZ
+#error "KHEAP_TARGET_CPU_HZ (the SysTick clock of the board) is not defined"
+#endif
+
 /* ---- linker-script symbols ------------------------------------------- */
 
 extern uint32_t __stack_top[];
@@ -224,7 +228,7 @@ void Reset_Handler(void)
 	setvbuf(stdout, stdout_buffer, _IOLBF, sizeof(stdout_buffer));
 	__libc_init_array();
 	atexit(stack_report);
-	target_port_init();
+	target_port_init(KHEAP_TARGET_CPU_HZ);
 
 	int argc = parse_cmdline();
 

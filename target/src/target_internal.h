@@ -8,8 +8,4 @@
 /* The SysTick exception handler (port.c): advances the tick. */
 void SysTick_Handler(void);
 
-/* Start the tick and set up the main thread; called once by the reset
- * handler before main(). */
-void target_port_init(void);
-
 #endif /* KHEAP_TARGET_INTERNAL_H */

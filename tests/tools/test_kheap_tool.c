@@ -30,6 +30,8 @@
 
 #include <cmocka.h>
 
+#include <kheap/version.h>
+
 #include "png.h"
 #include "replay.h"
 #include "sizing.h"
@@ -448,7 +450,8 @@ struct cli_case {
 static const struct cli_case cli_cases[] = {
 	{"", KHEAP_EXIT_USAGE, "usage:"},
 	{"help", KHEAP_EXIT_OK, "usage:"},
-	{"--version", KHEAP_EXIT_OK, "trace format 1"},
+	{"--version", KHEAP_EXIT_OK,
+	 "kheap " KHEAP_VERSION_STRING " (trace format 1)"},
 	{"frobnicate x", KHEAP_EXIT_USAGE, "unknown command 'frobnicate'"},
 	{"replay", KHEAP_EXIT_USAGE, "replay: no trace file given"},
 	{"replay a b", KHEAP_EXIT_USAGE, "unexpected argument 'b'"},

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <kheap/version.h>
+
 #include "render.h"
 #include "replay.h"
 #include "sizing.h"
@@ -26,7 +28,6 @@
 #include "trace.h"
 #include "util.h"
 
-#define KHEAP_TOOL_VERSION "1.0"
 #define MAX_MOMENTS 26u
 /* Upper end of `kheap size`'s search unless --max-bytes says otherwise:
  * replays allocate the region on the host. */
@@ -991,7 +992,7 @@ int main(int argc, char **argv)
 		return argc < 2 ? KHEAP_EXIT_USAGE : KHEAP_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("kheap %s (trace format %u)\n", KHEAP_TOOL_VERSION,
+		printf("kheap %s (trace format %u)\n", KHEAP_VERSION_STRING,
 		       TRACE_FORMAT_VERSION);
 		return KHEAP_EXIT_OK;
 	}

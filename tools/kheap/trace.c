@@ -452,7 +452,9 @@ static int parse_event(struct reader *r, char **f, size_t n)
 
 	/* id (the result) and arg (the block passed in) */
 	uint64_t result_id = 0, arg_id = 0;
-	int result_kind, arg_kind;
+	/* Set by parse_block_ref on success; initialised because GCC -O3
+	 * cannot see that fail() never returns 0. */
+	int result_kind = 0, arg_kind = 0;
 
 	if (parse_block_ref(r, f[6], "id", false, &result_id, &result_kind) !=
 		    0 ||

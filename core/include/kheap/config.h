@@ -13,6 +13,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * KHEAP_ASSERT(cond): debug-only internal invariant checks. These never
  * guard against caller misuse (that goes through the fault handler, always
@@ -149,5 +153,9 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
 
 /* Software count-leading-zeros; defined by the core (see sys_heap.c). */
 unsigned int kheap_soft_clz32(uint32_t value);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* KHEAP_CONFIG_H */

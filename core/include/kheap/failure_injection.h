@@ -21,6 +21,10 @@
 
 #include <kheap/config.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if CONFIG_KHEAP_FAILURE_INJECTION
 
 /* From now on, count internal allocations from 1; number nth fails, and
@@ -37,6 +41,10 @@ unsigned long kheap_fail_injected(void);
 /* The core's query, once per internal allocation: true to fail it. */
 bool z_kheap_fail_this_alloc(void);
 
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif /* KHEAP_FAILURE_INJECTION_H */

@@ -33,6 +33,10 @@
 #include <kheap/tracing.h>
 #include <zephyr/sys/sys_heap.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct k_heap {
 	struct sys_heap heap;
 	_wait_q_t wait_q;
@@ -202,5 +206,9 @@ void z_thread_pool_init(struct kheap_thread_data *thread_data);
 /** Port: free what a thread's pool still tracks for it; called once when
  * the thread exits (from the exiting thread or the one that reaps it). */
 void z_thread_pool_release(struct kheap_thread_data *thread_data);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* KHEAP_K_HEAP_H */

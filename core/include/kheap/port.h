@@ -18,6 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- time ------------------------------------------------------------ */
 
 /* Kernel ticks per second. A port or the build may override it. */
@@ -192,5 +196,9 @@ struct kheap_thread_data *kheap_port_thread_data(struct k_thread *thread);
  */
 void kheap_port_fault(const char *operation, const char *message,
 		      const void *object, const void *pointer);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* KHEAP_PORT_H */

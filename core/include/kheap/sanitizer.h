@@ -29,6 +29,10 @@
 
 #include <kheap/config.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if CONFIG_KHEAP_SANITIZER_HOOKS
 
 /* [mem, mem + bytes) is about to become a heap region: the core is going
@@ -67,6 +71,10 @@ void kheap_san_exit(void);
 #define KHEAP_SAN_ENTER() ((void)0)
 #define KHEAP_SAN_EXIT() ((void)0)
 
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif /* KHEAP_SANITIZER_H */

@@ -17,6 +17,10 @@
 #ifndef KHEAP_TRACING_H
 #define KHEAP_TRACING_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #ifndef SYS_PORT_TRACING_OBJ_FUNC_ENTER
 #define SYS_PORT_TRACING_OBJ_FUNC_ENTER(obj_type, func, obj, ...)              \
 	do {                                                                   \
@@ -39,6 +43,10 @@
 #define SYS_PORT_TRACING_OBJ_INIT(obj_type, obj, ...)                          \
 	do {                                                                   \
 	} while (0)
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif /* KHEAP_TRACING_H */

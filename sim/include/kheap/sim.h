@@ -16,6 +16,10 @@
 
 #include <kheap/port.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* How simulated threads are scheduled. */
 enum sim_mode {
 	/* One simulated thread runs at a time, chosen as Zephyr's scheduler
@@ -201,5 +205,9 @@ uint64_t sim_context_switches(void);
 /* Simulated threads that have not exited (including main and threads
  * not started yet). */
 int sim_threads_alive(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* KHEAP_SIM_H */

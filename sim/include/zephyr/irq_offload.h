@@ -6,6 +6,10 @@
 #ifndef ZEPHYR_IRQ_OFFLOAD_H
 #define ZEPHYR_IRQ_OFFLOAD_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef void (*irq_offload_routine_t)(const void *parameter);
 
 /**
@@ -18,5 +22,9 @@ typedef void (*irq_offload_routine_t)(const void *parameter);
  * recursive acquisition.
  */
 void irq_offload(irq_offload_routine_t routine, const void *parameter);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* ZEPHYR_IRQ_OFFLOAD_H */

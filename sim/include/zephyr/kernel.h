@@ -26,6 +26,10 @@
 #include <zephyr/sys/printk.h>
 #include <zephyr/sys/util.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- configuration (Zephyr's defaults) ------------------------------ */
 
 #ifndef CONFIG_NUM_COOP_PRIORITIES
@@ -338,6 +342,10 @@ void z_sim_site_set(const char *file, int line);
 	Z_SIM_AT(k_heap_calloc(heap, num, size, timeout))
 #define k_heap_realloc(heap, ptr, bytes, timeout)                              \
 	Z_SIM_AT(k_heap_realloc(heap, ptr, bytes, timeout))
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif /* ZEPHYR_KERNEL_H */

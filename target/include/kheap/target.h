@@ -23,6 +23,10 @@
 
 #include <kheap/k_heap.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- exit statuses ---------------------------------------------------- */
 
 /* What a target image's exit status means (QEMU passes it on). */
@@ -128,6 +132,21 @@ static inline void target_irq_restore(uint32_t primask)
 	}
 }
 
+/* ---- start-up ----------------------------------------------------------- */
+
+/*
+ * Start the port: SysTick ticking at CONFIG_SYS_CLOCK_TICKS_PER_SEC from a
+ * clock of `systick_clock_hz` (the core clock; the board's start-up code
+ * knows it), and the main thread's kernel-layer data. Call it once, in
+ * thread mode, before the first kernel-layer call (the test images' reset
+ * handler does). The port defines SysTick_Handler, the CMSIS name: the
+ * program's vector table must route SysTick there. A clock whose reload
+ * value (systick_clock_hz / CONFIG_SYS_CLOCK_TICKS_PER_SEC - 1) is not
+ * 1 to 0xffffff is reported through kheap_port_fault and the tick is not
+ * started. O(1).
+ */
+void target_port_init(uint32_t systick_clock_hz);
+
 /* ---- time ------------------------------------------------------------- */
 
 /* Called from the SysTick handler after each tick, with the new tick
@@ -220,5 +239,9 @@ struct k_thread {
 
 /* The main program's thread object (also from interrupt handlers). */
 struct k_thread *k_current_get(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* KHEAP_TARGET_H */

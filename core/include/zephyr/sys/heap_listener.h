@@ -28,6 +28,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define HEAP_ID_FROM_POINTER(heap_pointer) ((uintptr_t)(heap_pointer))
 
 enum heap_event_types {
@@ -80,5 +84,9 @@ void heap_listener_notify_free(uintptr_t heap_id, void *mem, size_t bytes);
 void heap_listener_notify_realloc(uintptr_t heap_id, void *old_mem,
 				  size_t old_bytes, void *new_mem,
 				  size_t new_bytes);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* ZEPHYR_SYS_HEAP_LISTENER_H */

@@ -8,6 +8,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct sys_memory_stats {
 	/* Bytes in free blocks, headers included. */
 	size_t free_bytes;
@@ -16,5 +20,9 @@ struct sys_memory_stats {
 	/* Highest allocated_bytes since init or the last reset_max. */
 	size_t max_allocated_bytes;
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* ZEPHYR_SYS_MEM_STATS_H */

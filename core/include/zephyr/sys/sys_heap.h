@@ -44,6 +44,10 @@
 #include <zephyr/sys/heap_listener.h>
 #include <zephyr/sys/mem_stats.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct z_heap;
 
 /* A heap handle. Its only state is a pointer to the control block that
@@ -394,5 +398,9 @@ void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler);
 
 /** The fixed message for a fault kind ("" for unknown kinds). */
 const char *sys_heap_fault_message(enum sys_heap_fault_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* ZEPHYR_SYS_SYS_HEAP_H */

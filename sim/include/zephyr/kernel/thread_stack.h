@@ -14,6 +14,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct z_thread_stack_element {
 	char data;
 };
@@ -56,5 +60,9 @@ typedef struct z_thread_stack_element k_kernel_stack_t;
 #define K_KERNEL_STACK_MEMBER(sym, size) K_THREAD_STACK_MEMBER(sym, size)
 #define K_KERNEL_STACK_EXTERN(sym) K_THREAD_STACK_EXTERN(sym)
 #define K_KERNEL_STACK_SIZEOF(sym) K_THREAD_STACK_SIZEOF(sym)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* ZEPHYR_KERNEL_THREAD_STACK_H */

@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define __ASSERT(test, ...)                                                    \
 	do {                                                                   \
 		if (!(test)) {                                                 \
@@ -22,5 +26,9 @@
 	} while (0)
 
 #define __ASSERT_NO_MSG(test) __ASSERT(test, "%s", "")
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* ZEPHYR_SYS___ASSERT_H */

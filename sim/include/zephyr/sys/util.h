@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(array) (sizeof(array) / sizeof((array)[0]))
 #endif
@@ -54,6 +58,10 @@
 #ifndef STRINGIFY
 #define Z_STRINGIFY(x) #x
 #define STRINGIFY(s) Z_STRINGIFY(s)
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif /* ZEPHYR_SYS_UTIL_H */
