@@ -83,6 +83,8 @@ enum chunk_field {
 };
 
 struct z_heap {
+	/* Z_HEAP_MAGIC; from FULL up, xor the seal of the layout fields
+	 * below (heap_checks.h, control_seal). */
 	uint32_t magic;
 	/* Bytes from this struct to chunk 0. */
 	uint32_t chunk_base_offset;
@@ -97,7 +99,11 @@ struct z_heap {
 	uint8_t big;
 	/* First-level classes in use: heads has fl_count * SL_COUNT ids. */
 	uint8_t fl_count;
-	uint8_t reserved[2];
+	/* FULL and up: 1 if a call found a damaged list head and went on
+	 * without it (reported at the end of the call; sys_heap.c,
+	 * list_push). Always 0 below FULL. */
+	uint8_t lists_damaged;
+	uint8_t reserved;
 	/* Bit sl of sl_bitmap[fl] set iff class (fl, sl) is non-empty. */
 	uint8_t sl_bitmap[FL_MAX];
 #if CONFIG_SYS_HEAP_MONITOR
@@ -397,14 +403,5 @@ static inline bool canary_intact(struct heap_view v, chunkid_t c,
 
 /* Size in chunks of the largest free chunk, 0 if none (heap_validate.c). */
 chunksz_t z_heap_largest_free_chunks(struct heap_view v);
-
-static inline const struct z_heap *heap_of(const struct sys_heap *heap)
-{
-	if (heap == NULL || heap->heap == NULL ||
-	    heap->heap->magic != Z_HEAP_MAGIC) {
-		return NULL;
-	}
-	return heap->heap;
-}
 
 #endif /* KHEAP_HEAP_INTERNAL_H */
