@@ -153,7 +153,8 @@ CHECK_FN bool free_chunk_ok(struct heap_view v, chunkid_t c, bool check_left)
  * end_chunk, the header format, fl_count), mixed with the control
  * block's own address. From FULL up the magic is Z_HEAP_MAGIC ^ seal, so
  * one compare on entry to every call finds a change of any one of them
- * (each term is a bijection of its field). Below FULL the seal is 0 and
+ * (each term is a bijection of its field; fl_count and big share one,
+ * packed into 16 bits without overlap). Below FULL the seal is 0 and
  * the magic the plain constant. Not secret: a guard against accidents.
  */
 static inline uint32_t control_seal(const struct z_heap *h)
@@ -161,12 +162,12 @@ static inline uint32_t control_seal(const struct z_heap *h)
 	if (!CHECKS_CONTROL_BLOCK) {
 		return 0u;
 	}
-	/* Offset below 2^16, fl_count below 2^8, big 0 or 1: packed
-	 * without overlap. */
-	uint32_t format = h->chunk_base_offset | ((uint32_t)h->fl_count << 16) |
-			  ((uint32_t)h->big << 24);
+	/* One odd multiplier per field (not the fields packed into one
+	 * word first: a damaged field need not stay in its range). */
+	uint32_t format = h->fl_count | ((uint32_t)h->big << 8);
 
-	return (format * 0x9e3779b1u) ^ (h->end_chunk * 0x85ebca77u) ^
+	return (h->chunk_base_offset * 0x9e3779b1u) ^
+	       (h->end_chunk * 0x85ebca77u) ^ (format * 0xc2b2ae3du) ^
 	       (uint32_t)(uintptr_t)h;
 }
 

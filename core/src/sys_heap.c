@@ -609,12 +609,14 @@ check_live_block(struct heap_view v, const void *mem, struct live_block *b)
 	/*
 	 * The block ends inside the heap, and mem (up to 7 bytes past the
 	 * block's start for rewound blocks) lies inside the block, before
-	 * the next header. That also refuses sizes below min_chunks.
+	 * the canary (FULL and up) and the next header: a stale pointer 1..7
+	 * bytes into a small block would otherwise have a negative usable
+	 * size. That also refuses sizes below min_chunks.
 	 */
-	if (UNLIKELY(right > end ||
-		     (uintptr_t)mem >=
-			     (uintptr_t)view_base(v) +
-				     ((uintptr_t)right << CHUNK_SHIFT))) {
+	if (UNLIKELY(right > end || (uintptr_t)mem >= (uintptr_t)view_base(v) +
+							      ((uintptr_t)right
+							       << CHUNK_SHIFT) -
+							      CANARY_BYTES)) {
 		return SYS_HEAP_FAULT_CORRUPT_HEADER;
 	}
 	const unsigned char *right_hdr = chunk_ptr(v, right);
