@@ -836,14 +836,14 @@ static void test_alloc_checks_listed_ids(void **state)
 	free_neighbours(&n);
 }
 
-/* MODERATE and up: a chunk taken off a list agrees with its left
- * neighbour (used, of its left_size); chunk 0 has none. */
+/* FULL and up: a chunk taken off a list agrees with its left neighbour
+ * (used, of its left_size); chunk 0 has none. */
 static void test_alloc_checks_taken_left_size(void **state)
 {
 	(void)state;
 	struct neighbours n;
 
-	if (LEVEL < SYS_HEAP_HARDENING_MODERATE ||
+	if (LEVEL < SYS_HEAP_HARDENING_FULL ||
 	    LEVEL >= SYS_HEAP_HARDENING_EXTREME) {
 		skip();
 	}

@@ -100,9 +100,9 @@ CHECK_FN bool links_ok(struct heap_view v, chunkid_t c)
 /*
  * Does free chunk c agree with its left neighbour: chunk 0 has none
  * (left_size 0); any other chunk's left_size names a used chunk of that
- * size (free chunks never touch). The allocation path's view of a write
- * that stopped in a free chunk's left_size (an overflow of its left
- * neighbour past the canary). c < end_chunk.
+ * size (free chunks never touch). FULL and up, for a chunk the allocation
+ * path takes: the canary moves the end of a short overflow of the left
+ * neighbour from c's size onto its left_size. c < end_chunk.
  */
 CHECK_FN bool free_left_ok(struct heap_view v, chunkid_t c)
 {
@@ -120,15 +120,13 @@ CHECK_FN bool free_left_ok(struct heap_view v, chunkid_t c)
 /*
  * Is c what a free-list member must be: inside the heap, marked free,
  * sized inside the heap with a right neighbour that agrees, and linked
- * both ways? With check_left also agreeing with its left neighbour
- * (callers that compared c's left_size with the neighbour already pass
- * false). Used before a chunk whose header the current call has not
+ * both ways? Used before a chunk whose header the current call has not
  * checked otherwise is unlinked or its size trusted (MODERATE and up on
  * the allocation path, BASIC and up for merge partners), so that a
  * corrupt chunk is refused instead of turning an unlink into a write
  * through a stray link.
  */
-CHECK_FN bool free_chunk_ok(struct heap_view v, chunkid_t c, bool check_left)
+CHECK_FN bool free_chunk_ok(struct heap_view v, chunkid_t c)
 {
 	chunkid_t end = v.h->end_chunk;
 
@@ -142,7 +140,7 @@ CHECK_FN bool free_chunk_ok(struct heap_view v, chunkid_t c, bool check_left)
 	    left_size(v, c + size) != size) {
 		return false;
 	}
-	return (!check_left || free_left_ok(v, c)) && links_ok(v, c);
+	return links_ok(v, c);
 }
 
 /* ---- the control block (FULL and up) ------------------------------------ */
@@ -153,8 +151,7 @@ CHECK_FN bool free_chunk_ok(struct heap_view v, chunkid_t c, bool check_left)
  * end_chunk, the header format, fl_count), mixed with the control
  * block's own address. From FULL up the magic is Z_HEAP_MAGIC ^ seal, so
  * one compare on entry to every call finds a change of any one of them
- * (each term is a bijection of its field; fl_count and big share one,
- * packed into 16 bits without overlap). Below FULL the seal is 0 and
+ * (each term, an odd multiple, changes with each of its fields alone). Below FULL the seal is 0 and
  * the magic the plain constant. Not secret: a guard against accidents.
  */
 static inline uint32_t control_seal(const struct z_heap *h)
@@ -162,13 +159,13 @@ static inline uint32_t control_seal(const struct z_heap *h)
 	if (!CHECKS_CONTROL_BLOCK) {
 		return 0u;
 	}
-	/* One odd multiplier per field (not the fields packed into one
-	 * word first: a damaged field need not stay in its range). */
+	/* The format in the high half of the offset's term: a damaged
+	 * field need not stay in its range, but one term still changes
+	 * with either field alone. */
 	uint32_t format = h->fl_count | ((uint32_t)h->big << 8);
 
-	return (h->chunk_base_offset * 0x9e3779b1u) ^
-	       (h->end_chunk * 0x85ebca77u) ^ (format * 0xc2b2ae3du) ^
-	       (uint32_t)(uintptr_t)h;
+	return ((h->chunk_base_offset ^ (format << 16)) * 0x9e3779b1u) ^
+	       (h->end_chunk * 0x85ebca77u) ^ (uint32_t)(uintptr_t)h;
 }
 
 /* The magic of control block h: sealed from FULL up. */

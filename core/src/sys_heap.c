@@ -243,20 +243,17 @@ HOT size_t chunks_for_bytes(struct heap_view v, size_t bytes)
 /* ---- allocation ------------------------------------------------------ */
 
 /*
- * The size of chunk c, just read off a free list (a head or a link) by
- * the allocation search, in *size_chunks; false if c must not be used
- * (the search then reports corruption). BASIC and up: c is a chunk of the
- * heap and marked free (a used bit set on a listed chunk is a corrupt
- * header; one test of a word that is read anyway); MODERATE and up: a
- * sound list member (free_chunk_ok), before its size is trusted.
+ * The size of chunk c, just read off a free list by the allocation
+ * search, in *size_chunks; false if c must not be used (the search then
+ * reports corruption). c is a chunk of the heap: a list head, or a link
+ * the caller checked (BASIC), or either checked here (MODERATE and up:
+ * a sound list member, free_chunk_ok, before its size is trusted). BASIC
+ * and up: marked free (a used bit set on a listed chunk is a corrupt
+ * header; one test of a word that is read anyway).
  */
 HOT bool listed_size(struct heap_view v, chunkid_t c, chunksz_t *size_chunks)
 {
-	if (HARDENING >= SYS_HEAP_HARDENING_MODERATE) {
-		if (!free_chunk_ok(v, c, true)) {
-			return false;
-		}
-	} else if (!chunk_id_ok(v, c)) {
+	if (HARDENING >= SYS_HEAP_HARDENING_MODERATE && !free_chunk_ok(v, c)) {
 		return false;
 	}
 	uint32_t word = field_get(v, c, SIZE_AND_USED);
@@ -265,13 +262,25 @@ HOT bool listed_size(struct heap_view v, chunkid_t c, chunksz_t *size_chunks)
 	return HARDENING == SYS_HEAP_HARDENING_NONE || (word & 1u) == 0u;
 }
 
-/* May listed chunk c of size_chunks serve want_chunks and be unlinked
- * (BASIC and up): its size fits (taken_size_ok) and its successor, in
- * *next, is a chunk of the heap. */
+/*
+ * May listed chunk c of size_chunks serve want_chunks and be unlinked?
+ * Its successor goes to *next. Its size must reach the request (a corrupt
+ * size in a larger class may not) and stop at the heap's end, and its
+ * successor be a chunk of the heap: BASIC checks that here, MODERATE and
+ * up had free_chunk_ok check the size's limit and the links already.
+ * FULL and up: c agrees with its left neighbour (free_left_ok): the
+ * canary moves the end of a short overflow of that neighbour from c's
+ * size onto c's left_size, which MODERATE does not need to check.
+ */
 HOT bool takeable(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 		  chunksz_t want_chunks, chunkid_t *next)
 {
 	*next = free_next(v, c);
+	if (HARDENING >= SYS_HEAP_HARDENING_MODERATE) {
+		return size_chunks >= want_chunks &&
+		       (HARDENING < SYS_HEAP_HARDENING_FULL ||
+			free_left_ok(v, c));
+	}
 	return taken_size_ok(v, c, size_chunks, want_chunks) &&
 	       chunk_id_ok(v, *next);
 }
@@ -325,7 +334,12 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 			for (unsigned int i = 1u; i < SYS_HEAP_FIT_PROBES;
 			     i++) {
 				c = free_next(v, prev);
-				if (!listed_size(v, c, &size)) {
+				/* A link: BASIC checks it is a chunk of the
+				 * heap, MODERATE and up (listed_size) that
+				 * it is a sound one. */
+				if ((HARDENING < SYS_HEAP_HARDENING_MODERATE &&
+				     !chunk_id_ok(v, c)) ||
+				    !listed_size(v, c, &size)) {
 					goto corrupt;
 				}
 				if (size >= want_chunks) {
@@ -548,30 +562,27 @@ struct live_block {
 /*
  * Used block c of size_chunks, whose left_size agrees with its left
  * neighbour, and the header at right = c + size_chunks (inside the heap),
- * whose left_size does not agree with size_chunks: which of the two
- * changed? Decided by both neighbours. c's own size changed (a write
- * before the block: CORRUPT_HEADER) if it is impossible for a used block
- * (more chunks than are in use), or if the header at right names a left
+ * whose left_size does not agree with size_chunks: did c's own size
+ * change (a write before the block: CORRUPT_HEADER), rather than the next
+ * header (c written past its end: OVERFLOW)? Decided by both neighbours:
+ * c's size is the changed one if it is impossible for a used block (more
+ * chunks than are in use), or if the header at right names a left
  * neighbour that starts inside c's claimed extent and whose size agrees:
  * that block and the header at right are then sound, and c's size runs
- * over a block boundary. Otherwise c was written past its end into the
- * next header (OVERFLOW). A size changed to a smaller value that still
- * ends inside the block cannot be told from an overflow.
+ * over a block boundary. A size changed to a smaller value that still
+ * ends inside the block cannot be told from an overflow (false).
  */
-COLD enum sys_heap_fault_kind
-size_mismatch_kind(struct heap_view v, chunksz_t size_chunks, chunkid_t right)
+COLD bool own_size_changed(struct heap_view v, chunksz_t size_chunks,
+			   chunkid_t right)
 {
 	chunksz_t right_left = left_size(v, right);
 
 	if (size_chunks > v.h->allocated_chunks) {
-		return SYS_HEAP_FAULT_CORRUPT_HEADER;
+		return true;
 	}
 	/* 1 <= right_left < size_chunks: a boundary in (c, right). */
-	if (right_left - 1u < size_chunks - 1u &&
-	    chunk_size(v, right - right_left) == right_left) {
-		return SYS_HEAP_FAULT_CORRUPT_HEADER;
-	}
-	return SYS_HEAP_FAULT_OVERFLOW;
+	return right_left - 1u < size_chunks - 1u &&
+	       chunk_size(v, right - right_left) == right_left;
 }
 
 /*
@@ -638,7 +649,9 @@ check_live_block(struct heap_view v, const void *mem, struct live_block *b)
 		}
 	}
 	if (UNLIKELY(id_get(v, right_hdr, LEFT_SIZE) != size)) {
-		return size_mismatch_kind(v, size, right);
+		return own_size_changed(v, size, right)
+			       ? SYS_HEAP_FAULT_CORRUPT_HEADER
+			       : SYS_HEAP_FAULT_OVERFLOW;
 	}
 	/* The canary last: its place depends on the size checked above. */
 	if (HARDENING >= SYS_HEAP_HARDENING_FULL &&
@@ -673,8 +686,7 @@ HOT enum sys_heap_fault_kind check_merge_partners(struct heap_view v,
 	chunkid_t right = b->c + b->size;
 
 	/* Its left_size agrees with c's size (check_live_block). */
-	if (!chunk_used(v, right) &&
-	    UNLIKELY(!free_chunk_ok(v, right, false))) {
+	if (!chunk_used(v, right) && UNLIKELY(!free_chunk_ok(v, right))) {
 		return SYS_HEAP_FAULT_CORRUPT_LINKS;
 	}
 	return (enum sys_heap_fault_kind)0;
