@@ -456,8 +456,33 @@ static void do_free(unsigned char *mem)
 	}
 }
 
+/* Bytes in live blocks by the heap's own count (0 if it has none). */
+static size_t allocated_bytes(void)
+{
+	struct sys_memory_stats stats;
+
+	return sys_heap_runtime_stats_get(&st.heap, &stats) == 0
+		       ? stats.allocated_bytes
+		       : 0u;
+}
+
+/*
+ * A moving realloc checks the old block and its neighbours again after it
+ * allocated the new one: an allocation that trusted a damaged size may
+ * have written over them. Damage found then is reported, the call returns
+ * NULL, and the new block stays allocated (the one refusal that changes
+ * the region: the heap's count of allocated bytes grew).
+ */
+static bool refused_after_move(size_t allocated_before)
+{
+	return faults.count == 1u && region_changed() &&
+	       allocated_bytes() > allocated_before;
+}
+
 static void do_realloc(unsigned char *mem, size_t align, size_t bytes)
 {
+	size_t allocated_before = allocated_bytes();
+
 	call_begin();
 	unsigned char *out =
 		sys_heap_aligned_realloc(&st.heap, mem, align, bytes);
@@ -476,6 +501,9 @@ static void do_realloc(unsigned char *mem, size_t align, size_t bytes)
 				   (void *)mem);
 			add_freed(mem);
 		}
+		return;
+	}
+	if (out == NULL && refused_after_move(allocated_before)) {
 		return;
 	}
 	check_fault_means_refusal(out == NULL);

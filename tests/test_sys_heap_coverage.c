@@ -1054,6 +1054,8 @@ static void test_control_block_layout_sealed(void **state)
 		{offsetof(struct z_heap, end_chunk), 4u, 1u},
 		{offsetof(struct z_heap, big), 1u, 1u},
 		{offsetof(struct z_heap, fl_count), 1u, 1u},
+		{offsetof(struct z_heap, lists_damaged), 1u, 1u},
+		{offsetof(struct z_heap, reserved), 1u, 0x80u},
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {

@@ -31,6 +31,8 @@
 #ifndef KHEAP_HEAP_CHECKS_H
 #define KHEAP_HEAP_CHECKS_H
 
+#include <string.h>
+
 #include "heap_internal.h"
 
 /* Hot-path helpers are inlined wherever the hot paths are (sys_heap.c,
@@ -146,12 +148,13 @@ CHECK_FN bool free_chunk_ok(struct heap_view v, chunkid_t c)
 /* ---- the control block (FULL and up) ------------------------------------ */
 
 /*
- * The seal of the control block's layout fields: the ones every address
- * is computed from and no call changes after init (chunk_base_offset,
- * end_chunk, the header format, fl_count), mixed with the control
- * block's own address. From FULL up the magic is Z_HEAP_MAGIC ^ seal, so
- * one compare on entry to every call finds a change of any one of them
- * (each term, an odd multiple, changes with each of its fields alone). Below FULL the seal is 0 and
+ * The seal of the control block's fields that no call changes: the ones
+ * every address is computed from (chunk_base_offset, end_chunk, the
+ * header format, fl_count), lists_damaged (0 between calls) and the
+ * reserved byte, mixed with the control block's own address. From FULL
+ * up the magic is Z_HEAP_MAGIC ^ seal, so one compare on entry to every
+ * call finds a change of any one of them (each term, an odd multiple,
+ * changes with each of its fields alone). Below FULL the seal is 0 and
  * the magic the plain constant. Not secret: a guard against accidents.
  */
 static inline uint32_t control_seal(const struct z_heap *h)
@@ -159,12 +162,14 @@ static inline uint32_t control_seal(const struct z_heap *h)
 	if (!CHECKS_CONTROL_BLOCK) {
 		return 0u;
 	}
-	/* The format in the high half of the offset's term: a damaged
-	 * field need not stay in its range, but one term still changes
-	 * with either field alone. */
-	uint32_t format = h->fl_count | ((uint32_t)h->big << 8);
+	/* big, fl_count, lists_damaged and reserved, as one word. */
+	uint32_t format;
 
-	return ((h->chunk_base_offset ^ (format << 16)) * 0x9e3779b1u) ^
+	memcpy(&format, &h->big, sizeof(format));
+	/* Rotated into the offset's term: a damaged field need not stay
+	 * in its range, but the term still changes with either alone. */
+	format = (format << 16) | (format >> 16);
+	return ((h->chunk_base_offset ^ format) * 0x9e3779b1u) ^
 	       (h->end_chunk * 0x85ebca77u) ^ (uint32_t)(uintptr_t)h;
 }
 

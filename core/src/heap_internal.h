@@ -99,9 +99,10 @@ struct z_heap {
 	uint8_t big;
 	/* First-level classes in use: heads has fl_count * SL_COUNT ids. */
 	uint8_t fl_count;
-	/* FULL and up: 1 if a call found a damaged list head and went on
-	 * without it (reported at the end of the call; sys_heap.c,
-	 * list_push). Always 0 below FULL. */
+	/* FULL and up: 1 while a call that found a damaged list head and
+	 * went on without it has not reported it yet (sys_heap.c,
+	 * list_push); 0 between calls, sealed with the four bytes from
+	 * big (heap_checks.h, control_seal). Always 0 below FULL. */
 	uint8_t lists_damaged;
 	uint8_t reserved;
 	/* Bit sl of sl_bitmap[fl] set iff class (fl, sl) is non-empty. */
@@ -115,6 +116,12 @@ struct z_heap {
 #endif
 	/* Followed by the free-list heads, hfield16_t or hfield32_t. */
 };
+
+/* control_seal reads big, fl_count, lists_damaged and reserved as one
+ * word. */
+_Static_assert(offsetof(struct z_heap, reserved) ==
+		       offsetof(struct z_heap, big) + 3u,
+	       "the four format bytes are contiguous");
 
 /* Globals shared by the core's files. */
 extern sys_heap_fault_handler_t z_heap_fault_handler;

@@ -1236,14 +1236,24 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 			return NULL;
 		}
 		SAN_ALLOC(v, mem);
-		memcpy(mem, ptr, old_bytes < bytes ? old_bytes : bytes);
+		/* memmove: on a damaged heap the new block may overlap. */
+		memmove(mem, ptr, old_bytes < bytes ? old_bytes : bytes);
+		/*
+		 * The allocation changed the heap since b was checked: it may
+		 * have written b's neighbours (soundly), or, on a damaged
+		 * heap whose sizes it trusted, over b or the links free_block
+		 * would follow. Check again; if the damage shows only now,
+		 * the new block stays allocated (a leak) and b as it is.
+		 */
+		kind = check_live_block(v, ptr, &b);
+		if (kind == 0) {
+			kind = check_merge_partners(v, &b);
+		}
+		if (UNLIKELY(kind != 0)) {
+			report_fault(heap, ptr, kind, "realloc");
+			return NULL;
+		}
 		SAN_FREE(v, &b);
-		/* The allocation may have changed b's neighbours (it wrote
-		 * them itself, so they need no second check). */
-		b.left = left_size(v, b.c);
-		b.left_word =
-			b.left != 0u ? field_get(v, b.c - b.left, SIZE_AND_USED)
-				     : 1u;
 		free_block(v, &b);
 	} else {
 		SAN_RESIZE(v, &b);
