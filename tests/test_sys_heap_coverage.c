@@ -1129,6 +1129,44 @@ static void reinit_heap(void)
 }
 
 /*
+ * BASIC: a moving realloc whose allocation trusted a damaged size (y says
+ * 14 chunks, covering a and b) writes over b's right neighbour's
+ * left_size; checked again after the allocation, b is refused (OVERFLOW)
+ * instead of being merged through unchecked metadata. The new block stays
+ * allocated: allocated_bytes grows. (From MODERATE up the allocation
+ * refuses y itself, whose right neighbour disagrees.)
+ */
+static void test_moving_realloc_rechecks_old_block(void **state)
+{
+	(void)state;
+	if (LEVEL != SYS_HEAP_HARDENING_BASIC) {
+		skip();
+	}
+	void *y = alloc_chunks(8);
+	void *a = alloc_chunks(3);
+	void *b = alloc_chunks(3);
+	void *c = alloc_chunks(3);
+	struct sys_memory_stats before;
+	struct sys_memory_stats after;
+
+	assert_int_equal(chunk_of(y), 0u);
+	sys_heap_free(&fx.heap, y);
+	set_field(0, SIZE_AND_USED, 14u << 1);
+	assert_int_equal(sys_heap_runtime_stats_get(&fx.heap, &before), 0);
+	fault_capture_arm();
+	assert_null(sys_heap_realloc(&fx.heap, b, bytes_for_chunks(7)));
+	fault_capture_assert_one(&fx.heap, b, SYS_HEAP_FAULT_OVERFLOW,
+				 "realloc");
+	fault_capture_disarm();
+	assert_int_equal(sys_heap_runtime_stats_get(&fx.heap, &after), 0);
+	assert_int_equal(after.allocated_bytes,
+			 before.allocated_bytes + 7u * CHUNK_BYTES);
+	(void)a;
+	(void)c;
+	reinit_heap();
+}
+
+/*
  * A list head damaged in the control block (an id past the end) is found
  * when a call pushes a chunk onto that class: the call goes on with the
  * chunk as the class's only member and reports CORRUPT_LINKS at its end
@@ -1293,6 +1331,7 @@ static const struct CMUnitTest common_tests[] = {
 		cmocka_unit_test(test_queries_bounded_on_bad_ids),             \
 		cmocka_unit_test(test_control_block_layout_sealed),            \
 		cmocka_unit_test(test_pointer_into_canary_refused),            \
+		cmocka_unit_test(test_moving_realloc_rechecks_old_block),      \
 		cmocka_unit_test(test_damaged_list_head_dropped),              \
 		cmocka_unit_test(test_damaged_bitmaps_refused),                \
 		cmocka_unit_test(test_extreme_refuses_alloc_on_invalid_heap)

@@ -1347,8 +1347,9 @@ const char *sys_heap_fault_message(enum sys_heap_fault_kind kind)
 	case SYS_HEAP_FAULT_NOT_ALLOCATED:
 		return "block is not allocated (double free or stale pointer)";
 	case SYS_HEAP_FAULT_CORRUPT_HEADER:
-		return "block header is corrupt (interior pointer, or the "
-		       "previous block overflowed into it)";
+		return "block header is corrupt (interior pointer, a write "
+		       "before the block, an overflow of the previous one), "
+		       "or the control block is";
 	case SYS_HEAP_FAULT_OVERFLOW:
 		return "block overflowed: the next block's header no longer "
 		       "matches its size";
