@@ -368,6 +368,100 @@ def misuse_dict():
         "burst": M.burst(16, 16, 3),
     }
 
+# --- fuzz_corrupt ------------------------------------------------------------
+
+
+class Corrupt:
+    ALLOC, ALIGNED, FREE, REALLOC, AREALLOC, USABLE, READONLY = 0, 2, 3, 4, 5, 6, 7
+    NEAR, WORD, ANYWHERE, BURST, COPY, CONTROL, DOUBLE, MAX = range(8, 16)
+
+    @staticmethod
+    def header(big=False, shape=1, v=16000, offset=0, low=False, ctrl=False,
+               fill=0):
+        """Byte 0: offset, big, abut the low guard, control-block writes,
+        small shape; then the u16 size and the fill byte."""
+        flags = offset | (8 if big else 0) | (16 if low else 0) | \
+            (32 if ctrl else 0) | (shape << 6)
+        return u8(flags) + u16(v) + u8(fill)
+
+    @staticmethod
+    def near(pick, offset, values, xor=False):
+        """values: 1..8 bytes written at pick's pointer + offset
+        (|offset| < 128, or any s16 with bit 8 set)."""
+        assert 1 <= len(values) <= 8
+        return (u8(Corrupt.NEAR) + u8(pick) + struct.pack("<h", offset) +
+                u8((len(values) - 1) | (8 if xor else 0)) + bytes(values))
+
+    @staticmethod
+    def word(pick, offset, kind, d=0, wide=False, raw=None):
+        """kind 0 the block's chunk id + d, 1 end_chunk + d, 2 a head mark
+        | d, 3 d, 4 a size-and-used word, 5 ~0 - d, 6-7 raw u32."""
+        out = (u8(Corrupt.WORD) + u8(pick) + struct.pack("<b", offset) +
+               u8(kind | (0x80 if wide else 0)) + struct.pack("<b", d))
+        if kind % 8 >= 6:
+            out += u32(raw or 0)
+        return out
+
+    @staticmethod
+    def control(at, values):
+        """Control-block mode (FULL and up): values at region + at."""
+        return (u8(Corrupt.CONTROL) + u16(at) + u8(len(values) - 1) +
+                bytes(values))
+
+    @staticmethod
+    def burst(steps, max_bytes, seed):
+        return (u8(Corrupt.BURST) + u8(steps - 1) + u16(max_bytes - 1) +
+                u16(seed))
+
+
+def corrupt_seeds():
+    C = Corrupt
+    abc = b"".join(u8(C.ALLOC) + size_tiny(40) for _ in range(3))
+    # live [a, b, c]; free(b): live [a, c], freed [b] (pick 2).
+    free_b = u8(C.FREE) + u8(1)
+    uaf = abc + free_b + C.near(2, 0, [0x41] * 8) + u8(C.ALLOC) + size_tiny(40)
+    return {
+        "uaf-links-then-alloc-small": C.header() + uaf,
+        "uaf-links-then-alloc-big": C.header(big=True, v=100) + uaf,
+        "uaf-links-09-small": C.header() + abc + free_b +
+        C.near(2, 0, [0x09] * 8) + u8(C.ALLOC) + size_tiny(40),
+        "own-size-byte": C.header(shape=0, v=900) + abc +
+        C.near(1, -2, [0x41]) + u8(C.FREE) + u8(1),
+        "overflow-into-free": C.header(low=True) + abc + free_b +
+        C.near(0, 40, [0x5a] * 8, xor=True) + u8(C.ALLOC) + size_tiny(40),
+        "link-words": C.header(v=3000, offset=5) + abc + free_b +
+        C.word(2, 0, 1, 3, wide=True) + C.word(2, 4, 0, -1) +
+        u8(C.ALIGNED) + align_pow(6) + size_tiny(40) +
+        u8(C.READONLY) + align_zero() + size_tiny(1),
+        "burst-and-damage": C.header(big=True, v=4000, fill=0xcd) +
+        C.burst(24, 300, 7) + u8(C.ANYWHERE) + u32(0x1000) + u8(0x07) +
+        bytes(range(8)) + C.burst(12, 300, 9) + u8(C.MAX) +
+        u8(C.REALLOC) + u8(3) + size_pow(9),
+        "control-heads": C.header(shape=1, v=2000, ctrl=True) + abc +
+        free_b + C.control(64, [0xff] * 8) + u8(C.FREE) + u8(0) +
+        u8(C.DOUBLE) + u8(0) + u8(C.ALLOC) + size_tiny(40),
+        "control-layout": C.header(shape=0, v=300, ctrl=True) + abc +
+        C.control(4, [0x5a] * 8) + u8(C.ALLOC) + size_tiny(8) +
+        u8(C.FREE) + u8(0) + u8(C.USABLE) + u8(1) +
+        u8(C.READONLY) + align_zero() + size_tiny(3),
+        "copy-header": C.header(v=1200) + abc + u8(C.COPY) + u8(0) + u8(2) +
+        u8(C.FREE) + u8(2) + u8(C.AREALLOC) + u8(1) + align_rewind(5, 2) +
+        size_tiny(60),
+    }
+
+
+def corrupt_dict():
+    C = Corrupt
+    return {
+        "abc": b"".join(u8(C.ALLOC) + size_tiny(40) for _ in range(3)),
+        "uaf": u8(C.FREE) + u8(1) + C.near(2, 0, [0x41] * 4),
+        "underflow": C.near(0, -4, [0xff] * 4),
+        "link_end": C.word(0, 0, 1, 0, wide=True),
+        "head_mark": C.word(0, 0, 2, 3),
+        "control": C.control(8, [0x00] * 4),
+        "burst": C.burst(16, 256, 1),
+    }
+
 
 # --- output ------------------------------------------------------------------
 
@@ -375,6 +469,7 @@ TARGETS = {
     "fuzz_sys_heap": (sys_heap_seeds, sys_heap_dict),
     "fuzz_kernel_api": (kernel_seeds, kernel_dict),
     "fuzz_misuse": (misuse_seeds, misuse_dict),
+    "fuzz_corrupt": (corrupt_seeds, corrupt_dict),
 }
 
 

@@ -277,15 +277,26 @@ static void test_validate_checks_control_block_fields(void **state)
 	assert_false(sys_heap_validate(&fx.heap));
 	restore_and_validate(bits, 1u, 0u);
 
-	/* Without its magic the control block is not a heap: every call
-	 * treats it as uninitialised. */
+	/* Without its magic the control block is not a heap: below FULL
+	 * every call treats it as uninitialised; from FULL up (the magic
+	 * seals the layout) as a damaged control block, reported. */
 	CTRL_SET(magic, magic ^ 1u);
 	assert_false(sys_heap_validate(&fx.heap));
-	assert_null(sys_heap_alloc(&fx.heap, 8));
 	assert_int_equal(sys_heap_usable_size(&fx.heap, NULL), 0);
+	if (LEVEL >= SYS_HEAP_HARDENING_FULL) {
+		fault_capture_arm();
+		assert_null(sys_heap_alloc(&fx.heap, 8));
+		fault_capture_assert_one(
+			&fx.heap, NULL, SYS_HEAP_FAULT_CORRUPT_HEADER, "alloc");
+	} else {
+		assert_null(sys_heap_alloc(&fx.heap, 8));
+	}
 	fault_capture_arm();
 	sys_heap_free(&fx.heap, a);
-	fault_capture_assert_one(&fx.heap, a, SYS_HEAP_FAULT_BAD_POINTER,
+	fault_capture_assert_one(&fx.heap, a,
+				 LEVEL >= SYS_HEAP_HARDENING_FULL
+					 ? SYS_HEAP_FAULT_CORRUPT_HEADER
+					 : SYS_HEAP_FAULT_BAD_POINTER,
 				 "free");
 	restore_and_validate(ctrl_field(0), 4u, magic);
 	sys_heap_free(&fx.heap, a);
@@ -778,6 +789,501 @@ static void test_alloc_refuses_listed_chunk_marked_used(void **state)
 	free_neighbours(&n);
 }
 
+/* ---- BASIC and up: ids read from the block area are range-checked ------- */
+
+/*
+ * Each place the allocation search reads an id or a size from a free
+ * chunk refuses a value that would make it read or write outside the
+ * heap, before anything changes (CORRUPT_LINKS): a probed member's link,
+ * a taken chunk's size past the end, a taken chunk's successor link, and
+ * a head of a larger class smaller than the request.
+ */
+static void test_alloc_checks_listed_ids(void **state)
+{
+	(void)state;
+	struct neighbours n;
+
+	if (LEVEL < SYS_HEAP_HARDENING_BASIC ||
+	    LEVEL >= SYS_HEAP_HARDENING_EXTREME) {
+		skip();
+	}
+	/* Class 16/17 lists m (16, the head) then l (17, the tail). */
+	make_neighbours(&n, false);
+	/* 17 chunks: m is too small, its link to the next member points
+	 * past the heap. */
+	corrupt_and_expect_alloc(bytes_for_chunks(17),
+				 field_addr(n.cm, FREE_NEXT), fx.end_chunk + 1u,
+				 "probed member's id past the end");
+	/* 16 chunks take the head m: its size runs past the end, or its
+	 * successor is outside the heap. */
+	corrupt_and_expect_alloc(bytes_for_chunks(16),
+				 field_addr(n.cm, SIZE_AND_USED),
+				 (fx.end_chunk - n.cm + 1u) << 1,
+				 "taken size past the end");
+	corrupt_and_expect_alloc(bytes_for_chunks(16),
+				 field_addr(n.cm, FREE_NEXT), fx.end_chunk,
+				 "taken head's successor outside the heap");
+	/* 17 chunks take the member l: its own successor (it is the tail:
+	 * itself) outside the heap. */
+	corrupt_and_expect_alloc(bytes_for_chunks(17),
+				 field_addr(n.cl, FREE_NEXT), fx.end_chunk + 2u,
+				 "taken member's successor outside the heap");
+	/* 4 chunks: their class is empty, the next larger class's head r
+	 * says it has 3 chunks. */
+	corrupt_and_expect_alloc(
+		bytes_for_chunks(4), field_addr(n.cr, SIZE_AND_USED), 3u << 1,
+		"larger class's head smaller than the request");
+	free_neighbours(&n);
+}
+
+/* FULL and up: a chunk taken off a list agrees with its left neighbour
+ * (used, of its left_size); chunk 0 has none. */
+static void test_alloc_checks_taken_left_size(void **state)
+{
+	(void)state;
+	struct neighbours n;
+
+	if (LEVEL < SYS_HEAP_HARDENING_FULL ||
+	    LEVEL >= SYS_HEAP_HARDENING_EXTREME) {
+		skip();
+	}
+	make_neighbours(&n, false);
+	assert_int_equal(n.cm, 0u);
+	/* m is chunk 0: a left_size other than 0. */
+	corrupt_and_expect_alloc(bytes_for_chunks(16),
+				 field_addr(n.cm, LEFT_SIZE), 5u,
+				 "chunk 0 with a left neighbour");
+	/* l follows a (2 chunks): no left neighbour, one that starts
+	 * inside a (its data is not a header of that size), and one below
+	 * chunk 0. */
+	memset(n.a, 0xff, 2u * CHUNK_BYTES - fx.hdr - CANARY_SIZE);
+	corrupt_and_expect_alloc(bytes_for_chunks(17),
+				 field_addr(n.cl, LEFT_SIZE), 0u,
+				 "left_size 0 past chunk 0");
+	corrupt_and_expect_alloc(bytes_for_chunks(17),
+				 field_addr(n.cl, LEFT_SIZE), 1u,
+				 "left neighbour inside a block");
+	corrupt_and_expect_alloc(bytes_for_chunks(17),
+				 field_addr(n.cl, LEFT_SIZE), n.cl + 1u,
+				 "left neighbour below chunk 0");
+	free_neighbours(&n);
+}
+
+/*
+ * A block's own size changed to one that runs over a block boundary the
+ * next header confirms: the block's header is the corrupt one
+ * (CORRUPT_HEADER); when the header found there does not confirm one,
+ * the mismatch is read as an overflow into it (OVERFLOW).
+ */
+static void test_own_size_decided_by_both_neighbours(void **state)
+{
+	(void)state;
+	if (LEVEL < SYS_HEAP_HARDENING_BASIC ||
+	    LEVEL >= SYS_HEAP_HARDENING_EXTREME) {
+		skip();
+	}
+	void *a = alloc_chunks(3);
+	void *b = alloc_chunks(3);
+	void *c = alloc_chunks(3);
+	void *d = alloc_chunks(3);
+	/* More chunks in use than b's new size. */
+	void *fill = alloc_chunks(20);
+	uint32_t cb = chunk_of(b);
+	uint32_t cd = chunk_of(d);
+	uint32_t word = get_field(cb, SIZE_AND_USED);
+	struct region_snapshot snap;
+
+	/* b claims 6 chunks: up to d, whose left_size (3) names c, a
+	 * block of 3 chunks. */
+	set_field(cb, SIZE_AND_USED, (6u << 1) | 1u);
+	region_snapshot_take(&snap, fx.region, fx.region_bytes);
+	fault_capture_arm();
+	sys_heap_free(&fx.heap, b);
+	fault_capture_assert_one(&fx.heap, b, SYS_HEAP_FAULT_CORRUPT_HEADER,
+				 "free");
+	region_snapshot_assert_same(&snap, "own size over a boundary");
+	region_snapshot_release(&snap);
+	/* d's left_size then names no block (c's data is not a header of
+	 * 2 chunks): an overflow into d. */
+	uint32_t d_left = get_field(cd, LEFT_SIZE);
+
+	memset(c, 0xff, 3u * CHUNK_BYTES - fx.hdr - CANARY_SIZE);
+	set_field(cd, LEFT_SIZE, 2u);
+	fault_capture_arm();
+	sys_heap_free(&fx.heap, b);
+	fault_capture_assert_one(&fx.heap, b, SYS_HEAP_FAULT_OVERFLOW, "free");
+	fault_capture_disarm();
+	set_field(cd, LEFT_SIZE, d_left);
+	restore_and_validate(field_addr(cb, SIZE_AND_USED), fx.fw, word);
+	sys_heap_free(&fx.heap, a);
+	sys_heap_free(&fx.heap, b);
+	sys_heap_free(&fx.heap, c);
+	sys_heap_free(&fx.heap, d);
+	sys_heap_free(&fx.heap, fill);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
+/*
+ * Read-only queries on a heap whose lists hold ids past the end or sizes
+ * their classes do not hold: largest free chunk, max_alloc_bytes and
+ * print_info stop at an id outside the heap and give no certain size.
+ */
+static void test_queries_bounded_on_bad_ids(void **state)
+{
+	(void)state;
+	struct two_free t;
+
+	if (LEVEL >= SYS_HEAP_HARDENING_EXTREME) {
+		skip(); /* (queries are not validated; the layout differs) */
+	}
+	/* g is chunk 0; its memory holds what a stale head slot (0) reads
+	 * as links: the second link word points past the end. */
+	void *g = alloc_chunks(3);
+
+	assert_int_equal(chunk_of(g), 0u);
+	make_two_free(&t, 40, 41);
+	void *rest =
+		sys_heap_alloc(&fx.heap, sys_heap_max_alloc_bytes(&fx.heap));
+	assert_non_null(rest);
+	set_field(0, FREE_NEXT, fx.end_chunk + 9u);
+	uint32_t next = get_field(t.cb, FREE_NEXT);
+	struct captured out = {.len = 0};
+
+	/* b (the head, 41 chunks) links past the end: the scan of the top
+	 * class and print_info stop there. */
+	set_field(t.cb, FREE_NEXT, fx.end_chunk + 7u);
+	sys_heap_print_info_to(&fx.heap, false, capture_out, &out);
+	assert_non_null(strstr(out.text, "1 blocks"));
+	assert_int_equal(sys_heap_max_alloc_bytes(&fx.heap),
+			 41u * CHUNK_BYTES - fx.hdr - CANARY_SIZE);
+	set_field(t.cb, FREE_NEXT, next);
+
+	/* a (the tail) claims a size of a higher class, whose head slot is
+	 * stale (chunk 0, g): no size is certain beyond that class's
+	 * bound; a size past the heap gives none. */
+	unsigned int high = size_class(200u);
+	unsigned int low = size_class(10u);
+	uint32_t high_slot = read_uint(head_slot(high), fx.fw);
+	uint32_t low_slot = read_uint(head_slot(low), fx.fw);
+	uint32_t a_word = get_field(t.ca, SIZE_AND_USED);
+	uint32_t b_word = get_field(t.cb, SIZE_AND_USED);
+
+	write_uint(head_slot(high), fx.fw, 0u);
+	write_uint(head_slot(low), fx.fw, 0u);
+	set_field(t.ca, SIZE_AND_USED, 200u << 1);
+	assert_int_equal(sys_heap_max_alloc_bytes(&fx.heap),
+			 (size_t)(class_min_chunks(high) - 1u) * CHUNK_BYTES -
+				 fx.hdr - CANARY_SIZE);
+	set_field(t.ca, SIZE_AND_USED, (fx.end_chunk + 1u) << 1);
+	assert_int_equal(sys_heap_max_alloc_bytes(&fx.heap), 0u);
+	/* ... or a largest size of a class below 16 chunks whose head
+	 * (stale, g) is not it: b says 10 chunks and is the tail. */
+	set_field(t.cb, SIZE_AND_USED, 10u << 1);
+	set_field(t.cb, FREE_NEXT, t.cb);
+	assert_int_equal(sys_heap_max_alloc_bytes(&fx.heap), 0u);
+	set_field(t.cb, FREE_NEXT, next);
+	set_field(t.cb, SIZE_AND_USED, b_word);
+	write_uint(head_slot(high), fx.fw, high_slot);
+	write_uint(head_slot(low), fx.fw, low_slot);
+	restore_and_validate(field_addr(t.ca, SIZE_AND_USED), fx.fw, a_word);
+	sys_heap_free(&fx.heap, rest);
+	free_two(&t);
+	sys_heap_free(&fx.heap, g);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
+/* ---- FULL and up: the control block is checked ------------------------- */
+
+/* Every call on a heap whose layout field changed: refused, the changing
+ * ones reported as CORRUPT_HEADER, the region untouched. */
+static void expect_control_refused(void *live, const char *what)
+{
+	struct region_snapshot snap;
+	struct sys_memory_stats stats;
+	struct captured out = {.len = 0};
+
+	region_snapshot_take(&snap, fx.region, fx.region_bytes);
+	fault_capture_arm();
+	assert_null(sys_heap_alloc(&fx.heap, 8));
+	fault_capture_assert_one(&fx.heap, NULL, SYS_HEAP_FAULT_CORRUPT_HEADER,
+				 "alloc");
+	fault_capture_arm();
+	assert_null(sys_heap_aligned_alloc(&fx.heap, 64, 8));
+	fault_capture_assert_one(&fx.heap, NULL, SYS_HEAP_FAULT_CORRUPT_HEADER,
+				 "alloc");
+	fault_capture_arm();
+	sys_heap_free(&fx.heap, live);
+	fault_capture_assert_one(&fx.heap, live, SYS_HEAP_FAULT_CORRUPT_HEADER,
+				 "free");
+	fault_capture_arm();
+	assert_null(sys_heap_realloc(&fx.heap, live, 100));
+	fault_capture_assert_one(&fx.heap, live, SYS_HEAP_FAULT_CORRUPT_HEADER,
+				 "realloc");
+	fault_capture_arm();
+	assert_int_equal(sys_heap_usable_size(&fx.heap, live), 0);
+	fault_capture_assert_one(&fx.heap, live, SYS_HEAP_FAULT_CORRUPT_HEADER,
+				 "usable_size");
+	fault_capture_disarm();
+	assert_false(sys_heap_validate(&fx.heap));
+	assert_int_equal(sys_heap_walk(&fx.heap, count_blocks, NULL), -14);
+	assert_int_equal(sys_heap_walk(&fx.heap, NULL, NULL), -22);
+	assert_int_equal(sys_heap_runtime_stats_get(&fx.heap, &stats), -22);
+	assert_int_equal(sys_heap_max_alloc_bytes(&fx.heap), 0);
+	assert_int_equal(sys_heap_header_bytes(&fx.heap), 0);
+	assert_false(sys_heap_owns(&fx.heap, live));
+	assert_false(sys_heap_request_fits(&fx.heap, 0, 8));
+	sys_heap_print_info_to(&fx.heap, true, capture_out, &out);
+	assert_non_null(strstr(out.text, "control block corrupt"));
+	region_snapshot_assert_same(&snap, what);
+	region_snapshot_release(&snap);
+}
+
+static void test_control_block_layout_sealed(void **state)
+{
+	(void)state;
+	if (LEVEL < SYS_HEAP_HARDENING_FULL) {
+		skip();
+	}
+	void *a = alloc_chunks(4);
+	static const struct {
+		size_t offset;
+		size_t width;
+		uint32_t flip;
+	} fields[] = {
+		{offsetof(struct z_heap, chunk_base_offset), 4u, 8u},
+		{offsetof(struct z_heap, end_chunk), 4u, 1u},
+		{offsetof(struct z_heap, big), 1u, 1u},
+		{offsetof(struct z_heap, fl_count), 1u, 1u},
+		{offsetof(struct z_heap, lists_damaged), 1u, 1u},
+		{offsetof(struct z_heap, reserved), 1u, 0x80u},
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		unsigned char *p = ctrl_field(fields[i].offset);
+		uint32_t saved = read_uint(p, fields[i].width);
+
+		write_uint(p, fields[i].width, saved ^ fields[i].flip);
+		expect_control_refused(a, "layout field changed");
+		restore_and_validate(p, fields[i].width, saved);
+	}
+	/* A heap handle that is NULL is not a damaged heap. */
+	fault_capture_arm();
+	sys_heap_free(NULL, a);
+	fault_capture_assert_one(NULL, a, SYS_HEAP_FAULT_BAD_POINTER, "free");
+	fault_capture_disarm();
+	sys_heap_free(&fx.heap, a);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
+/*
+ * FULL and up: a pointer 1..7 bytes into a block (as a rewound aligned
+ * pointer may be) must lie before the block's canary. A stale pointer
+ * that lands in a new small block's canary is refused (CORRUPT_HEADER);
+ * without the check its usable size was negative (a huge size_t) and a
+ * realloc copied that much.
+ */
+static void test_pointer_into_canary_refused(void **state)
+{
+	(void)state;
+	if (LEVEL < SYS_HEAP_HARDENING_FULL) {
+		skip();
+	}
+	/* The smallest block: 4 usable bytes with 8-byte headers, then the
+	 * canary; with 4-byte headers 8 usable bytes, so every pointer up
+	 * to 7 bytes in stays before it. */
+	unsigned char *p = sys_heap_alloc(&fx.heap, 1);
+	size_t usable = sys_heap_usable_size(&fx.heap, p);
+
+	assert_non_null(p);
+	if (usable <= 7u) {
+		unsigned char *in_canary = p + usable;
+
+		fault_capture_arm();
+		assert_int_equal(sys_heap_usable_size(&fx.heap, in_canary), 0u);
+		fault_capture_assert_one(&fx.heap, in_canary,
+					 SYS_HEAP_FAULT_CORRUPT_HEADER,
+					 "usable_size");
+		fault_capture_arm();
+		assert_null(sys_heap_realloc(&fx.heap, in_canary, 64));
+		fault_capture_assert_one(&fx.heap, in_canary,
+					 SYS_HEAP_FAULT_CORRUPT_HEADER,
+					 "realloc");
+		fault_capture_disarm();
+	}
+	/* The last byte before the canary, or 7 bytes in, is the block's. */
+	size_t in = usable <= 7u ? usable - 1u : 7u;
+
+	assert_int_equal(sys_heap_usable_size(&fx.heap, p + in), usable - in);
+	sys_heap_free(&fx.heap, p);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
+/* The heap again as setup_heap() made it (after a test that left it
+ * damaged beyond repair). */
+static void reinit_heap(void)
+{
+	test_meta_release(fx.region, fx.region_bytes);
+	assert_int_equal(sys_heap_init(&fx.heap, fx.region, fx.region_bytes),
+			 0);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
+/*
+ * BASIC: a moving realloc whose allocation trusted a damaged size (y says
+ * 14 chunks, covering a and b) writes over b's right neighbour's
+ * left_size; checked again after the allocation, b is refused (OVERFLOW)
+ * instead of being merged through unchecked metadata. The new block stays
+ * allocated: allocated_bytes grows. (From MODERATE up the allocation
+ * refuses y itself, whose right neighbour disagrees.)
+ */
+static void test_moving_realloc_rechecks_old_block(void **state)
+{
+	(void)state;
+	if (LEVEL != SYS_HEAP_HARDENING_BASIC) {
+		skip();
+	}
+	void *y = alloc_chunks(8);
+	void *a = alloc_chunks(3);
+	void *b = alloc_chunks(3);
+	void *c = alloc_chunks(3);
+	struct sys_memory_stats before;
+	struct sys_memory_stats after;
+
+	assert_int_equal(chunk_of(y), 0u);
+	sys_heap_free(&fx.heap, y);
+	set_field(0, SIZE_AND_USED, 14u << 1);
+	assert_int_equal(sys_heap_runtime_stats_get(&fx.heap, &before), 0);
+	fault_capture_arm();
+	assert_null(sys_heap_realloc(&fx.heap, b, bytes_for_chunks(7)));
+	fault_capture_assert_one(&fx.heap, b, SYS_HEAP_FAULT_OVERFLOW,
+				 "realloc");
+	fault_capture_disarm();
+	assert_int_equal(sys_heap_runtime_stats_get(&fx.heap, &after), 0);
+	assert_int_equal(after.allocated_bytes,
+			 before.allocated_bytes + 7u * CHUNK_BYTES);
+	(void)a;
+	(void)c;
+	reinit_heap();
+}
+
+/*
+ * A list head damaged in the control block (an id past the end) is found
+ * when a call pushes a chunk onto that class: the call goes on with the
+ * chunk as the class's only member and reports CORRUPT_LINKS at its end
+ * (free, alloc that splits, realloc that shrinks). Nothing is written
+ * through the damaged id. The old list's members are lost (validate
+ * fails), so the heap is made afresh after each case.
+ */
+static void test_damaged_list_head_dropped(void **state)
+{
+	(void)state;
+	if (LEVEL < SYS_HEAP_HARDENING_FULL ||
+	    LEVEL >= SYS_HEAP_HARDENING_EXTREME) {
+		skip(); /* EXTREME: validation on entry refuses the call */
+	}
+	/* free: x (4 chunks) listed, its class head then damaged; y (4
+	 * chunks, between used blocks) is freed into that class. */
+	void *x = alloc_chunks(4);
+	void *g1 = alloc_chunks(2);
+	void *y = alloc_chunks(4);
+	void *g2 = alloc_chunks(2);
+	unsigned char *slot = head_slot(size_class(4));
+
+	sys_heap_free(&fx.heap, x);
+	write_uint(slot, fx.fw, fx.end_chunk + 3u);
+	fault_capture_arm();
+	sys_heap_free(&fx.heap, y);
+	fault_capture_assert_one(&fx.heap, y, SYS_HEAP_FAULT_CORRUPT_LINKS,
+				 "free");
+	fault_capture_disarm();
+	assert_int_equal(read_uint(slot, fx.fw), chunk_of(y));
+	assert_false(sys_heap_validate(&fx.heap));
+	(void)g1;
+	(void)g2;
+	reinit_heap();
+
+	/* alloc: x (10 chunks) free between used blocks; a request of 6
+	 * leaves a tail of 4 for the damaged class. */
+	x = alloc_chunks(10);
+	g1 = alloc_chunks(2);
+	y = alloc_chunks(4);
+	g2 = alloc_chunks(2);
+	sys_heap_free(&fx.heap, y);
+	sys_heap_free(&fx.heap, x);
+	write_uint(slot, fx.fw, fx.end_chunk + 3u);
+	fault_capture_arm();
+	void *got = sys_heap_alloc(&fx.heap, bytes_for_chunks(6));
+
+	fault_capture_assert_one(&fx.heap, NULL, SYS_HEAP_FAULT_CORRUPT_LINKS,
+				 "alloc");
+	fault_capture_disarm();
+	assert_ptr_equal(got, x);
+	reinit_heap();
+
+	/* realloc: x (10 chunks) shrunk to 6 gives its tail of 4 to the
+	 * damaged class. */
+	x = alloc_chunks(10);
+	g1 = alloc_chunks(2);
+	y = alloc_chunks(4);
+	g2 = alloc_chunks(2);
+	sys_heap_free(&fx.heap, y);
+	write_uint(slot, fx.fw, fx.end_chunk + 3u);
+	fault_capture_arm();
+	got = sys_heap_realloc(&fx.heap, x, bytes_for_chunks(6));
+	fault_capture_assert_one(&fx.heap, x, SYS_HEAP_FAULT_CORRUPT_LINKS,
+				 "realloc");
+	fault_capture_disarm();
+	assert_ptr_equal(got, x);
+	reinit_heap();
+}
+
+/*
+ * The allocation search and the largest-block scan use a first level of
+ * fl_bitmap only if it has list heads (below fl_count) and second-level
+ * bits: a damaged bitmap is refused (CORRUPT_LINKS), not used as an index.
+ */
+static void test_damaged_bitmaps_refused(void **state)
+{
+	(void)state;
+	if (LEVEL < SYS_HEAP_HARDENING_FULL ||
+	    LEVEL >= SYS_HEAP_HARDENING_EXTREME) {
+		skip();
+	}
+	/* Everything allocated: no free chunk, bitmaps empty. */
+	void *all =
+		sys_heap_alloc(&fx.heap, sys_heap_max_alloc_bytes(&fx.heap));
+
+	assert_non_null(all);
+	assert_int_equal(CTRL_GET(fl_bitmap), 0u);
+	uint32_t fl_count = CTRL_GET(fl_count);
+	unsigned char *sl_top =
+		ctrl_field(offsetof(struct z_heap, sl_bitmap) + fl_count);
+	unsigned char *fl_bits = ctrl_field(offsetof(struct z_heap, fl_bitmap));
+	struct region_snapshot snap;
+
+	/* Level 1 marked non-empty, with no second-level bit. */
+	CTRL_SET(fl_bitmap, 2u);
+	assert_int_equal(sys_heap_max_alloc_bytes(&fx.heap), 0u);
+	expect_alloc_refused(8, fl_bits, 4u, 0u,
+			     "first level without second-level bits");
+	/* A level past the index, with a second-level bit. */
+	test_meta_set8(sl_top, 1u);
+	CTRL_SET(fl_bitmap, 1u << fl_count);
+	assert_int_equal(sys_heap_max_alloc_bytes(&fx.heap), 0u);
+	region_snapshot_take(&snap, fx.region, fx.region_bytes);
+	fault_capture_arm();
+	assert_null(sys_heap_alloc(&fx.heap, 8));
+	fault_capture_assert_one(&fx.heap, NULL, SYS_HEAP_FAULT_CORRUPT_LINKS,
+				 "alloc");
+	fault_capture_disarm();
+	region_snapshot_assert_same(&snap, "first level past the index");
+	region_snapshot_release(&snap);
+	CTRL_SET(fl_bitmap, 0u);
+	restore_and_validate(sl_top, 1u, 0u);
+	sys_heap_free(&fx.heap, all);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
 /* ---- EXTREME: every call validates the heap first ----------------------- */
 
 static void test_extreme_refuses_alloc_on_invalid_heap(void **state)
@@ -819,6 +1325,15 @@ static const struct CMUnitTest common_tests[] = {
 		cmocka_unit_test(test_free_checks_right_neighbour),            \
 		cmocka_unit_test(test_alloc_checks_taken_chunks),              \
 		cmocka_unit_test(test_alloc_refuses_listed_chunk_marked_used), \
+		cmocka_unit_test(test_alloc_checks_listed_ids),                \
+		cmocka_unit_test(test_alloc_checks_taken_left_size),           \
+		cmocka_unit_test(test_own_size_decided_by_both_neighbours),    \
+		cmocka_unit_test(test_queries_bounded_on_bad_ids),             \
+		cmocka_unit_test(test_control_block_layout_sealed),            \
+		cmocka_unit_test(test_pointer_into_canary_refused),            \
+		cmocka_unit_test(test_moving_realloc_rechecks_old_block),      \
+		cmocka_unit_test(test_damaged_list_head_dropped),              \
+		cmocka_unit_test(test_damaged_bitmaps_refused),                \
 		cmocka_unit_test(test_extreme_refuses_alloc_on_invalid_heap)
 
 int main(int argc, char **argv)

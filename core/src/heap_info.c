@@ -7,7 +7,7 @@
  */
 #include <kheap/sanitizer.h>
 
-#include "heap_internal.h"
+#include "heap_checks.h"
 
 static sys_heap_output_fn default_output;
 static void *default_output_ctx;
@@ -83,8 +83,9 @@ static void print_classes(struct heap_view v, struct line *l)
 		size_t chunks = 0;
 
 		/* To the tail (free_next(tail) == tail), bounded by the
-		 * number of chunks in case of corruption. */
-		for (;;) {
+		 * number of chunks in case of corruption; a link outside
+		 * the heap ends the list too. */
+		while (chunk_id_ok(v, c)) {
 			chunkid_t next = free_next(v, c);
 
 			count++;
@@ -144,7 +145,8 @@ static void print_info(const struct sys_heap *heap, bool dump_chunks,
 	put_str(&l, "heap ");
 	put_ptr(&l, heap);
 	if (h == NULL) {
-		put_str(&l, ": not initialised");
+		put_str(&l, control_damaged(heap) ? ": control block corrupt"
+						  : ": not initialised");
 		end_line(&l);
 		return;
 	}
@@ -231,6 +233,8 @@ int sys_heap_walk(const struct sys_heap *heap, sys_heap_walk_fn fn, void *ctx)
 
 	if (h != NULL && fn != NULL) {
 		result = walk(h, fn, ctx);
+	} else if (fn != NULL && control_damaged(heap)) {
+		result = -14; /* -EFAULT: a corrupt control block. */
 	}
 	KHEAP_SAN_EXIT();
 	return result;

@@ -83,6 +83,8 @@ enum chunk_field {
 };
 
 struct z_heap {
+	/* Z_HEAP_MAGIC; from FULL up, xor the seal of the layout fields
+	 * below (heap_checks.h, control_seal). */
 	uint32_t magic;
 	/* Bytes from this struct to chunk 0. */
 	uint32_t chunk_base_offset;
@@ -97,7 +99,12 @@ struct z_heap {
 	uint8_t big;
 	/* First-level classes in use: heads has fl_count * SL_COUNT ids. */
 	uint8_t fl_count;
-	uint8_t reserved[2];
+	/* FULL and up: 1 while a call that found a damaged list head and
+	 * went on without it has not reported it yet (sys_heap.c,
+	 * list_push); 0 between calls, sealed with the four bytes from
+	 * big (heap_checks.h, control_seal). Always 0 below FULL. */
+	uint8_t lists_damaged;
+	uint8_t reserved;
 	/* Bit sl of sl_bitmap[fl] set iff class (fl, sl) is non-empty. */
 	uint8_t sl_bitmap[FL_MAX];
 #if CONFIG_SYS_HEAP_MONITOR
@@ -109,6 +116,12 @@ struct z_heap {
 #endif
 	/* Followed by the free-list heads, hfield16_t or hfield32_t. */
 };
+
+/* control_seal reads big, fl_count, lists_damaged and reserved as one
+ * word. */
+_Static_assert(offsetof(struct z_heap, reserved) ==
+		       offsetof(struct z_heap, big) + 3u,
+	       "the four format bytes are contiguous");
 
 /* Globals shared by the core's files. */
 extern sys_heap_fault_handler_t z_heap_fault_handler;
@@ -397,14 +410,5 @@ static inline bool canary_intact(struct heap_view v, chunkid_t c,
 
 /* Size in chunks of the largest free chunk, 0 if none (heap_validate.c). */
 chunksz_t z_heap_largest_free_chunks(struct heap_view v);
-
-static inline const struct z_heap *heap_of(const struct sys_heap *heap)
-{
-	if (heap == NULL || heap->heap == NULL ||
-	    heap->heap->magic != Z_HEAP_MAGIC) {
-		return NULL;
-	}
-	return heap->heap;
-}
 
 #endif /* KHEAP_HEAP_INTERNAL_H */

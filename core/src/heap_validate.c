@@ -6,7 +6,7 @@
  */
 #include <kheap/sanitizer.h>
 
-#include "heap_internal.h"
+#include "heap_checks.h"
 
 #define EINVAL_RESULT (-22)
 
@@ -202,7 +202,10 @@ size_t sys_heap_header_bytes(const struct sys_heap *heap)
 }
 
 /* Size in chunks of the largest free chunk (0 if none): the top class
- * bounds it; only that class's list needs a scan. */
+ * bounds it; only that class's list needs a scan. Read-only and bounded on
+ * a corrupt heap: a link outside the heap ends the scan, and (FULL and
+ * up, where the control block is checked) so does a first level without
+ * list heads or second-level bits. */
 chunksz_t z_heap_largest_free_chunks(struct heap_view v)
 {
 	const struct z_heap *h = v.h;
@@ -211,12 +214,16 @@ chunksz_t z_heap_largest_free_chunks(struct heap_view v)
 		return 0u;
 	}
 	unsigned int fl = highest_bit(h->fl_bitmap);
+
+	if (!first_level_ok(v, fl, h->sl_bitmap[fl])) {
+		return 0u;
+	}
 	unsigned int cls = (fl << SL_SHIFT) + highest_bit(h->sl_bitmap[fl]);
 	chunkid_t c = list_head(v, cls);
 	chunksz_t largest = 0;
 
 	/* To the tail; bounded in case of corruption. */
-	for (chunkid_t n = 0; n < h->end_chunk; n++) {
+	for (chunkid_t n = 0; n < h->end_chunk && chunk_id_ok(v, c); n++) {
 		chunkid_t next = free_next(v, c);
 
 		if (chunk_size(v, c) > largest) {
@@ -235,7 +242,9 @@ static size_t max_alloc_bytes(const struct z_heap *h)
 	struct heap_view v = any_view(h);
 	chunksz_t largest = z_heap_largest_free_chunks(v);
 
-	if (largest == 0u) {
+	/* None, or a corrupt size past the heap (whose class has no list
+	 * head). */
+	if (largest - 1u >= h->end_chunk) {
 		return 0u;
 	}
 	/*
@@ -246,7 +255,8 @@ static size_t max_alloc_bytes(const struct z_heap *h)
 	unsigned int cls = size_class(largest);
 	chunkid_t c = list_head(v, cls);
 
-	for (unsigned int i = 0; i < SYS_HEAP_FIT_PROBES; i++) {
+	for (unsigned int i = 0; i < SYS_HEAP_FIT_PROBES && chunk_id_ok(v, c);
+	     i++) {
 		if (chunk_size(v, c) == largest) {
 			return (size_t)largest * CHUNK_BYTES -
 			       block_overhead_bytes(v);
@@ -257,8 +267,12 @@ static size_t max_alloc_bytes(const struct z_heap *h)
 
 	/* Only classes of 16 chunks and up hold more than one size (below
 	 * them the head is the largest and was returned above), so below
-	 * is at least 15 chunks: more than any block's overhead. */
-	KHEAP_ASSERT(below >= 15u);
+	 * is at least 15 chunks: more than any block's overhead. On a
+	 * corrupt heap (a link outside it, a size its class does not
+	 * hold) there is no certain size. */
+	if (below < 15u) {
+		return 0u;
+	}
 	return (size_t)below * CHUNK_BYTES - block_overhead_bytes(v);
 }
 

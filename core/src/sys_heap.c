@@ -20,7 +20,7 @@
 #include <kheap/failure_injection.h>
 #include <kheap/sanitizer.h>
 
-#include "heap_internal.h"
+#include "heap_checks.h"
 
 #define EINVAL_RESULT (-22)
 
@@ -71,7 +71,13 @@ HOT void clear_class_bits(struct z_heap *h, unsigned int cls)
 	}
 }
 
-/* Push free chunk c of `size` chunks onto the head of its class list. */
+/*
+ * Push free chunk c of `size` chunks onto the head of its class list.
+ * FULL and up, the old head of a non-empty class is checked before it is
+ * written through (the control block may have been written): a damaged
+ * one is dropped, c starts the list afresh, and lists_damaged tells the
+ * public call to report it.
+ */
 HOT void list_push(struct heap_view v, chunkid_t c, chunksz_t size)
 {
 	struct z_heap *h = v.h;
@@ -86,6 +92,9 @@ HOT void list_push(struct heap_view v, chunkid_t c, chunksz_t size)
 		next = c;
 		h->sl_bitmap[fl] = (uint8_t)(bits | (1u << sl));
 		h->fl_bitmap |= 1u << fl;
+	} else if (UNLIKELY(!head_id_ok(v, next))) {
+		h->lists_damaged = 1u;
+		next = c;
 	}
 	set_list_head(v, cls, c);
 	/* The old head's prev first: if the class was empty, that is c's
@@ -95,11 +104,11 @@ HOT void list_push(struct heap_view v, chunkid_t c, chunksz_t size)
 	field_set(v, c, FREE_NEXT, next);
 }
 
-/* Unlink c, the head of class cls. */
-HOT void list_pop_head(struct heap_view v, chunkid_t c, unsigned int cls)
+/* Unlink c, the head of class cls, whose successor is next (checked by
+ * the caller). */
+HOT void list_pop_head(struct heap_view v, chunkid_t c, chunkid_t next,
+		       unsigned int cls)
 {
-	chunkid_t next = free_next(v, c);
-
 	if (next == c) {
 		clear_class_bits(v.h, cls);
 		return;
@@ -108,30 +117,31 @@ HOT void list_pop_head(struct heap_view v, chunkid_t c, unsigned int cls)
 	field_set(v, next, FREE_PREV, head_mark(v, cls));
 }
 
-/* Unlink c, which follows prev on its list (so is not the head). */
-HOT void list_unlink_after(struct heap_view v, chunkid_t prev, chunkid_t c)
+/* Unlink c, which follows prev on its list (so is not the head) and is
+ * followed by next (checked by the caller). */
+HOT void list_unlink_after(struct heap_view v, chunkid_t prev, chunkid_t c,
+			   chunkid_t next)
 {
-	chunkid_t next = free_next(v, c);
-
 	/* At the tail prev becomes the tail; the second store then writes
 	 * c's own link, which is dropped. */
 	field_set(v, prev, FREE_NEXT, next == c ? prev : next);
 	field_set(v, next, FREE_PREV, prev);
 }
 
-/* Unlink free chunk c. */
+/* Unlink free chunk c, whose links were checked (links_ok). */
 HOT void list_unlink(struct heap_view v, chunkid_t c)
 {
 	uint32_t prev = free_prev(v, c);
+	chunkid_t next = free_next(v, c);
 
 	if ((prev & head_mark_bit(v)) != 0u) {
-		list_pop_head(v, c, prev & ~head_mark_bit(v));
+		list_pop_head(v, c, next, prev & ~head_mark_bit(v));
 	} else {
-		list_unlink_after(v, prev, c);
+		list_unlink_after(v, prev, c, next);
 	}
 }
 
-/* ---- misuse reports and free-chunk checks ------------------------------ */
+/* ---- misuse reports ------------------------------------------------------ */
 
 COLD void report_fault(const struct sys_heap *heap, const void *mem,
 		       enum sys_heap_fault_kind kind, const char *operation)
@@ -152,54 +162,6 @@ COLD void report_fault(const struct sys_heap *heap, const void *mem,
 		handler(&fault);
 		KHEAP_SAN_ENTER();
 	}
-}
-
-/*
- * Is free chunk c linked both ways: its predecessor (or, for a list head,
- * its class's head slot) points at it, and its successor points back at
- * it or it is its list's tail? Six reads at most. c < end_chunk.
- */
-HOT bool links_ok(struct heap_view v, chunkid_t c)
-{
-	chunkid_t end = v.h->end_chunk;
-	uint32_t prev = free_prev(v, c);
-	chunkid_t next = free_next(v, c);
-
-	if ((prev & head_mark_bit(v)) != 0u) {
-		uint32_t cls = prev & ~head_mark_bit(v);
-
-		if (UNLIKELY(cls >= (uint32_t)v.h->fl_count * SL_COUNT ||
-			     list_head(v, cls) != c)) {
-			return false;
-		}
-	} else if (UNLIKELY(prev >= end || free_next(v, prev) != c)) {
-		return false;
-	}
-	return next == c || (next < end && free_prev(v, next) == c);
-}
-
-/*
- * Is c what a free-list member must be: inside the heap, marked free,
- * sized inside the heap with a right neighbour that agrees, and linked
- * both ways? Used before unlinking a chunk whose header the current call
- * has not checked otherwise, so that a corrupt chunk is refused instead
- * of turning an unlink into a write through a stray link.
- */
-HOT bool free_chunk_ok(struct heap_view v, chunkid_t c)
-{
-	chunkid_t end = v.h->end_chunk;
-
-	if (UNLIKELY(c >= end)) {
-		return false;
-	}
-	uint32_t word = field_get(v, c, SIZE_AND_USED);
-	chunksz_t size = word >> 1;
-
-	if (UNLIKELY((word & 1u) != 0u || size < min_chunks(v) ||
-		     size > end - c || left_size(v, c + size) != size)) {
-		return false;
-	}
-	return links_ok(v, c);
 }
 
 /* ---- chunk headers --------------------------------------------------- */
@@ -280,35 +242,54 @@ HOT size_t chunks_for_bytes(struct heap_view v, size_t bytes)
 
 /* ---- allocation ------------------------------------------------------ */
 
-/* MODERATE and up: chunks the search reads are checked before their size
- * is trusted or they are unlinked. */
-#define TAKE_CHECK(v, c)                                                       \
-	do {                                                                   \
-		if (HARDENING >= SYS_HEAP_HARDENING_MODERATE &&                \
-		    !free_chunk_ok((v), (c))) {                                \
-			goto corrupt;                                          \
-		}                                                              \
-	} while (0)
+/*
+ * The size of chunk c, just read off a free list by the allocation
+ * search, in *size_chunks; false if c must not be used (the search then
+ * reports corruption). c is a chunk of the heap: a list head, or a link
+ * the caller checked (BASIC), or either checked here (MODERATE and up:
+ * a sound list member, free_chunk_ok, before its size is trusted). BASIC
+ * and up: marked free (a used bit set on a listed chunk is a corrupt
+ * header; one test of a word that is read anyway).
+ */
+HOT bool listed_size(struct heap_view v, chunkid_t c, chunksz_t *size_chunks)
+{
+	if (HARDENING >= SYS_HEAP_HARDENING_MODERATE && !free_chunk_ok(v, c)) {
+		return false;
+	}
+	uint32_t word = field_get(v, c, SIZE_AND_USED);
 
-/* BASIC and up: the size of a chunk read off a free list, which must be
- * marked free (a used bit set on a listed chunk is a corrupt header; one
- * test of a word that is read anyway). */
-#define TAKE_SIZE(v, c, size)                                                  \
-	do {                                                                   \
-		uint32_t word_ = field_get((v), (c), SIZE_AND_USED);           \
-                                                                               \
-		if (HARDENING >= SYS_HEAP_HARDENING_BASIC &&                   \
-		    UNLIKELY((word_ & 1u) != 0u)) {                            \
-			goto corrupt;                                          \
-		}                                                              \
-		(size) = word_ >> 1;                                           \
-	} while (0)
+	*size_chunks = word >> 1;
+	return HARDENING == SYS_HEAP_HARDENING_NONE || (word & 1u) == 0u;
+}
+
+/*
+ * May listed chunk c of size_chunks serve want_chunks and be unlinked?
+ * Its successor goes to *next. Its size must reach the request (a corrupt
+ * size in a larger class may not) and stop at the heap's end, and its
+ * successor be a chunk of the heap: BASIC checks that here, MODERATE and
+ * up had free_chunk_ok check the size's limit and the links already.
+ * FULL and up: c agrees with its left neighbour (free_left_ok): the
+ * canary moves the end of a short overflow of that neighbour from c's
+ * size onto c's left_size, which MODERATE does not need to check.
+ */
+HOT bool takeable(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
+		  chunksz_t want_chunks, chunkid_t *next)
+{
+	*next = free_next(v, c);
+	if (HARDENING >= SYS_HEAP_HARDENING_MODERATE) {
+		return size_chunks >= want_chunks &&
+		       (HARDENING < SYS_HEAP_HARDENING_FULL ||
+			free_left_ok(v, c));
+	}
+	return taken_size_ok(v, c, size_chunks, want_chunks) &&
+	       chunk_id_ok(v, *next);
+}
 
 /*
  * Find a free chunk of at least want_chunks and take it off its list:
- * returns false if the constant-time search finds none (or finds a
- * corrupt chunk, which it reports for heap: BASIC and up a listed chunk
- * marked used, MODERATE and up any unsound one).
+ * returns false if the constant-time search finds none, or finds a chunk
+ * that fails the checks (listed_size, takeable, first_level_ok), which it
+ * reports for heap before anything has changed.
  *
  * First up to SYS_HEAP_FIT_PROBES heads of the request's own class (whose
  * members may be smaller than the request), then the head of the first
@@ -324,7 +305,9 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 	unsigned int sl = cls & (SL_COUNT - 1u);
 	uint32_t sl_bits = h->sl_bitmap[fl];
 	bool probing = ((sl_bits >> sl) & 1u) != 0u;
+	bool larger_class = false;
 	chunkid_t c;
+	chunkid_t next;
 	chunksz_t size;
 
 	/* Compact builds reach the head read below again after the search
@@ -333,10 +316,16 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 	for (;;) {
 		if (probing) {
 			c = list_head(v, cls);
-			TAKE_CHECK(v, c);
-			TAKE_SIZE(v, c, size);
+			if (!listed_size(v, c, &size)) {
+				goto corrupt;
+			}
 			if (size >= want_chunks) {
 				goto take_head;
+			}
+			/* Compact builds: every member of a larger class is
+			 * large enough; a smaller head is corrupt. */
+			if (KHEAP_COMPACT && larger_class) {
+				goto corrupt;
 			}
 			/* The next heads of the request's own class. Past
 			 * the tail the walk stays on the tail (self-link). */
@@ -345,10 +334,20 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 			for (unsigned int i = 1u; i < SYS_HEAP_FIT_PROBES;
 			     i++) {
 				c = free_next(v, prev);
-				TAKE_CHECK(v, c);
-				TAKE_SIZE(v, c, size);
+				/* A link: BASIC checks it is a chunk of the
+				 * heap, MODERATE and up (listed_size) that
+				 * it is a sound one. */
+				if ((HARDENING < SYS_HEAP_HARDENING_MODERATE &&
+				     !chunk_id_ok(v, c)) ||
+				    !listed_size(v, c, &size)) {
+					goto corrupt;
+				}
 				if (size >= want_chunks) {
-					list_unlink_after(v, prev, c);
+					if (!takeable(v, c, size, want_chunks,
+						      &next)) {
+						goto corrupt;
+					}
+					list_unlink_after(v, prev, c, next);
 					goto taken;
 				}
 				prev = c;
@@ -364,20 +363,28 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 			}
 			fl = lowest_bit(fl_mask);
 			mask = h->sl_bitmap[fl];
+			if (!first_level_ok(v, fl, mask)) {
+				goto corrupt;
+			}
 		}
 		/* Every chunk of this class is large enough. */
 		cls = (fl << SL_SHIFT) + lowest_bit(mask);
 		if (KHEAP_COMPACT) {
 			probing = true;
+			larger_class = true;
 			continue;
 		}
 		c = list_head(v, cls);
-		TAKE_SIZE(v, c, size);
+		if (!listed_size(v, c, &size)) {
+			goto corrupt;
+		}
 		break;
 	}
 take_head:
-	TAKE_CHECK(v, c);
-	list_pop_head(v, c, cls);
+	if (!takeable(v, c, size, want_chunks, &next)) {
+		goto corrupt;
+	}
+	list_pop_head(v, c, next, cls);
 taken:
 	*chunk = c;
 	*size_chunks = size;
@@ -553,6 +560,32 @@ struct live_block {
 };
 
 /*
+ * Used block c of size_chunks, whose left_size agrees with its left
+ * neighbour, and the header at right = c + size_chunks (inside the heap),
+ * whose left_size does not agree with size_chunks: did c's own size
+ * change (a write before the block: CORRUPT_HEADER), rather than the next
+ * header (c written past its end: OVERFLOW)? Decided by both neighbours:
+ * c's size is the changed one if it is impossible for a used block (more
+ * chunks than are in use), or if the header at right names a left
+ * neighbour that starts inside c's claimed extent and whose size agrees:
+ * that block and the header at right are then sound, and c's size runs
+ * over a block boundary. A size changed to a smaller value that still
+ * ends inside the block cannot be told from an overflow (false).
+ */
+COLD bool own_size_changed(struct heap_view v, chunksz_t size_chunks,
+			   chunkid_t right)
+{
+	chunksz_t right_left = left_size(v, right);
+
+	if (size_chunks > v.h->allocated_chunks) {
+		return true;
+	}
+	/* 1 <= right_left < size_chunks: a boundary in (c, right). */
+	return right_left - 1u < size_chunks - 1u &&
+	       chunk_size(v, right - right_left) == right_left;
+}
+
+/*
  * The O(1) checks made before a block is freed, resized or measured, as
  * many as the hardening level asks for (kheap/config.h). Returns 0 and
  * fills *b if mem looks like a live block, else the fault kind.
@@ -587,12 +620,14 @@ check_live_block(struct heap_view v, const void *mem, struct live_block *b)
 	/*
 	 * The block ends inside the heap, and mem (up to 7 bytes past the
 	 * block's start for rewound blocks) lies inside the block, before
-	 * the next header. That also refuses sizes below min_chunks.
+	 * the canary (FULL and up) and the next header: a stale pointer 1..7
+	 * bytes into a small block would otherwise have a negative usable
+	 * size. That also refuses sizes below min_chunks.
 	 */
-	if (UNLIKELY(right > end ||
-		     (uintptr_t)mem >=
-			     (uintptr_t)view_base(v) +
-				     ((uintptr_t)right << CHUNK_SHIFT))) {
+	if (UNLIKELY(right > end || (uintptr_t)mem >= (uintptr_t)view_base(v) +
+							      ((uintptr_t)right
+							       << CHUNK_SHIFT) -
+							      CANARY_BYTES)) {
 		return SYS_HEAP_FAULT_CORRUPT_HEADER;
 	}
 	const unsigned char *right_hdr = chunk_ptr(v, right);
@@ -614,7 +649,9 @@ check_live_block(struct heap_view v, const void *mem, struct live_block *b)
 		}
 	}
 	if (UNLIKELY(id_get(v, right_hdr, LEFT_SIZE) != size)) {
-		return SYS_HEAP_FAULT_OVERFLOW;
+		return own_size_changed(v, size, right)
+			       ? SYS_HEAP_FAULT_CORRUPT_HEADER
+			       : SYS_HEAP_FAULT_OVERFLOW;
 	}
 	/* The canary last: its place depends on the size checked above. */
 	if (HARDENING >= SYS_HEAP_HARDENING_FULL &&
@@ -648,6 +685,7 @@ HOT enum sys_heap_fault_kind check_merge_partners(struct heap_view v,
 	}
 	chunkid_t right = b->c + b->size;
 
+	/* Its left_size agrees with c's size (check_live_block). */
 	if (!chunk_used(v, right) && UNLIKELY(!free_chunk_ok(v, right))) {
 		return SYS_HEAP_FAULT_CORRUPT_LINKS;
 	}
@@ -861,11 +899,11 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	KHEAP_SAN_REGION_OPEN(mem, bytes);
 	KHEAP_SAN_ENTER();
 	memset(h, 0, ctrl_bytes);
-	h->magic = Z_HEAP_MAGIC;
 	h->chunk_base_offset = (uint32_t)(chunk_base - start);
 	h->end_chunk = end_chunk;
 	h->big = big ? 1u : 0u;
 	h->fl_count = (uint8_t)fl_count;
+	h->magic = control_magic(h);
 
 	struct heap_view v = any_view(h);
 
@@ -883,6 +921,35 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 static struct z_heap *heap_rw(struct sys_heap *heap)
 {
 	return (struct z_heap *)(uintptr_t)heap_of(heap);
+}
+
+/* A call on a heap that heap_of() refused: a control block damaged since
+ * init (FULL and up) is reported as CORRUPT_HEADER; an uninitialised heap
+ * as uninitialised_kind (0: not at all, as for an allocation). */
+COLD void report_unusable(const struct sys_heap *heap, const void *mem,
+			  enum sys_heap_fault_kind uninitialised_kind,
+			  const char *operation)
+{
+	if (control_damaged(heap)) {
+		report_fault(heap, mem, SYS_HEAP_FAULT_CORRUPT_HEADER,
+			     operation);
+	} else if (uninitialised_kind != 0) {
+		report_fault(heap, mem, uninitialised_kind, operation);
+	}
+}
+
+/* FULL and up, at the end of a call that changed the heap: report a
+ * damaged list head it met and went on without (list_push). */
+static inline void report_lists_damaged(struct sys_heap *heap, const void *mem,
+					const char *operation)
+{
+	struct z_heap *h = heap->heap;
+
+	if (CHECKS_CONTROL_BLOCK && UNLIKELY(h->lists_damaged != 0u)) {
+		h->lists_damaged = 0u;
+		report_fault(heap, mem, SYS_HEAP_FAULT_CORRUPT_LINKS,
+			     operation);
+	}
 }
 
 #if CONFIG_SYS_HEAP_MONITOR
@@ -952,6 +1019,7 @@ static void *alloc_done(struct sys_heap *heap, chunksz_t used_before, void *mem)
 		}
 #endif
 	}
+	report_lists_damaged(heap, NULL, "alloc");
 	(void)HEAP_SOUND(heap, mem, "alloc");
 	KHEAP_SAN_EXIT();
 	return mem;
@@ -973,7 +1041,13 @@ void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
 	KHEAP_SAN_ENTER();
 	struct z_heap *h = heap_rw(heap);
 
-	if (h == NULL || !HEAP_SOUND(heap, NULL, "alloc")) {
+	if (h == NULL) {
+		report_unusable(heap, NULL, (enum sys_heap_fault_kind)0,
+				"alloc");
+		KHEAP_SAN_EXIT();
+		return NULL;
+	}
+	if (!HEAP_SOUND(heap, NULL, "alloc")) {
 		KHEAP_SAN_EXIT();
 		return NULL;
 	}
@@ -997,7 +1071,13 @@ void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 	KHEAP_SAN_ENTER();
 	struct z_heap *h = heap_rw(heap);
 
-	if (h == NULL || !HEAP_SOUND(heap, NULL, "alloc")) {
+	if (h == NULL) {
+		report_unusable(heap, NULL, (enum sys_heap_fault_kind)0,
+				"alloc");
+		KHEAP_SAN_EXIT();
+		return NULL;
+	}
+	if (!HEAP_SOUND(heap, NULL, "alloc")) {
 		KHEAP_SAN_EXIT();
 		return NULL;
 	}
@@ -1018,9 +1098,10 @@ void sys_heap_free(struct sys_heap *heap, void *mem)
 	struct z_heap *h = heap_rw(heap);
 
 	if (h == NULL) {
-		report_fault(heap, mem, SYS_HEAP_FAULT_BAD_POINTER, "free");
+		report_unusable(heap, mem, SYS_HEAP_FAULT_BAD_POINTER, "free");
 	} else if (HEAP_SOUND(heap, mem, "free")) {
 		WITH_FORMAT(h, free_checked, heap, mem);
+		report_lists_damaged(heap, mem, "free");
 		(void)HEAP_SOUND(heap, mem, "free");
 	}
 	KHEAP_SAN_EXIT();
@@ -1050,8 +1131,8 @@ size_t sys_heap_usable_size(const struct sys_heap *heap, const void *mem)
 	const struct z_heap *h = heap_of(heap);
 
 	if (h == NULL) {
-		report_fault(heap, mem, SYS_HEAP_FAULT_BAD_POINTER,
-			     "usable_size");
+		report_unusable(heap, mem, SYS_HEAP_FAULT_BAD_POINTER,
+				"usable_size");
 	} else {
 		usable = usable_size_in(any_view(h), heap, mem);
 	}
@@ -1155,14 +1236,24 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 			return NULL;
 		}
 		SAN_ALLOC(v, mem);
-		memcpy(mem, ptr, old_bytes < bytes ? old_bytes : bytes);
+		/* memmove: on a damaged heap the new block may overlap. */
+		memmove(mem, ptr, old_bytes < bytes ? old_bytes : bytes);
+		/*
+		 * The allocation changed the heap since b was checked: it may
+		 * have written b's neighbours (soundly), or, on a damaged
+		 * heap whose sizes it trusted, over b or the links free_block
+		 * would follow. Check again; if the damage shows only now,
+		 * the new block stays allocated (a leak) and b as it is.
+		 */
+		kind = check_live_block(v, ptr, &b);
+		if (kind == 0) {
+			kind = check_merge_partners(v, &b);
+		}
+		if (UNLIKELY(kind != 0)) {
+			report_fault(heap, ptr, kind, "realloc");
+			return NULL;
+		}
 		SAN_FREE(v, &b);
-		/* The allocation may have changed b's neighbours (it wrote
-		 * them itself, so they need no second check). */
-		b.left = left_size(v, b.c);
-		b.left_word =
-			b.left != 0u ? field_get(v, b.c - b.left, SIZE_AND_USED)
-				     : 1u;
 		free_block(v, &b);
 	} else {
 		SAN_RESIZE(v, &b);
@@ -1192,7 +1283,8 @@ void *sys_heap_aligned_realloc(struct sys_heap *heap, void *ptr, size_t align,
 	struct z_heap *h = heap_rw(heap);
 
 	if (h == NULL) {
-		report_fault(heap, ptr, SYS_HEAP_FAULT_BAD_POINTER, "realloc");
+		report_unusable(heap, ptr, SYS_HEAP_FAULT_BAD_POINTER,
+				"realloc");
 	} else if (HEAP_SOUND(heap, ptr, "realloc")) {
 		chunksz_t used_before = USED_CHUNKS(h);
 
@@ -1200,6 +1292,7 @@ void *sys_heap_aligned_realloc(struct sys_heap *heap, void *ptr, size_t align,
 		if (mem != NULL) {
 			MONITOR_GREW(heap, used_before);
 		}
+		report_lists_damaged(heap, ptr, "realloc");
 		(void)HEAP_SOUND(heap, ptr, "realloc");
 	}
 	KHEAP_SAN_EXIT();
@@ -1254,8 +1347,9 @@ const char *sys_heap_fault_message(enum sys_heap_fault_kind kind)
 	case SYS_HEAP_FAULT_NOT_ALLOCATED:
 		return "block is not allocated (double free or stale pointer)";
 	case SYS_HEAP_FAULT_CORRUPT_HEADER:
-		return "block header is corrupt (interior pointer, or the "
-		       "previous block overflowed into it)";
+		return "block header is corrupt (interior pointer, a write "
+		       "before the block, an overflow of the previous one), "
+		       "or the control block is";
 	case SYS_HEAP_FAULT_OVERFLOW:
 		return "block overflowed: the next block's header no longer "
 		       "matches its size";

@@ -10,7 +10,10 @@
  * level's column, for both header formats. `--matrix` prints the whole
  * table as markdown; the ctest `hardening-matrix-docs` checks that
  * docs/testing.md holds exactly that text between its markers, so the
- * documentation cannot drift from what is tested.
+ * documentation cannot drift from what is tested. Levels are monotonic:
+ * test_levels_monotonic checks that every row detected at a level is
+ * detected at every level above it, which with each program's check of
+ * its column in both header formats makes it a property of the heap.
  *
  * "Detected" means all of: exactly one fault, of the expected kind, naming
  * the heap, the pointer the caller passed (NULL for an allocation), the
@@ -356,6 +359,49 @@ static bool setup_overflow_header(struct trial *t)
 	return true;
 }
 
+/* One byte before b (4-byte headers: the low byte of its own size and
+ * used bit; 8-byte headers: bits 16-23 of them) set to 0x41, as a write
+ * through b's pointer at index -2 makes it: b's size is now wrong, its
+ * left_size still right. */
+static bool setup_own_size_byte(struct trial *t)
+{
+	if (!abc(t)) {
+		return false;
+	}
+	uint8_t *p = (uint8_t *)blk_b - 2;
+
+	if (!damage(t, p, 1u, (uint8_t)(test_meta_get8(p) ^ 0x41u))) {
+		return false;
+	}
+	t->call_mem = blk_b;
+	return true;
+}
+
+/* b freed; then 8 bytes written past a's usable size: from FULL up the
+ * canary and b's left_size (8-byte headers) or b's whole header (4-byte
+ * headers); below FULL b's header, and its links with 4-byte headers. */
+static bool setup_overflow_into_free(struct trial *t)
+{
+	if (!abc_b_freed(t) ||
+	    !damage(t, (uint8_t *)blk_a + usable(t, blk_a), 8u, 0x5au)) {
+		return false;
+	}
+	t->call_mem = NULL;
+	return true;
+}
+
+/* The first 8 bytes of the region, the control block's magic and the
+ * offset of its blocks, overwritten: an underflow of the first block
+ * that ran back to the region's start. */
+static bool setup_control_block(struct trial *t)
+{
+	if (!abc(t) || !damage(t, t->fmt->region, 8u, 0xa5u)) {
+		return false;
+	}
+	t->call_mem = NULL;
+	return true;
+}
+
 /* b freed, then written through its stale pointer: its free-list links
  * (the first header-size bytes of its memory) overwritten. */
 static bool setup_uaf_links(struct trial *t)
@@ -500,11 +546,26 @@ static const struct misuse_row rows[] = {
 	 "`free(a)`", "free",
 	 setup_overflow_header, call_free,
 	 {ND, OVERFLOW, OVERFLOW, OVERFLOW, INVALID_HEAP}},
+	/* A size that is impossible, or that runs over a block boundary
+	 * the next header confirms, is the block's own (not an overflow). */
+	{"own_size_byte_before_block",
+	 "write one byte before a block that changes its own size field "
+	 "(`((uint8_t *)b)[-2] = 0x41`)", "`free(b)`", "free",
+	 setup_own_size_byte, call_free,
+	 {ND, CORRUPT_HEADER, CORRUPT_HEADER, CORRUPT_HEADER, INVALID_HEAP}},
+	/* FULL with 8-byte headers: only b's left_size changes, which the
+	 * allocation path checks from MODERATE up (levels are monotonic). */
+	{"overflow_8_bytes_into_free_then_alloc",
+	 "write 8 bytes past `usable_size(a)` into its free right "
+	 "neighbour b, then an allocation takes b", "`alloc(40)`", "alloc",
+	 setup_overflow_into_free, call_alloc,
+	 {ND, CORRUPT_LINKS, CORRUPT_LINKS, CORRUPT_LINKS, INVALID_HEAP}},
+	/* BASIC: the link is range-checked before the list head takes it. */
 	{"use_after_free_links_then_alloc",
 	 "write over free-list links after free (use after free), then an "
 	 "allocation takes that block", "`alloc(40)`", "alloc",
 	 setup_uaf_links_alloc, call_alloc,
-	 {ND, ND, CORRUPT_LINKS, CORRUPT_LINKS, INVALID_HEAP}},
+	 {ND, CORRUPT_LINKS, CORRUPT_LINKS, CORRUPT_LINKS, INVALID_HEAP}},
 	{"use_after_free_links_then_free_left",
 	 "the same, then its left neighbour is freed (merges with it)",
 	 "`free(a)`", "free",
@@ -523,6 +584,14 @@ static const struct misuse_row rows[] = {
 	 "usable_size after free", "`usable_size(b)`", "usable_size",
 	 setup_after_free, call_usable_size,
 	 {ND, NOT_ALLOCATED, NOT_ALLOCATED, NOT_ALLOCATED, NOT_ALLOCATED}},
+	/* Below FULL the damaged magic reads as "not initialised": the
+	 * allocation returns NULL and reports nothing. */
+	{"control_block_overwritten",
+	 "an underflow that reached the region's start: the control "
+	 "block's first 8 bytes (magic, offset of the blocks) overwritten",
+	 "`alloc(40)`", "alloc",
+	 setup_control_block, call_alloc,
+	 {ND, ND, ND, CORRUPT_HEADER, CORRUPT_HEADER}},
 };
 /* clang-format on */
 
@@ -704,6 +773,28 @@ static void test_misuse_row(void **state)
 	}
 }
 
+/*
+ * Levels are monotonic: a misuse detected at a level is detected at every
+ * level above it. Checked on the table for every row; each level's
+ * program checks its own column in both header formats, so together the
+ * programs check it of what the heap does.
+ */
+static void test_levels_monotonic(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ROW_COUNT; i++) {
+		for (int level = 1; level < HARDENING_LEVEL_COUNT; level++) {
+			if (rows[i].expected[level - 1] != ND &&
+			    rows[i].expected[level] == ND) {
+				fail_msg("%s: detected at %s, not at %s",
+					 rows[i].id,
+					 hardening_level_name(level - 1),
+					 hardening_level_name(level));
+			}
+		}
+	}
+}
+
 /* --- the printed table ---------------------------------------------------- */
 
 static void print_matrix(void)
@@ -789,6 +880,12 @@ int main(int argc, char **argv)
 	}
 	printf("hardening level %s (%d)\n",
 	       hardening_level_name(HARDENING_LEVEL), HARDENING_LEVEL);
+	static const struct CMUnitTest table_tests[] = {
+		cmocka_unit_test(test_levels_monotonic),
+	};
+
+	failed += cmocka_run_group_tests_name("hardening matrix table",
+					      table_tests, NULL, NULL);
 	for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
 		char name[128];
 

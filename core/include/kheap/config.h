@@ -98,14 +98,20 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
  *           pointers, overflow into the next header); a neighbour that
  *           free or realloc merges with is checked before it is unlinked
  *           (its size and its free-list links), so a corrupt neighbour can
- *           never turn free into a write through an unverified link; and
- *           the allocation path refuses a listed chunk marked used.
- * MODERATE  also the allocation path: a chunk taken from a free list must
- *           be marked free, belong to that list's class and be linked
- *           both ways.
+ *           never turn free into a write through an unverified link; the
+ *           allocation path refuses a listed chunk marked used, an id
+ *           outside the heap and a taken size past its end. Together:
+ *           writes into the block area never make the heap read or write
+ *           outside its region (zephyr/sys/sys_heap.h, "Corruption").
+ * MODERATE  also the allocation path: every chunk it reads from a free
+ *           list must be marked free, sized inside the heap with a right
+ *           neighbour that agrees, and linked both ways.
  * FULL      also a canary word at the end of every used block (4 bytes
  *           of each block), checked by free, realloc, usable_size and
- *           sys_heap_validate.
+ *           sys_heap_validate; the chunk an allocation takes agrees with
+ *           its left neighbour; and the control block: its layout fields
+ *           sealed into the magic (checked on entry to every call), its
+ *           list heads and bitmaps range-checked where they are used.
  * EXTREME   also sys_heap_validate on entry to and before returning from
  *           every allocating, freeing or resizing call: O(blocks) per call.
  */

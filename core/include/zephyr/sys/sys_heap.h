@@ -26,6 +26,36 @@
  * - Misuse that the heap detects (see sys_heap_free) is reported through
  *   the fault handler (sys_heap_fault_handler_set) and the offending call
  *   then does nothing: the heap is left exactly as it was.
+ * - Corruption (the hardening level, CONFIG_SYS_HEAP_HARDENING_LEVEL in
+ *   kheap/config.h, decides what is checked):
+ *   - BASIC and above (BASIC is the default): no sequence of calls
+ *     combined with arbitrary writes into the block area (from the first
+ *     block's header to the end of the region: a use after free, an
+ *     overflow, a wild write) makes the heap read or write outside its
+ *     region. Every chunk id taken from memory a user can reach (sizes,
+ *     left sizes, free-list links) is range-checked before it is used as
+ *     an address, and one that fails never reaches a list head. The call
+ *     that meets such damage is refused, reports it as
+ *     SYS_HEAP_FAULT_CORRUPT_LINKS or SYS_HEAP_FAULT_CORRUPT_HEADER (or a
+ *     kind listed under sys_heap_free) and leaves the heap as it was; one
+ *     exception: a realloc that moves finds damage that its own
+ *     allocation uncovered only after that allocation, and then leaves
+ *     the new block allocated (see sys_heap_realloc). Damage the checks
+ *     do not see can make allocations hand out wrong blocks (overlapping
+ *     live ones, say), always inside the region.
+ *   - FULL and above: the same for writes into the control block at the
+ *     region's start (where an underflow of the first block lands): its
+ *     layout fields are sealed and checked on entry to every call (a
+ *     damaged one makes every call refuse: CORRUPT_HEADER for the calls
+ *     that report, an error result for the queries), and the list heads
+ *     and bitmaps are range-checked before they are used as addresses or
+ *     indexes (CORRUPT_LINKS; a damaged head found while a freed or split
+ *     chunk is listed is dropped, the call goes on and reports it at its
+ *     end).
+ *   - NONE trusts all metadata; BASIC and MODERATE trust the control
+ *     block. There a damaged control block can make the heap read and
+ *     write anywhere (its fields make every address), and a damaged
+ *     magic makes the heap read as not initialised.
  *
  * Metadata: 8-byte granularity, a 4-byte header per block in regions of
  * up to SYS_HEAP_SMALL_REGION_MAX_BYTES and an 8-byte header above. The
@@ -107,11 +137,18 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes);
 /**
  * Allocate bytes from the heap, 8-byte aligned, contents unspecified.
  *
- * At MODERATE hardening and above every free chunk the search reads is
- * checked first; a corrupt one is reported as SYS_HEAP_FAULT_CORRUPT_LINKS
- * with operation "alloc" and mem NULL, and the call returns NULL. At
- * EXTREME a heap that fails sys_heap_validate is reported as
- * SYS_HEAP_FAULT_INVALID_HEAP and the call returns NULL.
+ * The free chunks the search reads are checked before they are used, as
+ * far as the hardening level asks: BASIC, that each is marked free, that
+ * every id is inside the heap and that the chunk taken fits between the
+ * request and the heap's end; MODERATE and above, that each is a sound
+ * free-list member (size, right neighbour, links both ways); FULL and
+ * above, also the taken chunk's left neighbour, the list heads and the
+ * bitmaps. A failed check is reported as SYS_HEAP_FAULT_CORRUPT_LINKS
+ * with operation "alloc" and mem NULL, before anything changed, and the
+ * call returns NULL. FULL and above: a damaged control block is reported
+ * as SYS_HEAP_FAULT_CORRUPT_HEADER. At EXTREME a heap that fails
+ * sys_heap_validate is reported as SYS_HEAP_FAULT_INVALID_HEAP and the
+ * call returns NULL.
  *
  * Returns NULL iff bytes == 0, the heap is not initialised, or no free
  * block of sufficient size is found by the constant-time search. The
@@ -157,10 +194,17 @@ void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes);
  *   then handed out again at the same address is a valid pointer to the
  *   new block: no level can tell.
  * - SYS_HEAP_FAULT_CORRUPT_HEADER (BASIC+): the block's own header, or its
- *   left neighbour's, is inconsistent (an interior pointer, or an
- *   underflow from the previous block).
+ *   left neighbour's, is inconsistent (an interior pointer, a write just
+ *   before the block, an overflow of the previous block). When the own
+ *   size disagrees with the next header's left_size, both neighbours
+ *   decide: the own size is the damaged one if it is impossible (more
+ *   chunks than are in use) or runs over a block boundary that the next
+ *   header confirms. FULL+: also a pointer into the block's canary, and
+ *   a damaged control block.
  * - SYS_HEAP_FAULT_OVERFLOW (BASIC+): the next block's header no longer
- *   agrees with this block's size (the block was written past its end).
+ *   agrees with this block's size (the block was written past its end;
+ *   also a block's own size changed to a smaller value, which cannot be
+ *   told apart from it).
  * - SYS_HEAP_FAULT_CORRUPT_LINKS (BASIC+): a free neighbour that would be
  *   merged is not a consistent free-list member (written after it was
  *   freed, or overflowed into).
@@ -184,7 +228,12 @@ void sys_heap_free(struct sys_heap *heap, void *mem);
  * when it is large enough, and only else allocates a new block, copies
  * and frees the old one. Returns NULL on failure with the old block
  * untouched and still allocated. ptr is checked as in sys_heap_free
- * (fault, then NULL).
+ * (fault, then NULL). A realloc that moves checks ptr's block and its
+ * neighbours again after allocating the new block (an allocation on a
+ * heap with damaged sizes can write over them): damage found then is
+ * reported, the call returns NULL with ptr still allocated, and the new
+ * block stays allocated (lost: the one refused call that changes the
+ * heap).
  */
 void *sys_heap_realloc(struct sys_heap *heap, void *ptr, size_t bytes);
 
@@ -206,16 +255,20 @@ size_t sys_heap_usable_size(const struct sys_heap *heap, const void *mem);
 /**
  * Check every invariant of the heap: block sizes and neighbour links,
  * coalescing (no two adjacent free blocks), free-list links, the
- * size-class bitmaps, and the counters behind runtime stats. Returns true
- * iff all hold. Read-only (safe to call on a heap being debugged; it
- * never writes), O(number of blocks), terminates on any corruption.
+ * size-class bitmaps, and the counters behind runtime stats (FULL+: and
+ * the control block's seal). Returns true iff all hold. Read-only (safe
+ * to call on a heap being debugged; it never writes), O(number of
+ * blocks), terminates on any corruption without reading outside the
+ * region (as do walk, print_info, stats and max_alloc_bytes, from BASIC
+ * up).
  */
 bool sys_heap_validate(const struct sys_heap *heap);
 
 /**
  * Fill *stats (see struct sys_memory_stats). free_bytes + allocated_bytes
  * is constant for a heap: the bytes its blocks span. Returns 0, or
- * -EINVAL (-22) if heap, its control block or stats is NULL. O(1).
+ * -EINVAL (-22) if heap, its control block or stats is NULL (FULL+: or
+ * the control block is damaged). O(1).
  */
 int sys_heap_runtime_stats_get(const struct sys_heap *heap,
 			       struct sys_memory_stats *stats);
@@ -291,7 +344,7 @@ typedef bool (*sys_heap_walk_fn)(void *ctx, const struct sys_heap_block *block);
  * Returns 0 when every block was visited or fn stopped the walk, -EINVAL
  * (-22) for an uninitialised heap or NULL fn, and -EFAULT (-14) if a
  * block's size is impossible (a corrupt heap: the walk stops there, so it
- * always terminates). fn runs with the same locking as the caller's call
+ * always terminates) or (FULL+) the control block is damaged. fn runs with the same locking as the caller's call
  * and must not change the heap.
  */
 int sys_heap_walk(const struct sys_heap *heap, sys_heap_walk_fn fn, void *ctx);
@@ -360,11 +413,14 @@ int sys_heap_usage_threshold_set(struct sys_heap *heap, size_t bytes);
 enum sys_heap_fault_kind {
 	SYS_HEAP_FAULT_BAD_POINTER = 1,
 	SYS_HEAP_FAULT_NOT_ALLOCATED,
+	/* A block's own header, or (FULL and up) the control block. */
 	SYS_HEAP_FAULT_CORRUPT_HEADER,
 	SYS_HEAP_FAULT_OVERFLOW,
 	/* BASIC and up: a free chunk that free/realloc would merge with, or
-	 * (MODERATE and up) that alloc takes, is not consistently linked or
-	 * sized: a write after free, or an overflow into a free chunk. */
+	 * that alloc reads, is not consistently linked or sized (the checks
+	 * grow with the level; see sys_heap_alloc): a write after free, or
+	 * an overflow into a free chunk. FULL and up: also a damaged list
+	 * head or bitmap. */
 	SYS_HEAP_FAULT_CORRUPT_LINKS,
 	/* FULL and up: the canary word at the end of the block changed. */
 	SYS_HEAP_FAULT_CANARY,
@@ -379,7 +435,7 @@ struct sys_heap_fault {
 	const void *mem;
 	enum sys_heap_fault_kind kind;
 	/* The API call that detected it: "free", "realloc", "usable_size",
-	 * "alloc" (any allocating call, MODERATE and up). */
+	 * "alloc" (any allocating call). */
 	const char *operation;
 	/* A sentence describing the problem, fixed per kind. */
 	const char *message;
