@@ -18,16 +18,22 @@ import struct
 # --- operands, as fuzz_support.c decodes them -------------------------------
 
 
+# SYS_HEAP_MIN_REGION_BYTES (Z_HEAP_MIN_SIZE + 7) at the default level.
+MIN_REGION = 87
+
+
 def region(shape, v=0, offset=0):
-    """fuzz_region_decode: shape 0-3 small 95..8192 (95 + v % 8098), 4 just
-    below the cutover (262144 - v % 1024), 5-6 big (262145 + v % 8192),
-    7 refused (v % 95); offset 0..7."""
+    """fuzz_region_decode: shape 0-3 small MIN_REGION..8192 (MIN_REGION +
+    v % (8193 - MIN_REGION)), 4 just below the cutover (262144 - v % 1024),
+    5-6 big (262145 + v % 8192), 7 around the minimum (v % MIN_REGION,
+    refused below Z_HEAP_MIN_SIZE plus what the offset loses);
+    offset 0..7."""
     return bytes([(shape << 3) | offset]) + struct.pack("<H", v)
 
 
 def small_region(nbytes, offset=0):
-    assert 95 <= nbytes <= 8192
-    return region(0, nbytes - 95, offset)
+    assert MIN_REGION <= nbytes <= 8192
+    return region(0, nbytes - MIN_REGION, offset)
 
 
 def big_region(extra=0, offset=0):
@@ -181,7 +187,7 @@ def sys_heap_seeds():
         "every-op-small-2k-offset5": small_region(2048, 5) + sys_heap_every_op(),
         "every-op-big": big_region(100, 3) + sys_heap_every_op(),
         "every-op-small-max": region(4, 0, 1) + sys_heap_every_op(),
-        "minimum-heap": small_region(95, 7) + S.alloc(size_tiny(1)) +
+        "minimum-heap": small_region(MIN_REGION, 1) + S.alloc(size_tiny(1)) +
         S.alloc(size_tiny(1)) + S.free(block(0)) + S.alloc(size_tiny(4)),
         "refused-init": region(7, 50) + S.alloc(size_tiny(1)) +
         S.aligned(align_pow(3), size_tiny(1)),
