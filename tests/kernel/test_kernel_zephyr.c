@@ -284,37 +284,11 @@ static void test_raw_heap_fault_reaches_the_port(void **state)
 	sys_heap_free(&heap, live);
 }
 
-/* Run fn() with stdout sent to a pipe; return what it printed (less than
- * a pipe's buffer). */
-static void capture_stdout(void (*fn)(void), char *out, size_t size)
-{
-	int fds[2];
-	int saved = dup(STDOUT_FILENO);
-
-	assert_true(saved >= 0);
-	assert_int_equal(pipe(fds), 0);
-	fflush(stdout);
-	dup2(fds[1], STDOUT_FILENO);
-	fn();
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
-	close(fds[1]);
-	size_t len = 0;
-	ssize_t n;
-
-	while (len + 1u < size &&
-	       (n = read(fds[0], out + len, size - 1u - len)) > 0) {
-		len += (size_t)n;
-	}
-	out[len] = '\0';
-	close(fds[0]);
-}
-
 static struct sys_heap printed_heap;
 
-static void print_raw_heap(void)
+static void print_raw_heap(void *arg)
 {
+	(void)arg;
 	sys_heap_print_info(&printed_heap, true);
 }
 
@@ -334,7 +308,8 @@ static void test_raw_heap_print_info_through_printk(void **state)
 	void *freed;
 
 	raw_heap_with_a_freed_block(&printed_heap, &live, &freed);
-	capture_stdout(print_raw_heap, printed, sizeof(printed));
+	kt_capture_fd(STDOUT_FILENO, print_raw_heap, NULL, printed,
+		      sizeof(printed));
 	expected[0] = '\0';
 	sys_heap_print_info_to(&printed_heap, true, capture_text, expected);
 	assert_true(strlen(expected) > 100u);
