@@ -375,12 +375,112 @@ def misuse_dict():
     }
 
 
+# --- fuzz_multi_heap ---------------------------------------------------------
+
+
+class MultiHeap:
+    ALLOC, ALIGNED, REALLOC, AREALLOC, FREE = 0, 3, 5, 7, 8
+    GET_HEAP, FOREIGN, ADD_AGAIN, DEFAULT, ALTERNATE, FILL = \
+        10, 11, 12, 13, 14, 15
+    ANY = 0xFF  # cfg NULL: the default chooser
+
+    @staticmethod
+    def heaps(*regions):
+        """The heap count, then each heap's region."""
+        return u8(len(regions) - 1) + b"".join(regions)
+
+    @staticmethod
+    def alloc(cfg, size):
+        return u8(MultiHeap.ALLOC) + u8(cfg) + size
+
+    @staticmethod
+    def aligned(cfg, align, size):
+        return u8(MultiHeap.ALIGNED) + u8(cfg) + align + size
+
+    @staticmethod
+    def realloc(blk, cfg, size):
+        return u8(MultiHeap.REALLOC) + blk + u8(cfg) + size
+
+    @staticmethod
+    def arealloc(blk, cfg, align, size):
+        return u8(MultiHeap.AREALLOC) + blk + u8(cfg) + align + size
+
+    @staticmethod
+    def free(blk):
+        return u8(MultiHeap.FREE) + blk
+
+    @staticmethod
+    def get_heap(in_block, v):
+        return u8(MultiHeap.GET_HEAP) + u8(in_block) + u16(v)
+
+    @staticmethod
+    def foreign(b):
+        return u8(MultiHeap.FOREIGN) + u8(b)
+
+
+def multi_heap_every_op():
+    M = MultiHeap
+    return b"".join([
+        M.alloc(0, size_tiny(20)), M.alloc(1, size_mod(200)),
+        M.alloc(M.ANY, size_tiny(40)), M.aligned(2, align_pow(7), size_tiny(9)),
+        M.aligned(M.ANY, align_rewind(6, 3), size_tiny(30)),
+        M.aligned(3, align_raw(0x7777), size_tiny(8)),
+        M.realloc(block(0), 0, size_tiny(60)),
+        M.realloc(block(1), 3, size_pow(11)),
+        M.realloc(NULL, 2, size_tiny(12)),
+        M.arealloc(block(2), M.ANY, align_pow(9), size_pow(8)),
+        M.realloc(block(3), 0, size_tiny(0)),
+        M.get_heap(1, 5), M.get_heap(0, 40), M.get_heap(2, 3000),
+        M.foreign(0x83), M.foreign(2),
+        u8(M.ADD_AGAIN) + u8(1),
+        u8(M.DEFAULT) + align_pow(4) + size_tiny(33),
+        M.free(block(0)), M.free(NULL),
+        u8(M.ALTERNATE), u8(M.FILL) + u8(5), u8(M.ALTERNATE),
+        M.alloc(0, size_special(0)), M.alloc(M.ANY, size_special(2, 0x80)),
+    ])
+
+
+def multi_heap_seeds():
+    M = MultiHeap
+    return {
+        "every-op-four-heaps": M.heaps(small_region(2048), small_region(600, 3),
+                                       small_region(MIN_REGION, 1),
+                                       small_region(4096, 5)) +
+        multi_heap_every_op(),
+        "every-op-big-first": M.heaps(big_region(100, 2),
+                                      small_region(1000)) +
+        multi_heap_every_op(),
+        "refused-heap": M.heaps(small_region(3000), region(7, 10),
+                                small_region(800)) + multi_heap_every_op(),
+        "realloc-across-heaps": M.heaps(small_region(400), small_region(4000)) +
+        M.alloc(0, size_tiny(60)) + M.alloc(0, size_tiny(8)) +
+        M.realloc(block(0), 1, size_mod(1500)) +
+        M.realloc(block(1), M.ANY, size_mod(2000)) + u8(M.FILL) + u8(1),
+    }
+
+
+def multi_heap_dict():
+    M = MultiHeap
+    return {
+        "alloc_any": M.alloc(M.ANY, size_tiny(24)),
+        "alloc_heap1": M.alloc(1, size_mod(500)),
+        "aligned_256": M.aligned(M.ANY, align_pow(8), size_tiny(16)),
+        "realloc_grow": M.realloc(block(0), M.ANY, size_pow(10)),
+        "free": M.free(block(0)),
+        "get_heap": M.get_heap(1, 0),
+        "foreign": M.foreign(0x81),
+        "fill": u8(M.FILL) + u8(2),
+        "four_heaps": u8(3),
+    }
+
+
 # --- output ------------------------------------------------------------------
 
 TARGETS = {
     "fuzz_sys_heap": (sys_heap_seeds, sys_heap_dict),
     "fuzz_kernel_api": (kernel_seeds, kernel_dict),
     "fuzz_misuse": (misuse_seeds, misuse_dict),
+    "fuzz_multi_heap": (multi_heap_seeds, multi_heap_dict),
 }
 
 

@@ -340,12 +340,13 @@ static void test_ten_blocks_size(void **state)
 }
 
 /*
- * failure.trace on 512 bytes: 48 chunks (fl_count 4, control block 124,
- * 124 + 384 + 4 = 512). Two 150-byte blocks take 2 * 20 chunks; the
- * 100-byte block needs 13 more and only 8 are left: event 3 fails. Its
- * id 3 is then absent (event 6 frees nothing). Event 5 fits in the
- * 20 chunks freed by event 4. The smallest heap holds 53 chunks at the
- * peak: 124 + 424 + 4 = 552 bytes.
+ * failure.trace on 512 bytes: 48 chunks (29 class heads, a 118-byte
+ * control block, chunk 0 at 124: 124 + 384 + 4 = 512). Two 150-byte
+ * blocks take 2 * 20 chunks; the 100-byte block needs 13 more and only 8
+ * are left: event 3 fails. Its id 3 is then absent (event 6 frees
+ * nothing). Event 5 fits in the 20 chunks freed by event 4. The smallest
+ * heap holds 53 chunks at the peak (30 heads, chunk 0 still at 124):
+ * 124 + 424 + 4 = 552 bytes.
  */
 static void test_failure_trace(void **state)
 {
