@@ -861,8 +861,9 @@ static unsigned int heads_for(uintptr_t start, uintptr_t end, bool big)
 	unsigned int heads =
 		size_class(area_chunks(start, end, big, 0u, &base)) + 1u;
 
-	while (heads > 1u && size_class(area_chunks(start, end, big, heads - 1u,
-						    &base)) < heads - 1u) {
+	/* Stops at 1 at the latest: no class is below 0. */
+	while (size_class(area_chunks(start, end, big, heads - 1u, &base)) <
+	       heads - 1u) {
 		heads--;
 	}
 	return heads;

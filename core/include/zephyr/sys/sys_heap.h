@@ -392,7 +392,8 @@ bool sys_heap_owns(const struct sys_heap *heap, const void *mem);
 typedef void (*sys_heap_output_fn)(void *ctx, const char *text);
 
 /** Set the output used by sys_heap_print_info() (default: none, so the
- * call prints nothing). The kernel ports point it at printk. */
+ * call prints nothing). The simulator points it at printk at start-up, as
+ * Zephyr prints to its console; a bare-metal port may do the same. */
 void sys_heap_output_set(sys_heap_output_fn out, void *ctx);
 
 /**
@@ -534,9 +535,13 @@ typedef void (*sys_heap_fault_handler_t)(const struct sys_heap_fault *fault);
 /**
  * Install the handler told about detected misuse; NULL restores the
  * default, which does nothing (the call is still refused). The kernel
- * ports install one that prints "heap <h>: <operation>(<mem>): <message>"
- * and stops. A handler that returns lets the refused call return to its
- * caller. Set it before heaps are used; it is one global, not locked.
+ * layer installs one that passes every fault to the port's
+ * kheap_port_fault (which prints "kheap fault: <operation>(<mem>) on heap
+ * <h>: <message>" and normally stops) when a k_heap is initialised; the
+ * simulator installs it at start-up, so raw sys_heaps report too
+ * (z_kheap_fault_route_install, kheap/k_heap.h). A handler that returns
+ * lets the refused call return to its caller. Set it before heaps are
+ * used; it is one global, not locked.
  */
 void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler);
 
