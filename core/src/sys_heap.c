@@ -825,8 +825,12 @@ HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
 
 /*
  * Where a region's chunks go: the block area left after the control block
- * holds `heads` class-list heads, in chunks (0 if there is no room), and
- * chunk 0's address. start is the region's 8-aligned start.
+ * holds `heads` class-list heads, in chunks, and chunk 0's address. start
+ * is the region's 8-aligned start. The region holds the control block and
+ * chunk 0's header for every head count init tries: it has at least
+ * Z_HEAP_MIN_SIZE - 7 bytes from start, and the counts tried are at most
+ * one more than the class of the whole area, whose heads take a few bytes
+ * per doubling of the region (4 heads, 68 bytes in all, at the minimum).
  */
 static chunkid_t area_chunks(uintptr_t start, uintptr_t end, bool big,
 			     unsigned int heads, uintptr_t *chunk_base)
@@ -838,10 +842,8 @@ static chunkid_t area_chunks(uintptr_t start, uintptr_t end, bool big,
 		((start + ctrl_bytes + hdr_bytes + 7u) & ~(uintptr_t)7u) -
 		hdr_bytes;
 
+	KHEAP_ASSERT(base + hdr_bytes <= end);
 	*chunk_base = base;
-	if (base + hdr_bytes >= end) {
-		return 0u;
-	}
 	return (chunkid_t)((end - base - hdr_bytes) >> CHUNK_SHIFT);
 }
 
