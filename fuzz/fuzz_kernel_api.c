@@ -37,9 +37,11 @@
  * k_heap_realloc keep the data, calloc memory is zero; allocated_bytes of
  * each heap equals the sum of round_up_8(usable + header) over its live
  * sys_heap blocks, and free + allocated is constant; impossible requests
- * fail at once, even with K_FOREVER. Any fault report aborts (the
- * simulator's default handler). At the end of each input everything is
- * freed and both heaps' stats are back to their baselines.
+ * fail at once, even with K_FOREVER; an alignment that is neither 0 nor a
+ * power of two is refused at once with exactly one fault report (the
+ * only faults the target captures: any other aborts, the simulator's
+ * default handler). At the end of each input everything is freed and
+ * both heaps' stats are back to their baselines.
  */
 #include <string.h>
 
@@ -168,15 +170,18 @@ static void check_new_block(const struct fuzz_block *b, size_t skip)
 			   (void *)b->mem);
 	} else {
 		/* K_HEAP_DEFINE's region is 8-aligned: the control block
-		 * sits at its start. */
+		 * sits at its start. The region is the configured size plus
+		 * the metadata (kheap/k_heap.h). */
 		uintptr_t start = (uintptr_t)system_sys_heap()->heap;
 		uintptr_t p = (uintptr_t)t->blocks[in].mem;
 
-		FUZZ_CHECK(p > start &&
-				   p + t->blocks[in].usable <=
-					   start + CONFIG_HEAP_MEM_POOL_SIZE,
-			   "system heap block %p + %zu outside its region",
-			   t->blocks[in].mem, t->blocks[in].usable);
+		FUZZ_CHECK(
+			p > start &&
+				p + t->blocks[in].usable <=
+					start + Z_HEAP_MIN_SIZE_FOR(
+							K_HEAP_MEM_POOL_SIZE),
+			"system heap block %p + %zu outside its region",
+			t->blocks[in].mem, t->blocks[in].usable);
 	}
 	size_t other = fuzz_model_overlap(&model, b->mem, b->filled, skip);
 
@@ -234,6 +239,40 @@ static unsigned int pool_kind(void)
 	return st.autofree ? kind | KIND_TRACKED : kind;
 }
 
+/*
+ * The kernel layer's entry points that take an alignment report one that
+ * is neither 0 nor a power of two as a fault and return NULL: capture
+ * around such a call and check exactly that.
+ */
+static bool align_refused(size_t align)
+{
+	return align != 0u && !power_of_two(align);
+}
+
+static void align_faults_begin(size_t align)
+{
+	if (align_refused(align)) {
+		sim_fault_clear();
+		(void)sim_fault_capture(true);
+	}
+}
+
+static void align_faults_end(size_t align, const char *operation,
+			     const void *mem)
+{
+	if (!align_refused(align)) {
+		return;
+	}
+	(void)sim_fault_capture(false);
+	FUZZ_CHECK(mem == NULL && sim_fault_count() == 1u &&
+			   strcmp(sim_fault_last_operation(), operation) == 0,
+		   "%s(align %zu): %p with %u faults (last: %s), expected "
+		   "NULL and one fault",
+		   operation, align, mem, sim_fault_count(),
+		   sim_fault_last_operation());
+	sim_fault_clear();
+}
+
 static void k_family_result(void *mem, size_t align, size_t bytes,
 			    unsigned int kind, const char *call)
 {
@@ -279,8 +318,11 @@ static void do_k_calloc(size_t n, size_t size)
 
 static void do_k_aligned_alloc(size_t align, size_t bytes)
 {
-	k_family_result(k_aligned_alloc(align, bytes), align, bytes,
-			KIND_SYSTEM, "k_aligned_alloc");
+	align_faults_begin(align);
+	void *mem = k_aligned_alloc(align, bytes);
+
+	align_faults_end(align, "k_aligned_alloc", mem);
+	k_family_result(mem, align, bytes, KIND_SYSTEM, "k_aligned_alloc");
 }
 
 struct isr_alloc {
@@ -304,17 +346,24 @@ static void isr_alloc_fn(const void *arg)
 static void do_z_thread_alloc(bool aligned, bool isr, size_t align,
 			      size_t bytes)
 {
+	size_t checked_align = aligned ? align : 0u;
+
+	align_faults_begin(checked_align);
 	if (isr) {
 		struct isr_alloc a = {
 			.aligned = aligned, .align = align, .bytes = bytes};
 
 		irq_offload(isr_alloc_fn, &a);
+		align_faults_end(checked_align, "z_thread_aligned_alloc",
+				 a.mem);
 		k_family_result(a.mem, aligned ? align : 8u, bytes, KIND_SYSTEM,
 				"z_thread_aligned_alloc (ISR)");
 		return;
 	}
 	void *mem = aligned ? z_thread_aligned_alloc(align, bytes)
 			    : z_thread_malloc(bytes);
+
+	align_faults_end(checked_align, "z_thread_aligned_alloc", mem);
 
 	if (st.pool == NULL) {
 		FUZZ_CHECK(mem == NULL, "no pool, but z_thread_malloc gave %p",
@@ -461,7 +510,8 @@ static void kheap_result(void *mem, size_t align, size_t bytes)
 		return;
 	}
 	FUZZ_CHECK(st.kh_ok, "refused k_heap handed out %p", mem);
-	FUZZ_CHECK(bytes != 0u && fuzz_align_form(align, &a, &r),
+	FUZZ_CHECK(bytes != 0u && !align_refused(align) &&
+			   fuzz_align_form(align, &a, &r),
 		   "k_heap alloc(align %zu, %zu) must fail, gave %p", align,
 		   bytes, mem);
 	add_block(mem, bytes, a, r, KIND_KHEAP);
@@ -527,10 +577,15 @@ static void do_timed_alloc(struct fuzz_input *in)
 	size_t align = fuzz_align(in);
 	size_t bytes = fuzz_size(in, st.region.bytes);
 	k_ticks_t ticks = 1 + (k_ticks_t)(b % 8u);
-	bool fits = sys_heap_request_fits(&kh.heap, align, bytes);
+	bool fits = !align_refused(align) &&
+		    sys_heap_request_fits(&kh.heap, align, bytes);
 	k_timeout_t timeout = !fits && (b & 0x80u) ? K_FOREVER : K_TICKS(ticks);
 	int64_t start = k_uptime_ticks();
+
+	align_faults_begin(align);
 	void *mem = k_heap_aligned_alloc(&kh, align, bytes, timeout);
+
+	align_faults_end(align, "k_heap_aligned_alloc", mem);
 	int64_t waited = k_uptime_ticks() - start;
 
 	if (!fits) {
@@ -614,6 +669,7 @@ static void run_op(struct fuzz_input *in, uint8_t op)
 {
 	size_t sys_limit = CONFIG_HEAP_MEM_POOL_SIZE;
 	size_t limit = st.region.bytes;
+	void *mem;
 	size_t align;
 	size_t bytes;
 	size_t n;
@@ -657,8 +713,10 @@ static void run_op(struct fuzz_input *in, uint8_t op)
 		fuzz_context_op("k_heap_aligned_alloc");
 		align = fuzz_align(in);
 		bytes = fuzz_size(in, limit);
-		kheap_result(k_heap_aligned_alloc(&kh, align, bytes, K_NO_WAIT),
-			     align, bytes);
+		align_faults_begin(align);
+		mem = k_heap_aligned_alloc(&kh, align, bytes, K_NO_WAIT);
+		align_faults_end(align, "k_heap_aligned_alloc", mem);
+		kheap_result(mem, align, bytes);
 		break;
 	case 8:
 		fuzz_context_op("k_heap_calloc");
@@ -734,7 +792,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	int rc = k_heap_init(&kh, st.region.mem, st.region.bytes);
 
-	st.kh_ok = st.region.bytes >= SYS_HEAP_MIN_REGION_BYTES;
+	st.kh_ok = fuzz_region_init_ok(&st.region);
 	FUZZ_CHECK(rc == (st.kh_ok ? 0 : -22), "k_heap_init(%zu bytes): %d",
 		   st.region.bytes, rc);
 	st.kh_header = sys_heap_header_bytes(&kh.heap);

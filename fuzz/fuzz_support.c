@@ -301,6 +301,13 @@ void fuzz_region_decode(struct fuzz_input *in, unsigned char *buffer,
 	poison_outside(region);
 }
 
+bool fuzz_region_init_ok(const struct fuzz_region *region)
+{
+	size_t lost = (8u - ((uintptr_t)region->mem & 7u)) & 7u;
+
+	return region->bytes >= Z_HEAP_MIN_SIZE + lost;
+}
+
 void fuzz_region_check_guards(const struct fuzz_region *region)
 {
 	unsigned char *end = region->mem + region->bytes;

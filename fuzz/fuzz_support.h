@@ -153,15 +153,21 @@ struct fuzz_region {
 /*
  * Decode a region (3 bytes): base offset 0..7 (bits 0-2 of the first
  * byte) and a size of shape (bits 3-5):
- *   0-3: small, 95 .. 8192 bytes (4-byte headers)
+ *   0-3: small, SYS_HEAP_MIN_REGION_BYTES .. 8192 bytes (4-byte headers)
  *   4:   small, just below the cutover (262144 - 0..1023)
  *   5-6: big, just above the cutover (262145 + 0..8191, 8-byte headers)
- *   7:   too small for sys_heap_init (0..94 bytes: -EINVAL)
+ *   7:   around the minimum, 0 .. SYS_HEAP_MIN_REGION_BYTES - 1 bytes:
+ *        sys_heap_init refuses all but the largest, depending on the
+ *        offset (fuzz_region_init_ok)
  * then lay it out in buffer (FUZZ_BUFFER_BYTES, 8-aligned) and fill the
  * guards.
  */
 void fuzz_region_decode(struct fuzz_input *in, unsigned char *buffer,
 			struct fuzz_region *region, unsigned int flags);
+
+/* Whether sys_heap_init accepts the region: Z_HEAP_MIN_SIZE bytes from
+ * the first 8-aligned address in it. */
+bool fuzz_region_init_ok(const struct fuzz_region *region);
 
 /* Fail unless both guards are intact. */
 void fuzz_region_check_guards(const struct fuzz_region *region);

@@ -490,8 +490,7 @@ static void refused_inits(struct fuzz_input *in)
 						 1u + b) == -22,
 			   "init above the maximum was accepted");
 	}
-	FUZZ_CHECK(sys_heap_init(&scratch, mem,
-				 b % SYS_HEAP_MIN_REGION_BYTES) == -22,
+	FUZZ_CHECK(sys_heap_init(&scratch, mem, b % Z_HEAP_MIN_SIZE) == -22,
 		   "init below the minimum was accepted");
 	FUZZ_CHECK(sys_heap_alloc(&scratch, bytes) == NULL &&
 			   sys_heap_aligned_alloc(&scratch, 64u, bytes) == NULL,
@@ -501,7 +500,7 @@ static void refused_inits(struct fuzz_input *in)
 			   !sys_heap_request_fits(&scratch, 0u, bytes),
 		   "a refused heap reports capacity");
 	FUZZ_CHECK(sys_heap_fault_message((enum sys_heap_fault_kind)(
-			   SYS_HEAP_FAULT_INVALID_HEAP + 1u + b % 50u))[0] ==
+			   SYS_HEAP_FAULT_BAD_REGION + 1u + b % 50u))[0] ==
 			   '\0',
 		   "unknown fault kind with a message");
 	FUZZ_CHECK(test_meta_diff(st.region.mem, snapshot, st.region.bytes) ==
@@ -669,7 +668,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	int rc = sys_heap_init(&st.heap, st.region.mem, st.region.bytes);
 
-	if (st.region.bytes < SYS_HEAP_MIN_REGION_BYTES) {
+	if (!fuzz_region_init_ok(&st.region)) {
 		run_refused(&in, rc);
 		return 0;
 	}

@@ -18,16 +18,22 @@ import struct
 # --- operands, as fuzz_support.c decodes them -------------------------------
 
 
+# SYS_HEAP_MIN_REGION_BYTES (Z_HEAP_MIN_SIZE + 7) at the default level.
+MIN_REGION = 87
+
+
 def region(shape, v=0, offset=0):
-    """fuzz_region_decode: shape 0-3 small 95..8192 (95 + v % 8098), 4 just
-    below the cutover (262144 - v % 1024), 5-6 big (262145 + v % 8192),
-    7 refused (v % 95); offset 0..7."""
+    """fuzz_region_decode: shape 0-3 small MIN_REGION..8192 (MIN_REGION +
+    v % (8193 - MIN_REGION)), 4 just below the cutover (262144 - v % 1024),
+    5-6 big (262145 + v % 8192), 7 around the minimum (v % MIN_REGION,
+    refused below Z_HEAP_MIN_SIZE plus what the offset loses);
+    offset 0..7."""
     return bytes([(shape << 3) | offset]) + struct.pack("<H", v)
 
 
 def small_region(nbytes, offset=0):
-    assert 95 <= nbytes <= 8192
-    return region(0, nbytes - 95, offset)
+    assert MIN_REGION <= nbytes <= 8192
+    return region(0, nbytes - MIN_REGION, offset)
 
 
 def big_region(extra=0, offset=0):
@@ -181,7 +187,7 @@ def sys_heap_seeds():
         "every-op-small-2k-offset5": small_region(2048, 5) + sys_heap_every_op(),
         "every-op-big": big_region(100, 3) + sys_heap_every_op(),
         "every-op-small-max": region(4, 0, 1) + sys_heap_every_op(),
-        "minimum-heap": small_region(95, 7) + S.alloc(size_tiny(1)) +
+        "minimum-heap": small_region(MIN_REGION, 1) + S.alloc(size_tiny(1)) +
         S.alloc(size_tiny(1)) + S.free(block(0)) + S.alloc(size_tiny(4)),
         "refused-init": region(7, 50) + S.alloc(size_tiny(1)) +
         S.aligned(align_pow(3), size_tiny(1)),
@@ -463,6 +469,105 @@ def corrupt_dict():
     }
 
 
+# --- fuzz_multi_heap ---------------------------------------------------------
+
+
+class MultiHeap:
+    ALLOC, ALIGNED, REALLOC, AREALLOC, FREE = 0, 3, 5, 7, 8
+    GET_HEAP, FOREIGN, ADD_AGAIN, DEFAULT, ALTERNATE, FILL = \
+        10, 11, 12, 13, 14, 15
+    ANY = 0xFF  # cfg NULL: the default chooser
+
+    @staticmethod
+    def heaps(*regions):
+        """The heap count, then each heap's region."""
+        return u8(len(regions) - 1) + b"".join(regions)
+
+    @staticmethod
+    def alloc(cfg, size):
+        return u8(MultiHeap.ALLOC) + u8(cfg) + size
+
+    @staticmethod
+    def aligned(cfg, align, size):
+        return u8(MultiHeap.ALIGNED) + u8(cfg) + align + size
+
+    @staticmethod
+    def realloc(blk, cfg, size):
+        return u8(MultiHeap.REALLOC) + blk + u8(cfg) + size
+
+    @staticmethod
+    def arealloc(blk, cfg, align, size):
+        return u8(MultiHeap.AREALLOC) + blk + u8(cfg) + align + size
+
+    @staticmethod
+    def free(blk):
+        return u8(MultiHeap.FREE) + blk
+
+    @staticmethod
+    def get_heap(in_block, v):
+        return u8(MultiHeap.GET_HEAP) + u8(in_block) + u16(v)
+
+    @staticmethod
+    def foreign(b):
+        return u8(MultiHeap.FOREIGN) + u8(b)
+
+
+def multi_heap_every_op():
+    M = MultiHeap
+    return b"".join([
+        M.alloc(0, size_tiny(20)), M.alloc(1, size_mod(200)),
+        M.alloc(M.ANY, size_tiny(40)), M.aligned(2, align_pow(7), size_tiny(9)),
+        M.aligned(M.ANY, align_rewind(6, 3), size_tiny(30)),
+        M.aligned(3, align_raw(0x7777), size_tiny(8)),
+        M.realloc(block(0), 0, size_tiny(60)),
+        M.realloc(block(1), 3, size_pow(11)),
+        M.realloc(NULL, 2, size_tiny(12)),
+        M.arealloc(block(2), M.ANY, align_pow(9), size_pow(8)),
+        M.realloc(block(3), 0, size_tiny(0)),
+        M.get_heap(1, 5), M.get_heap(0, 40), M.get_heap(2, 3000),
+        M.foreign(0x83), M.foreign(2),
+        u8(M.ADD_AGAIN) + u8(1),
+        u8(M.DEFAULT) + align_pow(4) + size_tiny(33),
+        M.free(block(0)), M.free(NULL),
+        u8(M.ALTERNATE), u8(M.FILL) + u8(5), u8(M.ALTERNATE),
+        M.alloc(0, size_special(0)), M.alloc(M.ANY, size_special(2, 0x80)),
+    ])
+
+
+def multi_heap_seeds():
+    M = MultiHeap
+    return {
+        "every-op-four-heaps": M.heaps(small_region(2048), small_region(600, 3),
+                                       small_region(MIN_REGION, 1),
+                                       small_region(4096, 5)) +
+        multi_heap_every_op(),
+        "every-op-big-first": M.heaps(big_region(100, 2),
+                                      small_region(1000)) +
+        multi_heap_every_op(),
+        "refused-heap": M.heaps(small_region(3000), region(7, 10),
+                                small_region(800)) + multi_heap_every_op(),
+        "realloc-across-heaps": M.heaps(small_region(400), small_region(4000)) +
+        M.alloc(0, size_tiny(60)) + M.alloc(0, size_tiny(8)) +
+        M.realloc(block(0), 1, size_mod(1500)) +
+        M.realloc(block(1), M.ANY, size_mod(2000)) + u8(M.FILL) + u8(1),
+    }
+
+
+def multi_heap_dict():
+    M = MultiHeap
+    return {
+        "alloc_any": M.alloc(M.ANY, size_tiny(24)),
+        "alloc_heap1": M.alloc(1, size_mod(500)),
+        "aligned_256": M.aligned(M.ANY, align_pow(8), size_tiny(16)),
+        "realloc_grow": M.realloc(block(0), M.ANY, size_pow(10)),
+        "free": M.free(block(0)),
+        "get_heap": M.get_heap(1, 0),
+        "foreign": M.foreign(0x81),
+        "fill": u8(M.FILL) + u8(2),
+        "four_heaps": u8(3),
+    }
+
+
 # --- output ------------------------------------------------------------------
 
 TARGETS = {
@@ -470,6 +575,7 @@ TARGETS = {
     "fuzz_kernel_api": (kernel_seeds, kernel_dict),
     "fuzz_misuse": (misuse_seeds, misuse_dict),
     "fuzz_corrupt": (corrupt_seeds, corrupt_dict),
+    "fuzz_multi_heap": (multi_heap_seeds, multi_heap_dict),
 }
 
 

@@ -236,8 +236,9 @@ static void test_validate_checks_control_block_fields(void **state)
 	const size_t use_off = offsetof(struct z_heap, allocated_chunks);
 
 	assert_true(sys_heap_validate(&fx.heap));
-	/* No classes; more first levels than the index has; a block area
-	 * below one block; a class index too short for the area. */
+	/* First levels that do not match the heads (none, more than the
+	 * index has, one short); no heads; heads too few for the block
+	 * area's class (one short); heads of another first level. */
 	static const uint32_t bad_fl_counts[] = {0u, FL_MAX + 1u};
 
 	for (size_t i = 0; i < 2; i++) {
@@ -248,6 +249,21 @@ static void test_validate_checks_control_block_fields(void **state)
 	CTRL_SET(fl_count, fl_count - 1u);
 	assert_false(sys_heap_validate(&fx.heap));
 	restore_and_validate(ctrl_field(fl_off), 1u, fl_count);
+	uint32_t class_count = CTRL_GET(class_count);
+	const uint32_t bad_class_counts[] = {0u, class_count - 1u,
+					     class_count + SL_COUNT};
+
+	/* The fixtures' heads cover exactly the block area's class, so one
+	 * fewer is too few (refused by the first-level test instead when
+	 * that crosses a first level). */
+	assert_int_equal(class_count, size_class(CTRL_GET(end_chunk)) + 1u);
+	for (size_t i = 0; i < 3; i++) {
+		CTRL_SET(class_count, bad_class_counts[i]);
+		assert_false(sys_heap_validate(&fx.heap));
+		restore_and_validate(
+			ctrl_field(offsetof(struct z_heap, class_count)), 1u,
+			class_count);
+	}
 	CTRL_SET(end_chunk, 0u);
 	assert_false(sys_heap_validate(&fx.heap));
 	restore_and_validate(ctrl_field(end_off), 4u, end);
@@ -640,11 +656,11 @@ static void test_free_checks_left_neighbour_links(void **state)
 	make_neighbours(&n, true);
 	uint32_t mark = head_mark_bit_now();
 	uint32_t l_prev = get_field(n.cl, FREE_PREV);
-	uint32_t fl_count = CTRL_GET(fl_count);
+	uint32_t class_count = CTRL_GET(class_count);
 
-	/* l is a head: its mark names a class past the index, or a class
-	 * whose head is someone else. */
-	corrupt_and_expect(&n, n.cl, FREE_PREV, mark | (fl_count * SL_COUNT),
+	/* l is a head: its mark names a class past the heads (the first
+	 * one past them), or a class whose head is someone else. */
+	corrupt_and_expect(&n, n.cl, FREE_PREV, mark | class_count,
 			   "left head mark past the index");
 	corrupt_and_expect(&n, n.cl, FREE_PREV,
 			   (l_prev & ~mark) == 0u ? mark | 1u : mark,
@@ -1055,7 +1071,7 @@ static void test_control_block_layout_sealed(void **state)
 		{offsetof(struct z_heap, big), 1u, 1u},
 		{offsetof(struct z_heap, fl_count), 1u, 1u},
 		{offsetof(struct z_heap, lists_damaged), 1u, 1u},
-		{offsetof(struct z_heap, reserved), 1u, 0x80u},
+		{offsetof(struct z_heap, class_count), 1u, 0x80u},
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {

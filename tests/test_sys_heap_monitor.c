@@ -1165,19 +1165,20 @@ static void test_monitor_calls_reject_bad_heaps(void **state)
 /* Monitoring makes the control block 8 bytes larger, and the minimum
  * region with it: a region of SYS_HEAP_MIN_REGION_BYTES at every base
  * offset holds exactly one block of 1 to 4 bytes (1 to 8 with the FULL
- * hardening canary); one byte less is refused. */
+ * hardening canary); the smallest region at each offset (Z_HEAP_MIN_SIZE
+ * plus the start bytes lost to alignment) less one byte is refused. */
 static void test_minimum_region_with_monitoring(void **state)
 {
 	enum {
 		GUARD_BYTES = 32
 	};
-	uint8_t buffer[GUARD_BYTES + 8 + SYS_HEAP_MIN_REGION_BYTES +
-		       GUARD_BYTES];
+	_Alignas(8) uint8_t buffer[GUARD_BYTES + 8 + SYS_HEAP_MIN_REGION_BYTES +
+				   GUARD_BYTES];
 	const size_t usable = SYS_HEAP_CANARY_BYTES != 0u ? 8u : 4u;
 
 	(void)state;
-	assert_int_equal(SYS_HEAP_MIN_REGION_BYTES,
-			 (SYS_HEAP_CANARY_BYTES != 0u ? 103u : 95u) + 8u);
+	assert_int_equal(Z_HEAP_MIN_SIZE,
+			 (SYS_HEAP_CANARY_BYTES != 0u ? 88u : 80u) + 8u);
 	for (size_t offset = 0; offset < 8u; offset++) {
 		uint8_t *region = buffer + GUARD_BYTES + offset;
 		struct sys_heap heap;
@@ -1220,7 +1221,8 @@ static void test_minimum_region_with_monitoring(void **state)
 				      0xe7);
 
 		assert_int_equal(sys_heap_init(&heap, region,
-					       SYS_HEAP_MIN_REGION_BYTES - 1u),
+					       Z_HEAP_MIN_SIZE +
+						       (8u - offset) % 8u - 1u),
 				 -EINVAL);
 		assert_int_equal(sys_heap_monitor_get(
 					 &heap, &(struct sys_heap_monitor){0}),

@@ -313,11 +313,12 @@ static void test_init_rejects_null_arguments(void **state)
 	sys_heap_free(&heap, NULL);
 }
 
+/* Sizes below the minimum at an 8-aligned address (every one of them and
+ * the minimum itself: test_sys_heap_sizing.c). */
 static void test_init_rejects_region_below_minimum(void **state)
 {
-	uint8_t *region = malloc(SYS_HEAP_MIN_REGION_BYTES);
-	static const size_t too_small[] = {0, 1, 8, 64,
-					   SYS_HEAP_MIN_REGION_BYTES - 1u};
+	uint8_t *region = malloc(Z_HEAP_MIN_SIZE);
+	static const size_t too_small[] = {0, 1, 8, 64, Z_HEAP_MIN_SIZE - 1u};
 	struct sys_heap heap;
 	struct sys_memory_stats stats;
 
@@ -335,8 +336,7 @@ static void test_init_rejects_region_below_minimum(void **state)
 				 -EINVAL);
 	}
 	/* The minimum itself is accepted. */
-	assert_int_equal(
-		sys_heap_init(&heap, region, SYS_HEAP_MIN_REGION_BYTES), 0);
+	assert_int_equal(sys_heap_init(&heap, region, Z_HEAP_MIN_SIZE), 0);
 	assert_true(sys_heap_validate(&heap));
 	free(region);
 }
@@ -494,70 +494,6 @@ static void test_header_cutover_is_exact(void **state)
 
 	assert_int_equal(sys_heap_header_bytes(&none), 0);
 	free(region);
-}
-
-/* A region of SYS_HEAP_MIN_REGION_BYTES at any base offset holds exactly
- * one block of 1..4 bytes; guard bytes around the region stay intact. */
-static void test_minimum_heap_holds_exactly_one_block(void **state)
-{
-	enum {
-		GUARD_BYTES = 32
-	};
-	uint8_t buffer[GUARD_BYTES + 8 + SYS_HEAP_MIN_REGION_BYTES +
-		       GUARD_BYTES];
-
-	(void)state;
-	for (size_t offset = 0; offset < 8u; offset++) {
-		uint8_t *region = buffer + GUARD_BYTES + offset;
-		struct sys_heap heap;
-		void *mem;
-
-		/* The previous offset's heap left part of the buffer
-		 * poisoned for memory checkers. */
-		test_meta_release(buffer, sizeof(buffer));
-		memset(buffer, 0xe7, sizeof(buffer));
-		assert_int_equal(sys_heap_init(&heap, region,
-					       SYS_HEAP_MIN_REGION_BYTES),
-				 0);
-		assert_int_equal(sys_heap_header_bytes(&heap), 4);
-		assert_true(sys_heap_validate(&heap));
-
-		mem = sys_heap_alloc(&heap, 1);
-		assert_non_null(mem);
-		assert_int_equal((uintptr_t)mem % 8u, 0);
-		test_assert_block_in_region(&heap, mem, 4, region,
-					    SYS_HEAP_MIN_REGION_BYTES);
-		memset(mem, 0x11, sys_heap_usable_size(&heap, mem));
-		assert_null(sys_heap_alloc(&heap, 1));
-		assert_true(sys_heap_validate(&heap));
-		sys_heap_free(&heap, mem);
-		assert_true(sys_heap_validate(&heap));
-
-		mem = sys_heap_alloc(&heap, 4);
-		assert_non_null(mem);
-		test_assert_block_in_region(&heap, mem, 4, region,
-					    SYS_HEAP_MIN_REGION_BYTES);
-		memset(mem, 0x22, 4);
-		assert_null(sys_heap_alloc(&heap, 1));
-		sys_heap_free(&heap, mem);
-		assert_true(sys_heap_validate(&heap));
-
-		test_assert_bytes_are(buffer, GUARD_BYTES + offset, 0xe7);
-		test_assert_bytes_are(region + SYS_HEAP_MIN_REGION_BYTES,
-				      sizeof(buffer) - GUARD_BYTES - offset -
-					      SYS_HEAP_MIN_REGION_BYTES,
-				      0xe7);
-
-		/* One byte less is refused at the same offset, without
-		 * touching the guards either. */
-		assert_int_equal(sys_heap_init(&heap, region,
-					       SYS_HEAP_MIN_REGION_BYTES - 1u),
-				 -EINVAL);
-		test_assert_bytes_are(region + SYS_HEAP_MIN_REGION_BYTES,
-				      sizeof(buffer) - GUARD_BYTES - offset -
-					      SYS_HEAP_MIN_REGION_BYTES,
-				      0xe7);
-	}
 }
 
 static void test_handle_copy_is_the_same_heap(void **state)
@@ -2226,14 +2162,14 @@ static void test_misuse_refused_with_default_handler(void **state)
 static void test_fault_messages_fixed_per_kind(void **state)
 {
 	static const enum sys_heap_fault_kind kinds[] = {
-		SYS_HEAP_FAULT_BAD_POINTER,
-		SYS_HEAP_FAULT_NOT_ALLOCATED,
-		SYS_HEAP_FAULT_CORRUPT_HEADER,
-		SYS_HEAP_FAULT_OVERFLOW,
+		SYS_HEAP_FAULT_BAD_POINTER,    SYS_HEAP_FAULT_NOT_ALLOCATED,
+		SYS_HEAP_FAULT_CORRUPT_HEADER, SYS_HEAP_FAULT_OVERFLOW,
+		SYS_HEAP_FAULT_CORRUPT_LINKS,  SYS_HEAP_FAULT_CANARY,
+		SYS_HEAP_FAULT_INVALID_HEAP,   SYS_HEAP_FAULT_BAD_REGION,
 	};
 
 	(void)state;
-	for (size_t i = 0; i < 4u; i++) {
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		const char *message = sys_heap_fault_message(kinds[i]);
 
 		assert_non_null(message);
@@ -2244,6 +2180,9 @@ static void test_fault_messages_fixed_per_kind(void **state)
 		}
 	}
 	assert_string_equal(sys_heap_fault_message((enum sys_heap_fault_kind)0),
+			    "");
+	assert_string_equal(sys_heap_fault_message((enum sys_heap_fault_kind)(
+				    SYS_HEAP_FAULT_BAD_REGION + 1)),
 			    "");
 	assert_string_equal(
 		sys_heap_fault_message((enum sys_heap_fault_kind)99), "");
@@ -2312,7 +2251,6 @@ static const struct CMUnitTest common_tests[] = {
 	cmocka_unit_test(test_init_rejects_region_below_minimum),
 	cmocka_unit_test(test_init_rejects_region_above_maximum_or_wrapping),
 	cmocka_unit_test(test_header_cutover_is_exact),
-	cmocka_unit_test(test_minimum_heap_holds_exactly_one_block),
 	cmocka_unit_test(test_stats_reject_null),
 	cmocka_unit_test(test_fault_messages_fixed_per_kind),
 	cmocka_unit_test(test_soft_clz_matches_builtin),

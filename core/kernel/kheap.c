@@ -19,6 +19,7 @@
 
 static const char isr_blocking_message[] =
 	"blocking call from ISR context (only K_NO_WAIT is allowed there)";
+static const char bad_align_message[] = "alignment is not a power of two";
 
 /*
  * Addresses of heaps set up by k_heap_init, for z_kheap_is_known(). A
@@ -58,10 +59,19 @@ static void report_heap_fault(const struct sys_heap_fault *fault)
 			 fault->mem);
 }
 
-/* Route sys_heap faults to the port; idempotent, so every init may do it. */
-static void install_fault_route(void)
+/* Idempotent, so every init may do it. */
+void z_kheap_fault_route_install(void)
 {
 	sys_heap_fault_handler_set(report_heap_fault);
+}
+
+bool z_kheap_align_valid(size_t align, const void *heap, const char *operation)
+{
+	if ((align & (align - 1u)) != 0u) {
+		kheap_port_fault(operation, bad_align_message, heap, NULL);
+		return false;
+	}
+	return true;
 }
 
 /* Initialise a K_HEAP_DEFINE heap on first use. Called with its lock
@@ -69,7 +79,7 @@ static void install_fault_route(void)
 static void ensure_initialised(struct k_heap *heap)
 {
 	if (heap->heap.heap == NULL && heap->init_mem != NULL) {
-		install_fault_route();
+		z_kheap_fault_route_install();
 		(void)sys_heap_init(&heap->heap, heap->init_mem,
 				    heap->init_bytes);
 		heap->init_mem = NULL;
@@ -82,7 +92,7 @@ int k_heap_init(struct k_heap *heap, void *mem, size_t bytes)
 		return EINVAL_RESULT;
 	}
 	SYS_PORT_TRACING_OBJ_INIT(k_heap, heap);
-	install_fault_route();
+	z_kheap_fault_route_install();
 	memset(&heap->wait_q, 0, sizeof(heap->wait_q));
 	memset(&heap->lock, 0, sizeof(heap->lock));
 	heap->init_mem = NULL;
@@ -153,13 +163,20 @@ static bool wait_for_free(struct k_heap *heap, k_spinlock_key_t *key,
 	return true;
 }
 
-void *k_heap_aligned_alloc(struct k_heap *heap, size_t align, size_t bytes,
-			   k_timeout_t timeout)
+/*
+ * k_heap_aligned_alloc, for the public call (rewind false: align must be 0
+ * or a power of two) and for the kernel layer's own calls (rewind true:
+ * also sys_heap's rewind form A | R, which the k_malloc family uses).
+ */
+static void *heap_alloc_aligned(struct k_heap *heap, size_t align, size_t bytes,
+				k_timeout_t timeout, bool rewind)
 {
 	void *mem = NULL;
 
 	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap, aligned_alloc, heap, timeout);
-	if (!timeout_allowed(heap, timeout, "k_heap_alloc")) {
+	if ((!rewind &&
+	     !z_kheap_align_valid(align, heap, "k_heap_aligned_alloc")) ||
+	    !timeout_allowed(heap, timeout, "k_heap_alloc")) {
 		SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap, aligned_alloc, heap,
 					       timeout, mem);
 		return NULL;
@@ -187,6 +204,18 @@ void *k_heap_aligned_alloc(struct k_heap *heap, size_t align, size_t bytes,
 	SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap, aligned_alloc, heap, timeout,
 				       mem);
 	return mem;
+}
+
+void *k_heap_aligned_alloc(struct k_heap *heap, size_t align, size_t bytes,
+			   k_timeout_t timeout)
+{
+	return heap_alloc_aligned(heap, align, bytes, timeout, false);
+}
+
+void *z_kheap_aligned_alloc(struct k_heap *heap, size_t align, size_t bytes,
+			    k_timeout_t timeout)
+{
+	return heap_alloc_aligned(heap, align, bytes, timeout, true);
 }
 
 void *k_heap_alloc(struct k_heap *heap, size_t bytes, k_timeout_t timeout)

@@ -34,8 +34,9 @@
 	((sizeof(uintptr_t) + KMALLOC_ALIGN - 1u) & ~(KMALLOC_ALIGN - 1u))
 #define REF_TRACKED ((uintptr_t)1u)
 
-#if CONFIG_HEAP_MEM_POOL_SIZE > 0
-K_HEAP_DEFINE(_system_heap, CONFIG_HEAP_MEM_POOL_SIZE);
+#if K_HEAP_MEM_POOL_SIZE > 0
+/* Metadata on top of the configured size, as in Zephyr (k_heap.h). */
+K_HEAP_DEFINE(_system_heap, Z_HEAP_MIN_SIZE_FOR(K_HEAP_MEM_POOL_SIZE));
 #define SYSTEM_HEAP (&_system_heap)
 #else
 #define SYSTEM_HEAP ((struct k_heap *)NULL)
@@ -99,24 +100,22 @@ UNCHECKED_READ static void *node_block_read(void *ptr)
 	return block;
 }
 
-/* Normalise a caller's alignment; 0 if malformed. */
+/* Raise a caller's alignment (0 or a power of two: checked on entry) to
+ * the k_malloc family's. */
 static size_t kmalloc_align(size_t align)
 {
-	if ((align & (align - 1u)) != 0u) {
-		return 0u;
-	}
 	return align < KMALLOC_ALIGN ? KMALLOC_ALIGN : align;
 }
 
 static void *heap_aligned_alloc(struct k_heap *heap, size_t align, size_t size)
 {
 	align = kmalloc_align(align);
-	if (heap == NULL || align == 0u || size > SIZE_MAX - REF_SLOT_BYTES) {
+	if (heap == NULL || size > SIZE_MAX - REF_SLOT_BYTES) {
 		return NULL;
 	}
 	/* A | R: block + R is A-aligned (R == A means plain A). */
-	void *block = k_heap_aligned_alloc(heap, align | REF_SLOT_BYTES,
-					   size + REF_SLOT_BYTES, K_NO_WAIT);
+	void *block = z_kheap_aligned_alloc(heap, align | REF_SLOT_BYTES,
+					    size + REF_SLOT_BYTES, K_NO_WAIT);
 
 	if (block == NULL) {
 		return NULL;
@@ -161,9 +160,6 @@ static void *tracked_alloc(struct k_heap *heap, struct kheap_thread_data *td,
 			   size_t align, size_t size)
 {
 	align = kmalloc_align(align);
-	if (align == 0u) {
-		return NULL;
-	}
 	size_t prefix = (sizeof(struct owned_block) + align - 1u) &
 			~(align - 1u);
 
@@ -171,7 +167,7 @@ static void *tracked_alloc(struct k_heap *heap, struct kheap_thread_data *td,
 		return NULL;
 	}
 	unsigned char *block =
-		k_heap_aligned_alloc(heap, align, prefix + size, K_NO_WAIT);
+		z_kheap_aligned_alloc(heap, align, prefix + size, K_NO_WAIT);
 
 	if (block == NULL) {
 		return NULL;
@@ -245,7 +241,9 @@ void *k_aligned_alloc(size_t align, size_t size)
 {
 	SYS_PORT_TRACING_OBJ_FUNC_ENTER(k_heap_sys, k_aligned_alloc,
 					SYSTEM_HEAP);
-	void *mem = heap_aligned_alloc(SYSTEM_HEAP, align, size);
+	void *mem = z_kheap_align_valid(align, SYSTEM_HEAP, "k_aligned_alloc")
+			    ? heap_aligned_alloc(SYSTEM_HEAP, align, size)
+			    : NULL;
 
 	SYS_PORT_TRACING_OBJ_FUNC_EXIT(k_heap_sys, k_aligned_alloc, SYSTEM_HEAP,
 				       mem);
@@ -353,6 +351,9 @@ void k_thread_pool_autofree(struct k_thread *thread, bool enable)
 
 void *z_thread_aligned_alloc(size_t align, size_t size)
 {
+	if (!z_kheap_align_valid(align, NULL, "z_thread_aligned_alloc")) {
+		return NULL;
+	}
 	if (k_is_in_isr()) {
 		return heap_aligned_alloc(SYSTEM_HEAP, align, size);
 	}

@@ -89,8 +89,7 @@ CHECK_FN bool links_ok(struct heap_view v, chunkid_t c)
 	if ((prev & head_mark_bit(v)) != 0u) {
 		uint32_t cls = prev & ~head_mark_bit(v);
 
-		if (cls >= (uint32_t)v.h->fl_count * SL_COUNT ||
-		    list_head(v, cls) != c) {
+		if (cls >= v.h->class_count || list_head(v, cls) != c) {
 			return false;
 		}
 	} else if (prev >= end || free_next(v, prev) != c) {
@@ -150,8 +149,8 @@ CHECK_FN bool free_chunk_ok(struct heap_view v, chunkid_t c)
 /*
  * The seal of the control block's fields that no call changes: the ones
  * every address is computed from (chunk_base_offset, end_chunk, the
- * header format, fl_count), lists_damaged (0 between calls) and the
- * reserved byte, mixed with the control block's own address. From FULL
+ * header format, fl_count, class_count) and lists_damaged (0 between
+ * calls), mixed with the control block's own address. From FULL
  * up the magic is Z_HEAP_MAGIC ^ seal, so one compare on entry to every
  * call finds a change of any one of them (each term, an odd multiple,
  * changes with each of its fields alone). Below FULL the seal is 0 and
@@ -162,7 +161,7 @@ static inline uint32_t control_seal(const struct z_heap *h)
 	if (!CHECKS_CONTROL_BLOCK) {
 		return 0u;
 	}
-	/* big, fl_count, lists_damaged and reserved, as one word. */
+	/* big, fl_count, lists_damaged and class_count, as one word. */
 	uint32_t format;
 
 	memcpy(&format, &h->big, sizeof(format));
@@ -210,6 +209,18 @@ CHECK_FN bool first_level_ok(struct heap_view v, unsigned int fl,
 			     uint32_t sl_bits)
 {
 	return !CHECKS_CONTROL_BLOCK || (fl < v.h->fl_count && sl_bits != 0u);
+}
+
+/*
+ * Has class cls, found in the bitmaps, a list head? The heads end at
+ * class_count (a region pays for no class it cannot use), so a bitmap bit
+ * damaged past it would name a head slot in the block area. FULL and up;
+ * below, the bitmaps are trusted and only classes below class_count are
+ * ever set.
+ */
+CHECK_FN bool class_ok(struct heap_view v, unsigned int cls)
+{
+	return !CHECKS_CONTROL_BLOCK || cls < v.h->class_count;
 }
 
 /*

@@ -5,7 +5,7 @@
  * Region layout (addresses grow to the right):
  *
  *   [slack][struct z_heap][free-list heads][pad][chunk 0][chunk 1]...[end]
- *    <8 B   fixed 60 B     fl_count*8 ids        ^                    ^
+ *    <8 B   fixed 60 B     class_count ids       ^                    ^
  *                                                chunk_base      sentinel
  *
  * The block area is measured in chunks of 8 bytes. Chunk c starts at
@@ -97,14 +97,19 @@ struct z_heap {
 	chunksz_t max_allocated_chunks;
 	/* 1: 32-bit header fields (8-byte headers); 0: 16-bit fields. */
 	uint8_t big;
-	/* First-level classes in use: heads has fl_count * SL_COUNT ids. */
+	/* First-level classes in use: those holding classes below
+	 * class_count. */
 	uint8_t fl_count;
 	/* FULL and up: 1 while a call that found a damaged list head and
 	 * went on without it has not reported it yet (sys_heap.c,
 	 * list_push); 0 between calls, sealed with the four bytes from
 	 * big (heap_checks.h, control_seal). Always 0 below FULL. */
 	uint8_t lists_damaged;
-	uint8_t reserved;
+	/* Class-list heads that follow this struct: one per class up to
+	 * that of the whole block area (size_class(end_chunk) <
+	 * class_count), so a small region pays for no class it cannot use.
+	 * At most size_class(BIG_MAX_CHUNKS) + 1 = 232. */
+	uint8_t class_count;
 	/* Bit sl of sl_bitmap[fl] set iff class (fl, sl) is non-empty. */
 	uint8_t sl_bitmap[FL_MAX];
 #if CONFIG_SYS_HEAP_MONITOR
@@ -117,15 +122,20 @@ struct z_heap {
 	/* Followed by the free-list heads, hfield16_t or hfield32_t. */
 };
 
-/* control_seal reads big, fl_count, lists_damaged and reserved as one
+/* control_seal reads big, fl_count, lists_damaged and class_count as one
  * word. */
-_Static_assert(offsetof(struct z_heap, reserved) ==
+_Static_assert(offsetof(struct z_heap, class_count) ==
 		       offsetof(struct z_heap, big) + 3u,
 	       "the four format bytes are contiguous");
 
 /* Globals shared by the core's files. */
 extern sys_heap_fault_handler_t z_heap_fault_handler;
 extern struct heap_listener *z_heap_listeners;
+
+/* Report misuse through the fault handler, from outside the memory
+ * checker's bracket (sys_heap.c). */
+void z_heap_report_fault(const struct sys_heap *heap, const void *mem,
+			 enum sys_heap_fault_kind kind, const char *operation);
 
 /* Tell the listeners of heap_id about an event (heap_listener.c); old_mem
  * and old_bytes only for HEAP_REALLOC. */

@@ -123,9 +123,12 @@ static bool validate_heap(const struct z_heap *h)
 	chunksz_t free_sum;
 	struct heap_view v = any_view(h);
 
-	if (h->fl_count == 0u || h->fl_count > FL_MAX ||
+	/* fl_count is what class_count needs (at most 32 = FL_MAX: class_count
+	 * is 8 bits), and the heads cover the whole block area's class. */
+	if (h->class_count == 0u ||
+	    ((h->class_count - 1u) >> SL_SHIFT) + 1u != h->fl_count ||
 	    h->end_chunk < min_chunks(v) ||
-	    size_class(h->end_chunk) >= (unsigned int)h->fl_count * SL_COUNT) {
+	    size_class(h->end_chunk) >= h->class_count) {
 		return false;
 	}
 	if (!validate_chunks(v, free_per_class, &free_sum) ||

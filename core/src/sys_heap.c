@@ -57,6 +57,10 @@
 
 sys_heap_fault_handler_t z_heap_fault_handler;
 
+/* Z_HEAP_MIN_SIZE_FOR (sys_heap.h) computes region sizes from this. */
+_Static_assert(sizeof(struct z_heap) == Z_HEAP_CONTROL_BYTES,
+	       "Z_HEAP_CONTROL_BYTES must match struct z_heap");
+
 /* ---- free lists ------------------------------------------------------ */
 
 HOT void clear_class_bits(struct z_heap *h, unsigned int cls)
@@ -369,6 +373,9 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 		}
 		/* Every chunk of this class is large enough. */
 		cls = (fl << SL_SHIFT) + lowest_bit(mask);
+		if (!class_ok(v, cls)) {
+			goto corrupt;
+		}
 		if (KHEAP_COMPACT) {
 			probing = true;
 			larger_class = true;
@@ -857,43 +864,106 @@ HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
  * accesses. Without sanitizer hooks both are empty.
  */
 
+/*
+ * Where a region's chunks go: the block area left after the control block
+ * holds `heads` class-list heads, in chunks, and chunk 0's address. start
+ * is the region's 8-aligned start. The region holds the control block and
+ * chunk 0's header for every head count init tries: it has at least
+ * Z_HEAP_MIN_SIZE - 7 bytes from start, and the counts tried are at most
+ * one more than the class of the whole area, whose heads take a few bytes
+ * per doubling of the region (4 heads, 68 bytes in all, at the minimum).
+ */
+static chunkid_t area_chunks(uintptr_t start, uintptr_t end, bool big,
+			     unsigned int heads, uintptr_t *chunk_base)
+{
+	size_t hdr_bytes = big ? 8u : 4u;
+	size_t ctrl_bytes = sizeof(struct z_heap) + heads * (big ? 4u : 2u);
+	/* chunk_base + hdr_bytes is 8-aligned: so is every block. */
+	uintptr_t base =
+		((start + ctrl_bytes + hdr_bytes + 7u) & ~(uintptr_t)7u) -
+		hdr_bytes;
+
+	KHEAP_ASSERT(base + hdr_bytes <= end);
+	*chunk_base = base;
+	return (chunkid_t)((end - base - hdr_bytes) >> CHUNK_SHIFT);
+}
+
+/*
+ * The number of class-list heads for a region: one per class up to that
+ * of the block area they leave. Fewer heads leave more room, so the
+ * fewest that still cover their own area are taken: the count starts
+ * from the area with no heads (an upper bound) and goes down while one
+ * less still covers. Each head removed grows the area by at most one
+ * chunk, so this stops after a few steps. Taking the fewest makes the
+ * area grow with the region: one more byte never leaves fewer chunks
+ * (Z_HEAP_MIN_SIZE_FOR in sys_heap.h depends on this).
+ */
+static unsigned int heads_for(uintptr_t start, uintptr_t end, bool big)
+{
+	uintptr_t base;
+	unsigned int heads =
+		size_class(area_chunks(start, end, big, 0u, &base)) + 1u;
+
+	/* Stops at 1 at the latest: no class is below 0. */
+	while (size_class(area_chunks(start, end, big, heads - 1u, &base)) <
+	       heads - 1u) {
+		heads--;
+	}
+	return heads;
+}
+
+void z_heap_report_fault(const struct sys_heap *heap, const void *mem,
+			 enum sys_heap_fault_kind kind, const char *operation)
+{
+	/* report_fault leaves the memory checker's bracket for the
+	 * handler: enter it first, as every other caller has. */
+	KHEAP_SAN_ENTER();
+	report_fault(heap, mem, kind, operation);
+	KHEAP_SAN_EXIT();
+}
+
+/* Refuse a region: -EINVAL, reported as a fault only where Zephyr asserts
+ * (built with CONFIG_ASSERT, kheap/config.h). */
+static int refuse_region(const struct sys_heap *heap, const void *mem)
+{
+#if KHEAP_ZEPHYR_ASSERTS
+	z_heap_report_fault(heap, mem, SYS_HEAP_FAULT_BAD_REGION, "init");
+#else
+	(void)heap;
+	(void)mem;
+#endif
+	return EINVAL_RESULT;
+}
+
 int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 {
 	if (heap == NULL) {
 		return EINVAL_RESULT;
 	}
 	heap->heap = NULL;
-	if (mem == NULL || bytes < SYS_HEAP_MIN_REGION_BYTES ||
+	if (mem == NULL || bytes < Z_HEAP_MIN_SIZE ||
 	    (bytes >> CHUNK_SHIFT) > BIG_MAX_CHUNKS ||
 	    (uintptr_t)mem + bytes < (uintptr_t)mem) {
-		return EINVAL_RESULT;
+		return refuse_region(heap, mem);
 	}
 	bool big = bytes > SYS_HEAP_SMALL_REGION_MAX_BYTES;
-	size_t hdr_bytes = big ? 8u : 4u;
-	size_t min_size = big ? 2u : 1u;
 	uintptr_t end = (uintptr_t)mem + bytes;
 	uintptr_t start = ((uintptr_t)mem + 7u) & ~(uintptr_t)7u;
-	/* An upper bound on the block area sizes the class index. */
-	size_t max_chunks = (bytes - sizeof(struct z_heap)) >> CHUNK_SHIFT;
-	size_t fl_count = (size_class((chunksz_t)max_chunks) >> SL_SHIFT) + 1u;
-	size_t ctrl_bytes =
-		sizeof(struct z_heap) + fl_count * SL_COUNT * (big ? 4u : 2u);
-	uintptr_t chunk_base =
-		((start + ctrl_bytes + hdr_bytes + 7u) & ~(uintptr_t)7u) -
-		hdr_bytes;
+	unsigned int heads = heads_for(start, end, big);
+	uintptr_t chunk_base;
+	chunkid_t end_chunk = area_chunks(start, end, big, heads, &chunk_base);
+	/* The block a 1-byte request takes: the smallest a heap must hold
+	 * (a region of Z_HEAP_MIN_SIZE bytes at an 8-aligned address holds
+	 * exactly that; up to 7 bytes of a misaligned start are lost). */
+	chunksz_t one_byte_chunks =
+		(chunksz_t)(((big ? 8u : 4u) + 1u + CANARY_BYTES + 7u) >>
+			    CHUNK_SHIFT);
 
-	/* Defensive: SYS_HEAP_MIN_REGION_BYTES already guarantees room
-	 * for min_size chunks at every base alignment (tests check every
-	 * size up to the minimum + 4095 at every offset), so no region
-	 * reaches this return. GCOVR_EXCL_START */
-	if (chunk_base + hdr_bytes >= end ||
-	    ((end - chunk_base - hdr_bytes) >> CHUNK_SHIFT) < min_size) {
-		return EINVAL_RESULT;
+	if (end_chunk < one_byte_chunks) {
+		return refuse_region(heap, mem);
 	}
-	/* GCOVR_EXCL_STOP */
-	chunkid_t end_chunk =
-		(chunkid_t)((end - chunk_base - hdr_bytes) >> CHUNK_SHIFT);
 	struct z_heap *h = (struct z_heap *)start;
+	size_t ctrl_bytes = sizeof(struct z_heap) + heads * (big ? 4u : 2u);
 
 	KHEAP_ASSERT(end_chunk <= (big ? BIG_MAX_CHUNKS : SMALL_MAX_CHUNKS));
 	KHEAP_SAN_REGION_OPEN(mem, bytes);
@@ -902,7 +972,8 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	h->chunk_base_offset = (uint32_t)(chunk_base - start);
 	h->end_chunk = end_chunk;
 	h->big = big ? 1u : 0u;
-	h->fl_count = (uint8_t)fl_count;
+	h->fl_count = (uint8_t)(((heads - 1u) >> SL_SHIFT) + 1u);
+	h->class_count = (uint8_t)heads;
 	h->magic = control_magic(h);
 
 	struct heap_view v = any_view(h);
@@ -915,6 +986,9 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	heap->heap = h;
 	KHEAP_SAN_REGION_CLOSE(mem, bytes);
 	KHEAP_SAN_EXIT();
+#if CONFIG_SYS_HEAP_ARRAY_SIZE > 0
+	(void)sys_heap_array_save(heap);
+#endif
 	return 0;
 }
 
@@ -1362,6 +1436,9 @@ const char *sys_heap_fault_message(enum sys_heap_fault_kind kind)
 	case SYS_HEAP_FAULT_INVALID_HEAP:
 		return "heap failed validation (metadata corrupted before or "
 		       "during this call)";
+	case SYS_HEAP_FAULT_BAD_REGION:
+		return "region cannot hold a heap (smaller than Z_HEAP_MIN_SIZE "
+		       "once aligned, too large, NULL or wrapping)";
 	}
 	return "";
 }

@@ -366,6 +366,7 @@ static void sim_init(void)
 	apply_config_locked(&cfg, &main_record);
 	sim_unlock();
 	atomic_store(&sim_initialised, true);
+	sim_heap_reports_install();
 
 	if (!cfg.quiet) {
 		sim_banner();

@@ -227,6 +227,10 @@ void sim_spin_release(struct k_spinlock *lock, k_spinlock_key_t key,
 
 /* ---- sim_fault.c ----------------------------------------------------- */
 
+/* Point sys_heap's print output at printk and its fault reports at
+ * kheap_port_fault, for programs that use raw sys_heaps (at start-up). */
+void sim_heap_reports_install(void);
+
 void sim_fault(const char *operation, const char *message, const void *object,
 	       const void *pointer);
 __attribute__((__format__(__printf__, 1, 2))) _Noreturn void

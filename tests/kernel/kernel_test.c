@@ -126,6 +126,34 @@ void kt_faults_assert_one(const char *operation, const char *message_part,
 	sim_fault_clear();
 }
 
+void kt_capture_fd(int fd, void (*fn)(void *arg), void *arg, char *out,
+		   size_t size)
+{
+	int fds[2];
+	int saved = dup(fd);
+
+	assert_true(saved >= 0);
+	assert_int_equal(pipe(fds), 0);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fds[1], fd);
+	fn(arg);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved, fd);
+	close(saved);
+	close(fds[1]);
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1u < size &&
+	       (n = read(fds[0], out + len, size - 1u - len)) > 0) {
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+	close(fds[0]);
+}
+
 void kt_faults_assert_none(void)
 {
 	struct sim_fault fault;

@@ -69,6 +69,14 @@ void kt_faults_assert_one(const char *operation, const char *message_part,
 /* Assert that no fault was captured; turn capture off. */
 void kt_faults_assert_none(void);
 
+/* ---- output ----------------------------------------------------------- */
+
+/* Run fn(arg) with file descriptor fd (STDOUT_FILENO, STDERR_FILENO) sent
+ * to a pipe; store what it wrote there, NUL-terminated, in out (at most
+ * size - 1 bytes, and less than a pipe's buffer). */
+void kt_capture_fd(int fd, void (*fn)(void *arg), void *arg, char *out,
+		   size_t size);
+
 /* ---- checks made on simulated threads ------------------------------- */
 
 /*

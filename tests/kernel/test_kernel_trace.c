@@ -352,7 +352,10 @@ static void test_trace_k_malloc_family(void **state)
 		   0);
 
 	events_reset();
+	kt_faults_expect();
 	assert_null(k_aligned_alloc(24, 50));
+	kt_faults_assert_one("k_aligned_alloc", "not a power of two", NULL,
+			     NULL);
 	check_call("k_aligned_alloc malformed", NULL, K_HEAP_SYS,
 		   "k_aligned_alloc", NULL, 0);
 
@@ -376,6 +379,15 @@ static void test_trace_refused_calls_exit(void **state)
 	k_free(&words[1]);
 	kt_faults_assert_one("k_free", "no heap reference", NULL, &words[1]);
 	check_call("k_free refused", NULL, K_HEAP_SYS, "k_free", NULL, 0);
+
+	/* An alignment that is not a power of two: refused with a fault. */
+	events_reset();
+	kt_faults_expect();
+	assert_null(k_heap_aligned_alloc(&heap, 3, 64, K_NO_WAIT));
+	kt_faults_assert_one("k_heap_aligned_alloc", "not a power of two",
+			     &heap, NULL);
+	check_call("k_heap_aligned_alloc refused", NULL, K_HEAP,
+		   "aligned_alloc", &heap, 0);
 }
 
 static void blocking_alloc_in_isr(const void *arg)

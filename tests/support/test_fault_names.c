@@ -18,6 +18,8 @@ const char *fault_kind_name(enum sys_heap_fault_kind kind)
 		return "CANARY";
 	case SYS_HEAP_FAULT_INVALID_HEAP:
 		return "INVALID_HEAP";
+	case SYS_HEAP_FAULT_BAD_REGION:
+		return "BAD_REGION";
 	}
 	return "unknown";
 }

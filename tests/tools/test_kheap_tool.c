@@ -290,9 +290,13 @@ static void test_ten_blocks_peak(void **state)
 
 /*
  * The smallest heap for ten_blocks.trace: 1040 bytes of chunks (130
- * chunks, so fl_count = 6 and a 156-byte control block) plus the 4-byte
- * end sentinel: 156 + 1040 + 4 = 1200 bytes. At 1199 only 129 chunks
- * fit and the tenth allocation fails. 20% margin: 1440.
+ * chunks, of size class 40, so 41 class-list heads and a 60 + 82 = 142
+ * byte control block; chunk 0 then starts at 148, for its memory to be
+ * 8-aligned) plus the 4-byte end sentinel: 148 + 1040 + 4 = 1192 bytes.
+ * At 1191 only 129 chunks fit and the tenth allocation fails. 20% margin:
+ * 1431 bytes. The system heap for it: CONFIG_HEAP_MEM_POOL_SIZE=1269,
+ * whose region, Z_HEAP_MIN_SIZE_FOR(1269), is 1432 bytes (1268 would give
+ * 160 chunks, 1424 bytes); with no margin 1029 gives exactly 1192.
  */
 static void test_ten_blocks_size(void **state)
 {
@@ -305,7 +309,7 @@ static void test_ten_blocks_size(void **state)
 	load(TRACE("ten_blocks.trace"), &t);
 	struct sizing_config cfg = {
 		.replay = config_for(&t, "h", 0),
-		.min_bytes = SYS_HEAP_MIN_REGION_BYTES,
+		.min_bytes = Z_HEAP_MIN_SIZE,
 		.max_bytes = 1u << 20,
 		.window_bytes = 512,
 		.margin_percent = 20,
@@ -313,25 +317,32 @@ static void test_ten_blocks_size(void **state)
 
 	assert_int_equal(sizing_run(&t, &cfg, &res, err, sizeof(err)), 0);
 	assert_true(res.found);
-	assert_int_equal(res.min_bytes, 1200);
+	assert_int_equal(res.min_bytes, 1192);
 	assert_true(res.below_fails);
 	assert_int_equal(res.below_fail_event, 9); /* the tenth alloc */
-	assert_true(res.window_end_bytes >= 1200u + 512u);
+	assert_true(res.window_end_bytes >= 1192u + 512u);
 	assert_int_equal(res.isolated_success, 0);
 	assert_true(res.margin_found);
-	assert_int_equal(res.margin_bytes, 1440);
+	assert_int_equal(res.margin_bytes, 1431);
+	assert_int_equal(sizing_pool_size_for_region(1431), 1269);
+	assert_int_equal(Z_HEAP_MIN_SIZE_FOR(1269), 1432);
+	assert_int_equal(Z_HEAP_MIN_SIZE_FOR(1268), 1424);
+	assert_int_equal(sizing_pool_size_for_region(1192), 1029);
+	assert_int_equal(sizing_pool_size_for_region(1), 1);
 	assert_int_equal(sizing_peak_requested(&t, cfg.replay.heap), 1000);
 	trace_free(&t);
 
 	assert_int_equal(kheap("size " TRACE("ten_blocks.trace"), &out), 0);
-	assert_contains(out, "smallest heap: 1200 bytes (4-byte headers)");
-	assert_contains(out, "1199 bytes fails first at event 10 (line 14");
-	assert_contains(out, "CONFIG_HEAP_MEM_POOL_SIZE=1440");
+	assert_contains(out, "smallest heap: 1192 bytes (4-byte headers)");
+	assert_contains(out, "1191 bytes fails first at event 10 (line 14");
+	assert_contains(out, "CONFIG_HEAP_MEM_POOL_SIZE=1269 (a system heap "
+			     "of 1432 bytes)");
 	free(out);
 	assert_int_equal(kheap("size " TRACE("ten_blocks.trace") " --margin 0",
 			       &out),
 			 0);
-	assert_contains(out, "CONFIG_HEAP_MEM_POOL_SIZE=1200");
+	assert_contains(out, "CONFIG_HEAP_MEM_POOL_SIZE=1029 (a system heap "
+			     "of 1192 bytes)");
 	free(out);
 	/* Forced 8-byte headers: the smallest such region is used. */
 	assert_int_equal(
@@ -344,12 +355,13 @@ static void test_ten_blocks_size(void **state)
 }
 
 /*
- * failure.trace on 512 bytes: 48 chunks (fl_count 4, control block 124,
- * 124 + 384 + 4 = 512). Two 150-byte blocks take 2 * 20 chunks; the
- * 100-byte block needs 13 more and only 8 are left: event 3 fails. Its
- * id 3 is then absent (event 6 frees nothing). Event 5 fits in the
- * 20 chunks freed by event 4. The smallest heap holds 53 chunks at the
- * peak: 124 + 424 + 4 = 552 bytes.
+ * failure.trace on 512 bytes: 48 chunks (29 class heads, a 118-byte
+ * control block, chunk 0 at 124: 124 + 384 + 4 = 512). Two 150-byte
+ * blocks take 2 * 20 chunks; the 100-byte block needs 13 more and only 8
+ * are left: event 3 fails. Its id 3 is then absent (event 6 frees
+ * nothing). Event 5 fits in the 20 chunks freed by event 4. The smallest
+ * heap holds 53 chunks at the peak (30 heads, chunk 0 still at 124):
+ * 124 + 424 + 4 = 552 bytes.
  */
 static void test_failure_trace(void **state)
 {
@@ -462,7 +474,7 @@ static const struct cli_case cli_cases[] = {
 	{"replay " TRACE("ten_blocks.trace") " --heap-bytes x",
 	 KHEAP_EXIT_USAGE, "--heap-bytes: 'x' is not a byte count"},
 	{"replay " TRACE("ten_blocks.trace") " --heap-bytes 50",
-	 KHEAP_EXIT_USAGE, "below sys_heap's minimum region (95 bytes)"},
+	 KHEAP_EXIT_USAGE, "below sys_heap's minimum region (80 bytes)"},
 	{"replay " TRACE("ten_blocks.trace") " --heap-bytes 300000 --format "
 					     "small",
 	 KHEAP_EXIT_USAGE, "--format small needs a heap of at most 262144"},
@@ -476,15 +488,15 @@ static const struct cli_case cli_cases[] = {
 	 "the trace has no heap 'nosuch' (heaps: h)"},
 	{"replay " OUT("no-such-file.trace"), KHEAP_EXIT_TRACE,
 	 "no-such-file.trace: cannot open"},
-	{"replay " TRACE("ten_blocks.trace") " --heap-bytes 1199",
+	{"replay " TRACE("ten_blocks.trace") " --heap-bytes 1191",
 	 KHEAP_EXIT_FAILED, "failures: 1 event"},
 	{"size " TRACE("ten_blocks.trace") " --heap-bytes 4096",
 	 KHEAP_EXIT_USAGE, "size takes no --heap-bytes"},
 	{"size " TRACE("ten_blocks.trace") " --max-bytes 1000",
 	 KHEAP_EXIT_FAILED,
-	 "no heap size from 95 to 1000 bytes fits this trace"},
+	 "no heap size from 80 to 1000 bytes fits this trace"},
 	{"size " TRACE("ten_blocks.trace") " --max-bytes 50", KHEAP_EXIT_USAGE,
-	 "--max-bytes 50 is below the smallest size to try (95)"},
+	 "--max-bytes 50 is below the smallest size to try (80)"},
 	/* Progress goes to stderr (here joined with stdout). */
 	{"replay " TRACE("ten_blocks.trace") " --progress", KHEAP_EXIT_OK,
 	 "kheap replay:   0% (0/20 events)"},

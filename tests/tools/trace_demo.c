@@ -78,7 +78,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sys_heap_runtime_stats_get(&_system_heap.heap, &stats);
+	/* The region: the configured size plus the metadata (k_heap.h). */
 	fprintf(f, "allocated %zu max %zu heap %d\n", stats.allocated_bytes,
-		stats.max_allocated_bytes, CONFIG_HEAP_MEM_POOL_SIZE);
+		stats.max_allocated_bytes,
+		(int)Z_HEAP_MIN_SIZE_FOR(K_HEAP_MEM_POOL_SIZE));
 	return f == stdout ? 0 : fclose(f);
 }

@@ -668,6 +668,35 @@ static int cmd_replay(struct session *s)
 
 /* ---- size ------------------------------------------------------------------ */
 
+/*
+ * The system heap's setting for a region of region_bytes: the system heap
+ * gets Z_HEAP_MIN_SIZE_FOR(CONFIG_HEAP_MEM_POOL_SIZE) bytes (the setting
+ * is what stays usable, the metadata comes on top), so the smallest
+ * setting whose region is at least that large, checked by replaying the
+ * trace on the region it gives.
+ */
+static void print_pool_size(struct session *s, uint64_t region_bytes)
+{
+	uint64_t pool = sizing_pool_size_for_region(region_bytes);
+	uint64_t region = Z_HEAP_MIN_SIZE_FOR(pool);
+	struct replay_config rc = s->cfg;
+	char err[256];
+
+	rc.heap_bytes = region;
+	if (replay_count_failures(&s->trace, &rc, true, NULL, err,
+				  sizeof(err)) != 0) {
+		printf("  note: CONFIG_HEAP_MEM_POOL_SIZE=%" PRIu64
+		       " gives a %" PRIu64 "-byte system heap, on which the "
+		       "trace fails: define the heap with K_HEAP_DEFINE "
+		       "instead\n",
+		       pool, region);
+		return;
+	}
+	printf("CONFIG_HEAP_MEM_POOL_SIZE=%" PRIu64
+	       " (a system heap of %" PRIu64 " bytes)\n",
+	       pool, region);
+}
+
 static int cmd_size(struct session *s)
 {
 	struct sizing_config cfg = {0};
@@ -679,7 +708,7 @@ static int cmd_size(struct session *s)
 		usage_error("size takes no --heap-bytes (it searches for one)");
 	}
 	cfg.replay = s->cfg;
-	cfg.min_bytes = SYS_HEAP_MIN_REGION_BYTES;
+	cfg.min_bytes = Z_HEAP_MIN_SIZE;
 	cfg.max_bytes = s->opt.max_bytes;
 	if (s->opt.format == FORMAT_SMALL &&
 	    cfg.max_bytes > SYS_HEAP_SMALL_REGION_MAX_BYTES) {
@@ -766,8 +795,7 @@ static int cmd_size(struct session *s)
 	if (res.margin_found) {
 		printf("with %u%% margin: %" PRIu64 " bytes\n",
 		       cfg.margin_percent, res.margin_bytes);
-		printf("CONFIG_HEAP_MEM_POOL_SIZE=%" PRIu64 "\n",
-		       res.margin_bytes);
+		print_pool_size(s, res.margin_bytes);
 	} else {
 		printf("with %u%% margin: no size up to %" PRIu64
 		       " bytes works\n",

@@ -34,11 +34,12 @@ int replay_open(struct replay *r, const struct trace *t,
 	memset(r, 0, sizeof(*r));
 	r->trace = t;
 	r->cfg = *cfg;
-	if (cfg->heap_bytes < SYS_HEAP_MIN_REGION_BYTES) {
+	/* The region is 4096-aligned: Z_HEAP_MIN_SIZE is its minimum. */
+	if (cfg->heap_bytes < Z_HEAP_MIN_SIZE) {
 		snprintf(err, err_size,
 			 "heap size %" PRIu64 " bytes is below sys_heap's "
 			 "minimum region (%u bytes)",
-			 cfg->heap_bytes, SYS_HEAP_MIN_REGION_BYTES);
+			 cfg->heap_bytes, (unsigned int)Z_HEAP_MIN_SIZE);
 		return -1;
 	}
 	if (cfg->heap_bytes > SYS_HEAP_MAX_REGION_BYTES ||

@@ -229,7 +229,7 @@ int sizing_run(const struct trace *t, const struct sizing_config *cfg,
 	uint64_t peak = sizing_peak_requested(t, cfg->replay.heap);
 
 	memset(out, 0, sizeof(*out));
-	if (cfg->min_bytes < SYS_HEAP_MIN_REGION_BYTES ||
+	if (cfg->min_bytes < Z_HEAP_MIN_SIZE ||
 	    cfg->max_bytes < cfg->min_bytes) {
 		snprintf(err, err_size, "empty search range");
 		return -1;
@@ -298,4 +298,22 @@ done:
 		fprintf(stderr, "\r%60s\r", "");
 	}
 	return s.error ? -1 : 0;
+}
+
+uint64_t sizing_pool_size_for_region(uint64_t region_bytes)
+{
+	uint64_t low = 1u;
+	uint64_t high = region_bytes > 1u ? region_bytes : 1u;
+
+	/* Z_HEAP_MIN_SIZE_FOR(C) > C, so C = region_bytes is enough. */
+	while (low < high) {
+		uint64_t mid = low + (high - low) / 2u;
+
+		if (Z_HEAP_MIN_SIZE_FOR(mid) >= region_bytes) {
+			high = mid;
+		} else {
+			low = mid + 1u;
+		}
+	}
+	return low;
 }

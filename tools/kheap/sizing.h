@@ -60,4 +60,12 @@ int sizing_run(const struct trace *t, const struct sizing_config *cfg,
  * bound for any region that fits the trace). */
 uint64_t sizing_peak_requested(const struct trace *t, int heap);
 
+/*
+ * The CONFIG_HEAP_MEM_POOL_SIZE whose system heap has a region of at
+ * least region_bytes: the smallest C >= 1 with Z_HEAP_MIN_SIZE_FOR(C) >=
+ * region_bytes (the system heap's region is Z_HEAP_MIN_SIZE_FOR(C),
+ * kheap/k_heap.h). Z_HEAP_MIN_SIZE_FOR grows with C, so a binary search.
+ */
+uint64_t sizing_pool_size_for_region(uint64_t region_bytes);
+
 #endif /* KHEAP_TOOL_SIZING_H */

@@ -157,6 +157,29 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
 #define CONFIG_SYS_HEAP_MONITOR 0
 #endif
 
+/*
+ * CONFIG_SYS_HEAP_ARRAY_SIZE (Zephyr's option): with N > 0, every
+ * successful sys_heap_init() saves the heap's handle in an array of N
+ * entries that sys_heap_array_get() returns (zephyr/sys/sys_heap.h).
+ * 0 (default): no array; sys_heap_array_get() reports none.
+ */
+#ifndef CONFIG_SYS_HEAP_ARRAY_SIZE
+#define CONFIG_SYS_HEAP_ARRAY_SIZE 0
+#endif
+
+/*
+ * CONFIG_ASSERT (Zephyr's option, defined to 1 or not at all): misuse
+ * that Zephyr asserts on reaches the port's fault path. The core then
+ * also reports the regions sys_heap_init() refuses, which it otherwise
+ * only answers with -EINVAL (zephyr/sys/sys_heap.h). Defined to 0 or
+ * empty it is off. The whole build must agree, like the hardening level.
+ */
+#if defined(CONFIG_ASSERT) && (CONFIG_ASSERT + 0)
+#define KHEAP_ZEPHYR_ASSERTS 1
+#else
+#define KHEAP_ZEPHYR_ASSERTS 0
+#endif
+
 /* Software count-leading-zeros; defined by the core (see sys_heap.c). */
 unsigned int kheap_soft_clz32(uint32_t value);
 

@@ -11,9 +11,11 @@
  * - ISR-safe with K_NO_WAIT only. A timeout other than K_NO_WAIT from an
  *   ISR is a fault (kheap_port_fault) and the call returns NULL.
  * - A request that can never succeed (0 bytes, larger than the heap could
- *   hold even when empty, a size computation that overflows, a malformed
- *   alignment) returns NULL at once, even with K_FOREVER. (Zephyr would
- *   block forever; this is a deliberate improvement.)
+ *   hold even when empty, a size computation that overflows) returns NULL
+ *   at once, even with K_FOREVER. (Zephyr would block forever; this is a
+ *   deliberate improvement.)
+ * - An alignment that is neither 0 nor a power of two is misuse (Zephyr
+ *   asserts): a fault (kheap_port_fault), then NULL at once.
  * - Allocation cost is that of sys_heap (O(1)) plus the lock; a blocking
  *   call may pend any number of times until its deadline, which is
  *   computed once on entry: a timeout of N ticks ends N whole ticks or
@@ -65,16 +67,17 @@ struct k_heap {
 #endif
 
 /**
- * Define a heap of `bytes` bytes (at least SYS_HEAP_MIN_REGION_BYTES),
- * usable from any code at any time (it initialises itself on first use,
- * before main if called then) and listed by k_heap_array_get(). Like
- * Zephyr's, the heap's own metadata comes out of `bytes`.
+ * Define a heap over a region of `bytes` bytes, 8-byte aligned (at least
+ * Z_HEAP_MIN_SIZE: a smaller size is raised to it), usable from any code
+ * at any time (it initialises itself on first use, before main if called
+ * then) and listed by k_heap_array_get(). Like Zephyr's, the heap's own
+ * metadata comes out of `bytes`: K_HEAP_DEFINE(h, Z_HEAP_MIN_SIZE_FOR(n))
+ * is a heap certain to serve one k_heap_alloc(&h, n, ...).
  */
 #define K_HEAP_DEFINE(name, bytes)                                             \
 	static unsigned char __attribute__((__aligned__(8)))                   \
-	kheap_region_##name[(bytes) > SYS_HEAP_MIN_REGION_BYTES                \
-				    ? (bytes)                                  \
-				    : SYS_HEAP_MIN_REGION_BYTES];              \
+	kheap_region_##name[(bytes) > Z_HEAP_MIN_SIZE ? (bytes)                \
+						      : Z_HEAP_MIN_SIZE];      \
 	KHEAP_STATIC_HEAP_SECTION struct k_heap name = {                       \
 		.init_mem = kheap_region_##name,                               \
 		.init_bytes = sizeof(kheap_region_##name),                     \
@@ -97,7 +100,13 @@ int k_heap_init(struct k_heap *heap, void *mem, size_t bytes);
  */
 void *k_heap_alloc(struct k_heap *heap, size_t bytes, k_timeout_t timeout);
 
-/** k_heap_alloc() with an alignment (see sys_heap_aligned_alloc). */
+/**
+ * k_heap_alloc() of a block aligned to `align`: 0 (no requirement) or a
+ * power of two, as in Zephyr. Any other value is misuse (Zephyr asserts):
+ * reported through kheap_port_fault ("alignment is not a power of two")
+ * and the call returns NULL at once. sys_heap's rewind form A | R is for
+ * sys_heap_aligned_alloc only.
+ */
 void *k_heap_aligned_alloc(struct k_heap *heap, size_t align, size_t bytes,
 			   k_timeout_t timeout);
 
@@ -124,13 +133,28 @@ int k_heap_array_get(struct k_heap **heaps);
 
 /* ---- the k_malloc family over the system heap ------------------------ */
 
-/* System heap size in bytes, set at build time (0: no system heap; then
- * every k_malloc family call returns NULL). */
+/* The system heap's usable size in bytes (Zephyr's Kconfig option), set
+ * at build time; 0: no system heap, and every k_malloc family call
+ * returns NULL. */
 #ifndef CONFIG_HEAP_MEM_POOL_SIZE
 #define CONFIG_HEAP_MEM_POOL_SIZE 16384
 #endif
 
-/* The system heap (defined by the core when its size is non-zero). */
+/* The system heap's final size as Zephyr computes it: code tests it (for
+ * instance #if K_HEAP_MEM_POOL_SIZE > 0) to know whether there is a
+ * system heap. Zephyr raises it to what subsystems ask for with
+ * CONFIG_HEAP_MEM_POOL_ADD_SIZE_*; kheap has no such requests, so it is
+ * CONFIG_HEAP_MEM_POOL_SIZE unless the build defines it. */
+#ifndef K_HEAP_MEM_POOL_SIZE
+#define K_HEAP_MEM_POOL_SIZE CONFIG_HEAP_MEM_POOL_SIZE
+#endif
+
+/* The system heap (defined by the core when K_HEAP_MEM_POOL_SIZE > 0), as
+ * recent Zephyr defines it: over Z_HEAP_MIN_SIZE_FOR(K_HEAP_MEM_POOL_SIZE)
+ * bytes, so that its metadata comes on top of the configured size. A
+ * fresh system heap serves one k_malloc(K_HEAP_MEM_POOL_SIZE - 8): the
+ * block's heap reference (and, on 32-bit targets, the padding that keeps
+ * blocks 8-byte aligned) takes the other 8 bytes. */
 extern struct k_heap _system_heap;
 
 /**
@@ -157,10 +181,13 @@ void *k_calloc(size_t nmemb, size_t size);
 void *k_realloc(void *ptr, size_t size);
 
 /**
- * Allocate with alignment `align` (a power of two; smaller than 8 means
- * 8). The heap pointer is stored just below the block using sys_heap's
- * rewind, so the alignment costs no extra padding. NULL for a malformed
- * align or when no space is found.
+ * Allocate with alignment `align`: 0 or a power of two (smaller than 8
+ * means 8; Zephyr asserts that it is a multiple of the pointer size,
+ * kheap accepts any power of two). Any other align is misuse, reported
+ * through kheap_port_fault ("alignment is not a power of two"), and the
+ * call returns NULL. The heap pointer is stored just below the block
+ * using sys_heap's rewind, so the alignment costs no extra padding. NULL
+ * when no space is found.
  */
 void *k_aligned_alloc(size_t align, size_t size);
 
@@ -179,7 +206,8 @@ void k_thread_system_pool_assign(struct k_thread *thread);
 /**
  * Allocate on the calling thread's behalf: from its resource pool; from
  * the system heap in ISR context; NULL if the thread has no pool. Never
- * blocks. Free with k_free().
+ * blocks. Free with k_free(). z_thread_aligned_alloc's align is checked
+ * as k_aligned_alloc's (a malformed one is a fault, then NULL).
  */
 void *z_thread_malloc(size_t size);
 void *z_thread_aligned_alloc(size_t align, size_t size);
@@ -202,6 +230,14 @@ void k_thread_pool_autofree(struct k_thread *thread, bool enable);
  * K_FOREVER delay, call k_thread_heap_assign(), then start it.
  */
 void z_thread_pool_init(struct kheap_thread_data *thread_data);
+
+/**
+ * Port: route sys_heap's fault reports (sys_heap_fault_handler_set) to
+ * kheap_port_fault. k_heap_init() and the first use of a K_HEAP_DEFINE
+ * heap do it; a port calls it at start-up so that a program that uses
+ * only raw sys_heaps gets the same reports (the simulator does).
+ */
+void z_kheap_fault_route_install(void);
 
 /** Port: free what a thread's pool still tracks for it; called once when
  * the thread exits (from the exiting thread or the one that reaps it). */

@@ -95,13 +95,74 @@ struct sys_heap {
  * given to sys_heap_init(), never on the pointer size. */
 #define SYS_HEAP_SMALL_REGION_MAX_BYTES 262144u
 
-/* The smallest region sys_heap_init() accepts at any base alignment. Such
- * a heap holds exactly one block of 1 to 4 bytes (FULL hardening and up,
- * where the canary needs room: one block of 1 to 8 bytes). Monitoring
- * (CONFIG_SYS_HEAP_MONITOR) makes the control block 8 bytes larger. */
-#define SYS_HEAP_MIN_REGION_BYTES                                              \
-	((SYS_HEAP_CANARY_BYTES != 0u ? 103u : 95u) +                          \
-	 (CONFIG_SYS_HEAP_MONITOR ? 8u : 0u))
+/* Bytes of the control block before its class-list heads (the core's
+ * internal layout, here for Z_HEAP_MIN_SIZE_FOR; the core checks that it
+ * matches). Monitoring (CONFIG_SYS_HEAP_MONITOR) adds 8. */
+#define Z_HEAP_CONTROL_BYTES (60u + (CONFIG_SYS_HEAP_MONITOR ? 8u : 0u))
+
+/*
+ * Z_HEAP_MIN_SIZE_FOR(bytes): the size of the smallest 8-byte-aligned
+ * region over which sys_heap_init() builds a heap that serves one
+ * sys_heap_alloc() of `bytes` (1 to about SYS_HEAP_MAX_REGION_BYTES; 0
+ * counts as 1). Every larger region serves it too. An integer constant
+ * expression (usable for array sizes, in K_HEAP_DEFINE and in #if), exact
+ * for the build's configuration (hardening level, monitoring): one byte
+ * less does not serve it. A region at a misaligned address needs up to 7
+ * bytes more.
+ *
+ * How: the block for `bytes` takes Z_HEAP_BLOCK_CHUNKS_ chunks of 8
+ * bytes; the control block holds one class-list head (2 bytes with 4-byte
+ * headers, 4 with 8-byte ones) per size class up to that block's; chunk
+ * 0's header ends 8-aligned; the end sentinel's header follows the block.
+ * A size that fits 4-byte headers is used only if no region just above
+ * SYS_HEAP_SMALL_REGION_MAX_BYTES (8-byte headers) would fail the
+ * request, so that every larger region serves it.
+ */
+#define Z_HEAP_MIN_SIZE_FOR(bytes)                                             \
+	((Z_HEAP_REGION_FOR_(bytes, 4u, 2u) <=                                 \
+		  SYS_HEAP_SMALL_REGION_MAX_BYTES &&                           \
+	  Z_HEAP_REGION_FOR_(bytes, 8u, 4u) <=                                 \
+		  SYS_HEAP_SMALL_REGION_MAX_BYTES + 1u)                        \
+		 ? Z_HEAP_REGION_FOR_(bytes, 4u, 2u)                           \
+		 : Z_HEAP_REGION_FOR_(bytes, 8u, 4u))
+
+/* The smallest region sys_heap_init() accepts, at an 8-byte-aligned
+ * address: it holds one block, for a request of 1 byte and up to 4
+ * (FULL hardening and up: up to 8, the rest of the block being the
+ * canary's). 80 bytes by default, on 32- and 64-bit targets alike. */
+#define Z_HEAP_MIN_SIZE Z_HEAP_MIN_SIZE_FOR(1u)
+
+/* The smallest region sys_heap_init() accepts at any address. */
+#define SYS_HEAP_MIN_REGION_BYTES (Z_HEAP_MIN_SIZE + 7u)
+
+/* Helpers of Z_HEAP_MIN_SIZE_FOR, for one header format: hdr header
+ * bytes, id bytes per class-list head. Castless, so that #if can use
+ * them. */
+/* Chunks of the block a request of `bytes` (0 counts as 1) takes. */
+#define Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)                                       \
+	(((hdr) + ((bytes) > 0u ? (bytes) : 1u) + SYS_HEAP_CANARY_BYTES +      \
+	  7u) /                                                                \
+	 8u)
+/* The size class of a block of c chunks (as the core's size_class()):
+ * shift = max(msb(c), 3) - 3 counts the powers of two from 16 up that c
+ * reaches. */
+#define Z_HEAP_GE4_(c, bit)                                                    \
+	(((c) >= (1u << (bit))) + ((c) >= (1u << ((bit) + 1))) +               \
+	 ((c) >= (1u << ((bit) + 2))) + ((c) >= (1u << ((bit) + 3))))
+#define Z_HEAP_CLASS_SHIFT_(c)                                                 \
+	(Z_HEAP_GE4_(c, 4) + Z_HEAP_GE4_(c, 8) + Z_HEAP_GE4_(c, 12) +          \
+	 Z_HEAP_GE4_(c, 16) + Z_HEAP_GE4_(c, 20) + Z_HEAP_GE4_(c, 24) +        \
+	 Z_HEAP_GE4_(c, 28))
+#define Z_HEAP_CLASS_(c)                                                       \
+	((Z_HEAP_CLASS_SHIFT_(c) << 3) + ((c) >> Z_HEAP_CLASS_SHIFT_(c)))
+/* Control block, heads and chunk 0's header, rounded so that the block
+ * is 8-aligned, then the block, then the sentinel's header. */
+#define Z_HEAP_REGION_FOR_(bytes, hdr, id)                                     \
+	((Z_HEAP_CONTROL_BYTES +                                               \
+	  (Z_HEAP_CLASS_(Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)) + 1u) * (id) +      \
+	  (hdr) + 7u) /                                                        \
+		 8u * 8u +                                                     \
+	 8u * Z_HEAP_BLOCK_CHUNKS_(bytes, hdr))
 
 /* The largest region sys_heap_init() accepts: 16 GiB - 1 (on a 32-bit
  * target the address space is the only limit). */
@@ -122,13 +183,25 @@ struct sys_heap {
  *
  * The region may have any alignment; up to 7 bytes at its start are
  * skipped to align the control block and the blocks. Nothing outside the
- * region is ever read or written.
+ * region is ever read or written. The control block takes
+ * Z_HEAP_CONTROL_BYTES plus one class-list head per size class the
+ * region can use, so small regions pay less.
  *
  * Returns 0 on success. Returns -EINVAL (-22) and leaves *heap as an empty
  * heap on which every allocation returns NULL when: heap or mem is NULL,
- * bytes < SYS_HEAP_MIN_REGION_BYTES, bytes > SYS_HEAP_MAX_REGION_BYTES, or
- * mem + bytes wraps around the address space. (Zephyr returns void; the
- * int result is an extension that callers may ignore.)
+ * bytes > SYS_HEAP_MAX_REGION_BYTES, mem + bytes wraps around the address
+ * space, or the region cannot hold the control block and one block for a
+ * 1-byte request: always below Z_HEAP_MIN_SIZE bytes, and up to
+ * SYS_HEAP_MIN_REGION_BYTES - 1 when mem is not 8-byte aligned. (Zephyr
+ * returns void; the int result is an extension that callers may ignore.)
+ *
+ * Built with CONFIG_ASSERT (kheap/config.h), every refusal but heap ==
+ * NULL is also reported through the fault handler, as
+ * SYS_HEAP_FAULT_BAD_REGION with operation "init" and mem the region:
+ * where Zephyr asserts. Without it nothing is reported.
+ *
+ * With CONFIG_SYS_HEAP_ARRAY_SIZE > 0, a successful init also saves the
+ * handle for sys_heap_array_get() (sys_heap_array_save()).
  *
  * O(log bytes): clears the size-class index.
  */
@@ -277,6 +350,76 @@ int sys_heap_runtime_stats_get(const struct sys_heap *heap,
  * -EINVAL (-22) as above. O(1). */
 int sys_heap_runtime_stats_reset_max(struct sys_heap *heap);
 
+/* --- the heap array (CONFIG_SYS_HEAP_ARRAY_SIZE, kheap/config.h) ----- */
+
+/**
+ * Save heap's handle in the heap array (sys_heap_init() does this for
+ * every heap it initialises). A handle already saved is not saved twice
+ * (Zephyr saves it again). Returns 0, or -EINVAL (-22) for NULL or when
+ * the array is full or absent (CONFIG_SYS_HEAP_ARRAY_SIZE 0). Not locked:
+ * call it, like sys_heap_init, before other threads use the array.
+ * O(CONFIG_SYS_HEAP_ARRAY_SIZE).
+ */
+int sys_heap_array_save(struct sys_heap *heap);
+
+/**
+ * Set *heaps to the array of saved handles and return how many there
+ * are, in the order they were saved (with no array: 0 and NULL).
+ * -EINVAL (-22) if heaps is NULL. The handles point at the callers'
+ * struct sys_heap objects, which must outlive their use. O(1).
+ */
+int sys_heap_array_get(struct sys_heap ***heaps);
+
+/* --- stress test rig ----------------------------------------------- */
+
+/* What sys_heap_stress() did. */
+struct z_heap_stress_result {
+	/* Allocations attempted, and those that returned a block. */
+	uint32_t total_allocs;
+	uint32_t successful_allocs;
+	/* Blocks freed. */
+	uint32_t total_frees;
+	/* After every operation, the bytes requested by the blocks then
+	 * live, summed: divided by the operation count, the mean fill. */
+	uint64_t accumulated_in_use_bytes;
+};
+
+/**
+ * Zephyr's randomized heap stress rig, for any allocator behind two
+ * callbacks. Runs op_count operations; each either allocates a block of
+ * random size (a power law: mostly small, occasionally up to total_bytes)
+ * through alloc_fn(arg, bytes) or frees a random live block through
+ * free_fn(arg, ptr). The choice steers the requested bytes in use towards
+ * target_percent (1..100) of total_bytes: below it, frees get likelier
+ * as the fill rises; at or above it, every operation frees. A failed
+ * allocation is counted and uses up its operation.
+ *
+ * scratch_mem (scratch_bytes, any alignment) holds the records of live
+ * blocks, a pointer and a size each (sys_heap_stress_record_bytes());
+ * while it is full, operations free. Blocks still live when the rig
+ * returns stay allocated (the caller can validate the heap at the fill
+ * it reached, then free or re-initialise it); their records are left in
+ * scratch_mem. Nothing is written into the blocks.
+ *
+ * The random sequence is a function of the seed (sys_heap_stress_seed,
+ * kheap extension; a fixed default) and the calls made since: the same
+ * seed and arguments replay the same operations. result is zeroed first.
+ * Does nothing (result zeroed if not NULL) when alloc_fn, free_fn or
+ * result is NULL, total_bytes is 0, or scratch_mem cannot hold one
+ * record. O(op_count). Not thread-safe (one rig at a time).
+ */
+void sys_heap_stress(void *(*alloc_fn)(void *arg, size_t bytes),
+		     void (*free_fn)(void *arg, void *p), void *arg,
+		     size_t total_bytes, uint32_t op_count, void *scratch_mem,
+		     size_t scratch_bytes, int target_percent,
+		     struct z_heap_stress_result *result);
+
+/** kheap extension: seed the stress rig's random sequence. */
+void sys_heap_stress_seed(uint64_t seed);
+
+/** kheap extension: scratch bytes per live block record. */
+size_t sys_heap_stress_record_bytes(void);
+
 /* --- kheap extensions ------------------------------------------------ */
 
 /** Header bytes per block of this heap: 4 or 8 (0 if not initialised). */
@@ -306,7 +449,8 @@ bool sys_heap_owns(const struct sys_heap *heap, const void *mem);
 typedef void (*sys_heap_output_fn)(void *ctx, const char *text);
 
 /** Set the output used by sys_heap_print_info() (default: none, so the
- * call prints nothing). The kernel ports point it at printk. */
+ * call prints nothing). The simulator points it at printk at start-up, as
+ * Zephyr prints to its console; a bare-metal port may do the same. */
 void sys_heap_output_set(sys_heap_output_fn out, void *ctx);
 
 /**
@@ -427,6 +571,9 @@ enum sys_heap_fault_kind {
 	/* EXTREME: sys_heap_validate failed on entry to or on exit from a
 	 * call; the heap was corrupted before or during it. */
 	SYS_HEAP_FAULT_INVALID_HEAP,
+	/* Built with CONFIG_ASSERT: sys_heap_init was given a region it
+	 * cannot use (mem is the region, operation "init"). */
+	SYS_HEAP_FAULT_BAD_REGION,
 };
 
 struct sys_heap_fault {
@@ -435,7 +582,9 @@ struct sys_heap_fault {
 	const void *mem;
 	enum sys_heap_fault_kind kind;
 	/* The API call that detected it: "free", "realloc", "usable_size",
-	 * "alloc" (any allocating call). */
+	 * "alloc" (any allocating call, MODERATE and up), "init"
+	 * (CONFIG_ASSERT), "multi_heap_free" and "multi_heap_realloc"
+	 * (zephyr/sys/multi_heap.h). */
 	const char *operation;
 	/* A sentence describing the problem, fixed per kind. */
 	const char *message;
@@ -446,9 +595,13 @@ typedef void (*sys_heap_fault_handler_t)(const struct sys_heap_fault *fault);
 /**
  * Install the handler told about detected misuse; NULL restores the
  * default, which does nothing (the call is still refused). The kernel
- * ports install one that prints "heap <h>: <operation>(<mem>): <message>"
- * and stops. A handler that returns lets the refused call return to its
- * caller. Set it before heaps are used; it is one global, not locked.
+ * layer installs one that passes every fault to the port's
+ * kheap_port_fault (which prints "kheap fault: <operation>(<mem>) on heap
+ * <h>: <message>" and normally stops) when a k_heap is initialised; the
+ * simulator installs it at start-up, so raw sys_heaps report too
+ * (z_kheap_fault_route_install, kheap/k_heap.h). A handler that returns
+ * lets the refused call return to its caller. Set it before heaps are
+ * used; it is one global, not locked.
  */
 void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler);
 
