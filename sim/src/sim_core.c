@@ -823,6 +823,26 @@ static void describe_wait(FILE *f, const struct sim_thread *t)
 		fprintf(f, "not started (created with K_FOREVER, waiting for "
 			   "k_thread_start)");
 		break;
+	case SIM_W_QUEUE:
+		fprintf(f, "k_queue_get on k_queue %p", t->wait_obj);
+		break;
+	case SIM_W_MSGQ_PUT:
+		fprintf(f, "k_msgq_put on full k_msgq %p", t->wait_obj);
+		break;
+	case SIM_W_MSGQ_GET:
+		fprintf(f, "k_msgq_get on empty k_msgq %p", t->wait_obj);
+		break;
+	case SIM_W_MUTEX: {
+		const struct k_mutex *m = t->wait_obj;
+
+		o = m->owner ? sim_record_find_locked(m->owner) : NULL;
+		fprintf(f, "k_mutex_lock on k_mutex %p held by thread \"%s\"",
+			t->wait_obj, o ? o->name : "?");
+		break;
+	}
+	case SIM_W_CONDVAR:
+		fprintf(f, "k_condvar_wait on k_condvar %p", t->wait_obj);
+		break;
 	case SIM_W_NONE:
 		fprintf(f, "running");
 		break;

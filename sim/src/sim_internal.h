@@ -59,6 +59,11 @@ enum sim_wait {
 	SIM_W_SLEEP,       /* k_sleep / k_busy_wait */
 	SIM_W_START,       /* created with a start delay */
 	SIM_W_NOT_STARTED, /* created with K_FOREVER, no k_thread_start yet */
+	SIM_W_QUEUE,       /* k_queue_get (k_fifo_get, k_lifo_get) */
+	SIM_W_MSGQ_PUT,    /* k_msgq_put on a full queue */
+	SIM_W_MSGQ_GET,    /* k_msgq_get on an empty queue */
+	SIM_W_MUTEX,       /* k_mutex_lock */
+	SIM_W_CONDVAR,     /* k_condvar_wait */
 };
 
 /* Wake results besides 0 and -EAGAIN. */
@@ -89,6 +94,10 @@ struct sim_thread {
 	const char *site_file;
 	int site_line;
 	int wake_result;
+	/* Data handed to or taken from the blocked thread by the thread
+	 * that wakes it: the k_queue item it receives, or the k_msgq
+	 * message buffer it receives into or sends from. */
+	void *swap_data;
 
 	/* Set by k_thread_abort; read racily by the thread itself. */
 	atomic_bool abort_requested;
@@ -219,6 +228,19 @@ void sim_check_abort(struct sim_thread *self);
 _Noreturn void sim_thread_exit(struct sim_thread *self);
 void sim_start_static_threads(void);
 
+/* Returns false (after reporting a BLOCK_IN_ISR fault) in an ISR; a
+ * spinlock held is reported (BLOCK_WITH_LOCK) and the call carries on. */
+bool sim_may_block(const char *op, const void *pointer);
+
+/* Forget the call site recorded by <zephyr/kernel.h>'s macros. */
+void sim_site_clear(void);
+
+/* The calling thread's resource pool (kheap/k_heap.h: z_thread_malloc;
+ * the system heap in an ISR) and k_free; without the kernel layer
+ * (KHEAP_SIM_HAVE_KERNEL 0) allocation fails. */
+void *sim_pool_alloc(size_t bytes);
+void sim_pool_free(void *block);
+
 /* ---- sim_spinlock.c -------------------------------------------------- */
 
 /* Release without a preemption point (z_pend_curr, z_reschedule). */
@@ -245,6 +267,10 @@ void sim_run_isr(sim_timer_handler_t handler, void *arg,
 		 struct sim_thread *interrupted);
 /* Reschedule point for the calling thread, sim.mtx not held. */
 void sim_point(struct sim_thread *self, bool extra);
+/* After the caller made a thread ready: an extra reschedule point (see
+ * sim_point_locked) if the caller is a thread outside an ISR holding no
+ * spinlock. */
+void sim_wake_point(void);
 /* The idle thread object (k_current_get() in an ISR of an idle CPU). */
 extern struct k_thread sim_idle_thread;
 

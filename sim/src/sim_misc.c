@@ -107,6 +107,15 @@ void sim_point(struct sim_thread *self, bool extra)
 	sim_unlock();
 }
 
+void sim_wake_point(void)
+{
+	struct sim_thread *self = sim_tls.self;
+
+	if (self && sim_tls.isr_depth == 0 && sim_tls.hold_depth == 0) {
+		sim_point(self, true);
+	}
+}
+
 /* ---- time ------------------------------------------------------------- */
 
 int64_t sys_clock_tick_get(void)

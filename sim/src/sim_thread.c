@@ -20,6 +20,8 @@
 #if !KHEAP_SIM_HAVE_KERNEL
 #pragma weak z_thread_pool_release
 #pragma weak z_thread_pool_init
+#pragma weak z_thread_malloc
+#pragma weak k_free
 #endif
 
 /* The kernel layer's per-thread data: inherited pool, autofree off. */
@@ -43,6 +45,26 @@ static void pool_release(struct k_thread *thread)
 #else
 	if (z_thread_pool_release) {
 		z_thread_pool_release(&thread->kheap);
+	}
+#endif
+}
+
+void *sim_pool_alloc(size_t bytes)
+{
+#if KHEAP_SIM_HAVE_KERNEL
+	return z_thread_malloc(bytes);
+#else
+	return z_thread_malloc ? z_thread_malloc(bytes) : NULL;
+#endif
+}
+
+void sim_pool_free(void *block)
+{
+#if KHEAP_SIM_HAVE_KERNEL
+	k_free(block);
+#else
+	if (k_free) {
+		k_free(block);
 	}
 #endif
 }
@@ -221,14 +243,13 @@ _Noreturn void sim_thread_exit(struct sim_thread *self)
 	longjmp(*jb, 1);
 }
 
-static void site_clear(void)
+void sim_site_clear(void)
 {
 	sim_tls.site_file = NULL;
 	sim_tls.site_line = 0;
 }
 
-/* Returns false (after reporting a fault) if the caller may not block. */
-static bool may_block(const char *op, const void *pointer)
+bool sim_may_block(const char *op, const void *pointer)
 {
 	if (sim_tls.isr_depth > 0) {
 		sim_fault(op, SIM_MSG_BLOCK_IN_ISR, NULL, pointer);
@@ -259,8 +280,8 @@ int k_thread_join(struct k_thread *thread, k_timeout_t timeout)
 		rc = -EBUSY;
 	} else {
 		sim_unlock();
-		if (!may_block("k_thread_join", thread)) {
-			site_clear();
+		if (!sim_may_block("k_thread_join", thread)) {
+			sim_site_clear();
 			return -EBUSY;
 		}
 		self = sim_self_required("k_thread_join");
@@ -273,7 +294,7 @@ int k_thread_join(struct k_thread *thread, k_timeout_t timeout)
 		}
 	}
 	sim_unlock();
-	site_clear();
+	sim_site_clear();
 	return rc;
 }
 
@@ -287,12 +308,12 @@ void k_thread_abort(k_tid_t thread)
 	struct sim_thread *rec = sim_record_find_locked(thread);
 	if (!rec || rec->state == SIM_ST_DEAD) {
 		sim_unlock();
-		site_clear();
+		sim_site_clear();
 		return;
 	}
 	if (rec == self && !in_isr) {
 		sim_unlock();
-		site_clear();
+		sim_site_clear();
 		sim_thread_exit(self);
 	}
 	atomic_store(&rec->abort_requested, true);
@@ -304,7 +325,7 @@ void k_thread_abort(k_tid_t thread)
 		}
 	}
 	sim_unlock();
-	site_clear();
+	sim_site_clear();
 }
 
 /* ---- names and priorities -------------------------------------------- */
@@ -449,13 +470,13 @@ void k_sched_unlock(void)
 int32_t k_sleep(k_timeout_t timeout)
 {
 	sim_init_once();
-	if (!may_block("k_sleep", NULL)) {
-		site_clear();
+	if (!sim_may_block("k_sleep", NULL)) {
+		sim_site_clear();
 		return 0;
 	}
 	if (timeout.ticks == 0) {
 		k_yield();
-		site_clear();
+		sim_site_clear();
 		return 0;
 	}
 	struct sim_thread *self = sim_self_required("k_sleep");
@@ -464,7 +485,7 @@ int32_t k_sleep(k_timeout_t timeout)
 	int rc = sim_block_locked(self, SIM_W_SLEEP, NULL, NULL, deadline);
 	k_ticks_t now = sim_now();
 	sim_unlock();
-	site_clear();
+	sim_site_clear();
 	if (rc == -EAGAIN) {
 		return 0;
 	}

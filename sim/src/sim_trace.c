@@ -205,9 +205,12 @@ static void map_remove_slot(struct addr_map *m, size_t hole)
 
 /* ---- heaps, modules, sites ----------------------------------------------- */
 
+/* The longest heap name the trace format allows. */
+#define HEAP_NAME_MAX 31u
+
 struct traced_heap {
 	const void *kheap; /* the struct k_heap */
-	char name[16];
+	char name[HEAP_NAME_MAX + 1u];
 };
 
 static struct traced_heap *heaps;
@@ -301,9 +304,79 @@ struct module {
 static struct module *modules;
 static size_t module_count;
 
-/* trace_mtx held. Declare a heap under a new name. */
-static int heap_declare(const void *kheap, const void *mem, size_t bytes,
-			bool size_known)
+/* The names K_HEAP_DEFINE records when built with KHEAP_HEAP_NAMES
+ * (kheap/k_heap.h); both NULL if the program defines no such heap. */
+extern const struct kheap_heap_name __start_k_heap_names[]
+	__attribute__((__weak__));
+extern const struct kheap_heap_name __stop_k_heap_names[]
+	__attribute__((__weak__));
+
+/* The variable name K_HEAP_DEFINE gave kheap, or NULL. */
+static const char *defined_heap_name(const void *kheap)
+{
+	if (__start_k_heap_names == NULL) {
+		return NULL;
+	}
+	for (const struct kheap_heap_name *n = __start_k_heap_names;
+	     n < __stop_k_heap_names; n++) {
+		if ((const void *)n->heap == kheap) {
+			return n->name;
+		}
+	}
+	return NULL;
+}
+
+/* trace_mtx held. Whether a heap was declared under `name`; "sys" is
+ * reserved for the system heap. */
+static bool heap_name_taken(const char *name, bool is_system)
+{
+	if (!is_system && strcmp(name, "sys") == 0) {
+		return true;
+	}
+	for (size_t i = 0; i < heap_count; i++) {
+		if (strcmp(heaps[i].name, name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * trace_mtx held. A name for a new heap declaration: "sys" for the system
+ * heap, the K_HEAP_DEFINE variable name (at most HEAP_NAME_MAX
+ * characters, ".2", ".3", ... appended if another heap has it), else the
+ * first free "h1", "h2", ... (k_heap_init heaps).
+ */
+static void heap_name_choose(char *out, const char *wanted, bool is_system)
+{
+	if (is_system) {
+		snprintf(out, HEAP_NAME_MAX + 1u, "sys");
+		return;
+	}
+	if (wanted == NULL) {
+		do {
+			snprintf(out, HEAP_NAME_MAX + 1u, "h%u", ++heap_serial);
+		} while (heap_name_taken(out, false));
+		return;
+	}
+	snprintf(out, HEAP_NAME_MAX + 1u, "%s", wanted);
+	for (unsigned int n = 2; heap_name_taken(out, false); n++) {
+		char suffix[16];
+		int suffix_len = snprintf(suffix, sizeof(suffix), ".%u", n);
+		size_t base_len = strlen(wanted);
+
+		if (base_len > HEAP_NAME_MAX - (size_t)suffix_len) {
+			base_len = HEAP_NAME_MAX - (size_t)suffix_len;
+		}
+		memcpy(out, wanted, base_len);
+		memcpy(out + base_len, suffix, (size_t)suffix_len + 1u);
+	}
+}
+
+/* trace_mtx held. Declare a heap under a new name: `wanted` (a
+ * K_HEAP_DEFINE variable name) or, if NULL, a generated one. */
+static int heap_declare(const void *kheap, const char *wanted, const void *mem,
+			size_t bytes, bool size_known)
 {
 	struct traced_heap *grown =
 		realloc(heaps, (heap_count + 1u) * sizeof(*heaps));
@@ -315,11 +388,8 @@ static int heap_declare(const void *kheap, const void *mem, size_t bytes,
 	struct traced_heap *h = &heaps[heap_count];
 
 	h->kheap = kheap;
-	if (kheap != NULL && kheap == (const void *)&_system_heap) {
-		snprintf(h->name, sizeof(h->name), "sys");
-	} else {
-		snprintf(h->name, sizeof(h->name), "h%u", ++heap_serial);
-	}
+	heap_name_choose(h->name, wanted,
+			 kheap != NULL && kheap == (const void *)&_system_heap);
 	fprintf(trace_out, "@heap %s ", h->name);
 	if (size_known) {
 		fprintf(trace_out, "%zu", bytes);
@@ -357,7 +427,8 @@ static int heap_index(const void *kheap)
 		mem = kh->init_mem != NULL ? kh->init_mem
 					   : (const void *)kh->heap.heap;
 	}
-	return heap_declare(kheap, mem, kh->init_bytes, kh->init_bytes != 0u);
+	return heap_declare(kheap, defined_heap_name(kheap), mem,
+			    kh->init_bytes, kh->init_bytes != 0u);
 }
 
 /* trace_mtx held. The heap a listener's heap id names, or -1. */
@@ -838,7 +909,9 @@ void z_sim_trace_heap_init(const void *heap, const void *mem, size_t bytes)
 		return;
 	}
 	pthread_mutex_lock(&trace_mtx);
-	(void)heap_declare(heap, mem, bytes, true);
+	/* k_heap_init heaps keep generated names, even a K_HEAP_DEFINE
+	 * struct set up again. */
+	(void)heap_declare(heap, NULL, mem, bytes, true);
 	pthread_mutex_unlock(&trace_mtx);
 }
 

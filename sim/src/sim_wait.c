@@ -137,12 +137,8 @@ void k_sem_give(struct k_sem *sem)
 	} else if (sem->count < sem->limit) {
 		sem->count++;
 	}
-	struct sim_thread *self = sim_tls.self;
-	bool point = self && sim_tls.isr_depth == 0 && sim_tls.hold_depth == 0;
 	sim_unlock();
-	if (point) {
-		sim_point(self, true);
-	}
+	sim_wake_point();
 }
 
 void k_sem_reset(struct k_sem *sem)

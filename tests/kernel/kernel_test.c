@@ -219,6 +219,16 @@ static const char *current_name;
 static uint64_t current_seed;
 static char watchdog_message[256];
 
+int kt_teardown_det(void **state)
+{
+	(void)state;
+	kt_join_all();
+	(void)sim_fault_capture(false);
+	k_current_get()->resource_pool = NULL;
+	k_thread_priority_set(k_current_get(), CONFIG_MAIN_THREAD_PRIORITY);
+	return 0;
+}
+
 void kt_program_args(int argc, char **argv)
 {
 	if (argc > 0 && argv[0] != NULL) {
@@ -365,6 +375,19 @@ void kt_for_each_seed(const char *name, unsigned int seed_count,
 	run_one_seed(name, fresh.seed, preempt_percent, watchdog_seconds,
 		     scenario, arg);
 	sim_deadlock_hook_set(NULL);
+}
+
+void kt_run_parallel(const char *name, unsigned int watchdog_seconds,
+		     void (*scenario)(uint64_t seed, void *arg), void *arg)
+{
+	sim_test_config(SIM_MODE_PARALLEL, SIM_CLOCK_VIRTUAL, 1,
+			SIM_TIES_RANDOM, 0);
+	kt_checks_reset();
+	kt_watchdog_arm(watchdog_seconds, name);
+	scenario(0, arg);
+	kt_join_all();
+	kt_watchdog_disarm();
+	kt_checks_assert_passed();
 }
 
 int kt_setup_det(void **state)

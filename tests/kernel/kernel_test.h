@@ -119,6 +119,14 @@ void kt_for_each_seed(const char *name, unsigned int seed_count,
 		      unsigned int watchdog_seconds,
 		      void (*scenario)(uint64_t seed, void *arg), void *arg);
 
+/*
+ * Run scenario(0, arg) once in the parallel schedule (virtual clock), for
+ * ThreadSanitizer's look at real concurrency, under a real-time watchdog
+ * of `watchdog_seconds`; thread check failures fail the test.
+ */
+void kt_run_parallel(const char *name, unsigned int watchdog_seconds,
+		     void (*scenario)(uint64_t seed, void *arg), void *arg);
+
 /* The seed kt_for_each_seed is running (0 outside it). */
 uint64_t kt_current_seed(void);
 
@@ -130,6 +138,10 @@ void kt_watchdog_disarm(void);
 /* Deterministic, virtual clock, FIFO ties, no extra preemption, seed 1;
  * fault capture off, check failures forgotten. For setup functions. */
 int kt_setup_det(void **state);
+
+/* The matching teardown: join the test's threads, fault capture off, and
+ * main back to no resource pool and CONFIG_MAIN_THREAD_PRIORITY. */
+int kt_teardown_det(void **state);
 
 /* Name the program's tests may be filtered by: main(argc, argv) passes
  * argv[1] to cmocka_set_test_filter. Remembered for replay lines. */

@@ -45,19 +45,25 @@ static const struct expected_event expected[] = {
 	{"0", "main", "k_aligned_alloc", "sys", "200", "64", "3", "-", "c"},
 	{"0", "main", "k_realloc", "sys", "300", "-", "4", "1", "realloc"},
 	{"0", "main", "k_free", "sys", "-", "-", "-", "2", "free_b"},
-	{"0", "main", "k_heap_alloc", "h1", "1500", "-", "5", "-", "big"},
+	{"0", "main", "k_heap_alloc", "demo_heap", "1500", "-", "5", "-",
+	 "big"},
 	/* The worker waits from tick 0; main's free is written before the
 	 * worker's allocation that it lets through. */
-	{"10", "main", "k_heap_free", "h1", "-", "-", "-", "5", "free_big"},
-	{"10", "worker%20one", "k_heap_alloc", "h1", "1000", "-", "6", "-",
-	 "worker_alloc"},
-	{"10", "worker%20one", "k_heap_free", "h1", "-", "-", "-", "6",
+	{"10", "main", "k_heap_free", "demo_heap", "-", "-", "-", "5",
+	 "free_big"},
+	{"10", "worker%20one", "k_heap_alloc", "demo_heap", "1000", "-", "6",
+	 "-", "worker_alloc"},
+	{"10", "worker%20one", "k_heap_free", "demo_heap", "-", "-", "-", "6",
 	 "worker_free"},
 	{"10", "isr", "k_malloc", "sys", "16", "-", "7", "-", "isr_alloc"},
 	{"10", "isr", "k_free", "sys", "-", "-", "-", "7", "isr_free"},
 	/* Failed (id '-'); the k_free(NULL) after it is not an event. */
 	{"10", "main", "k_malloc", "sys", "1048576", "-", "-", "-", "too_big"},
 	{"10", "main", "k_free", "sys", "-", "-", "-", "3", "free_c"},
+	/* A k_heap_init heap keeps a generated name. */
+	{"10", "main", "k_heap_alloc", "h1", "100", "-", "8", "-",
+	 "init_alloc"},
+	{"10", "main", "k_heap_free", "h1", "-", "-", "-", "8", "init_free"},
 };
 
 #define EXPECTED_COUNT (sizeof(expected) / sizeof(expected[0]))
@@ -107,7 +113,7 @@ static void test_lines(void **state)
 	char module_path[512] = "";
 	char main_id[32] = "", worker_id[32] = "";
 	size_t events = 0;
-	bool sys_declared = false, h1_declared = false;
+	bool sys_declared = false, demo_declared = false, h1_declared = false;
 	int symbolised = 0;
 
 	(void)state;
@@ -147,9 +153,13 @@ static void test_lines(void **state)
 				assert_int_equal(bytes,
 						 Z_HEAP_MIN_SIZE_FOR(16384));
 				sys_declared = true;
+			} else if (strcmp(name, "demo_heap") == 0) {
+				/* K_HEAP_DEFINE's variable name. */
+				assert_int_equal(bytes, 2048);
+				demo_declared = true;
 			} else {
 				assert_string_equal(name, "h1");
-				assert_int_equal(bytes, 2048);
+				assert_int_equal(bytes, 1024);
 				h1_declared = true;
 			}
 			continue;
@@ -175,6 +185,7 @@ static void test_lines(void **state)
 
 		/* Declarations come before the first use. */
 		assert_true(strcmp(f[3], "sys") != 0 || sys_declared);
+		assert_true(strcmp(f[3], "demo_heap") != 0 || demo_declared);
 		assert_true(strcmp(f[3], "h1") != 0 || h1_declared);
 		assert_string_equal(f[0], x->tick);
 		if (strcmp(x->thread, "isr") == 0) {
@@ -345,12 +356,79 @@ static void test_symbolize(void **state)
 	free(out);
 }
 
+/* Run cmd, which must succeed and print `needle`. */
+static void assert_command_prints(const char *cmd, const char *needle)
+{
+	char *out;
+
+	assert_int_equal(run_command(cmd, &out), 0);
+	if (strstr(out, needle) == NULL) {
+		fail_msg("'%s' does not print '%s':\n%s", cmd, needle, out);
+	}
+	free(out);
+}
+
+/* The tool knows the K_HEAP_DEFINE heap by the program's name for it:
+ * replay and map select it with --heap demo_heap and print that name. */
+static void test_defined_heap_name(void **state)
+{
+	(void)state;
+	assert_command_prints("'" KHEAP_EXE "' replay '" DEMO_TRACE
+			      "' --heap demo_heap",
+			      ", heap demo_heap: 2048 bytes");
+	assert_command_prints("'" KHEAP_EXE "' map '" DEMO_TRACE
+			      "' --heap demo_heap -o '" DEMO_MAP "'",
+			      "");
+	char *svg = read_file(DEMO_MAP, NULL);
+
+	assert_non_null(svg);
+	assert_non_null(strstr(svg, "heap demo_heap: 2048 bytes"));
+	free(svg);
+	/* The k_heap_init heap keeps its generated name. */
+	assert_command_prints("'" KHEAP_EXE "' replay '" DEMO_TRACE
+			      "' --heap h1",
+			      ", heap h1: 1024 bytes");
+}
+
+/* trace_names' heaps, in the order they are first used. */
+static void test_heap_names(void **state)
+{
+	static const char *const expected_names[] = {
+		"h1",    /* K_HEAP_DEFINE(h1) */
+		"h2",    /* k_heap_init: h1 is taken */
+		"sys.2", /* K_HEAP_DEFINE(sys): sys is the system heap's */
+		"sys",   /* the system heap */
+		/* cut to 31 characters */
+		"heap_with_a_name_longer_than_th",
+	};
+	const size_t names_count =
+		sizeof(expected_names) / sizeof(expected_names[0]);
+	char *text = read_file(NAMES_TRACE, NULL);
+	size_t count = 0;
+
+	(void)state;
+	assert_non_null(text);
+	for (const char *line = strstr(text, "\n@heap "); line != NULL;
+	     line = strstr(line + 1, "\n@heap ")) {
+		char name[64];
+
+		assert_int_equal(sscanf(line, "\n@heap %63s", name), 1);
+		assert_true(count < names_count);
+		assert_string_equal(name, expected_names[count]);
+		count++;
+	}
+	assert_int_equal(count, names_count);
+	free(text);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_replay_matches_recording),
 		cmocka_unit_test(test_symbolize),
+		cmocka_unit_test(test_defined_heap_name),
+		cmocka_unit_test(test_heap_names),
 	};
 
 	if (argc > 1) {

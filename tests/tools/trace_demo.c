@@ -17,7 +17,12 @@
 #include <zephyr/irq_offload.h>
 #include <zephyr/kernel.h>
 
+/* Recorded under its variable name, demo_heap. */
 K_HEAP_DEFINE(demo_heap, 2048);
+
+/* Set up with k_heap_init: recorded as h1. */
+static struct k_heap init_heap;
+static unsigned char init_region[1024];
 
 #define WORKER_STACK_BYTES 4096
 K_THREAD_STACK_DEFINE(worker_stack, WORKER_STACK_BYTES);
@@ -68,6 +73,12 @@ int main(int argc, char **argv)
 
 	k_free(too_big); /* NULL: not recorded */
 	k_free(c);       /* @free_c */
+
+	(void)k_heap_init(&init_heap, init_region, sizeof(init_region));
+	void *small =
+		k_heap_alloc(&init_heap, 100, K_NO_WAIT); /* @init_alloc */
+
+	k_heap_free(&init_heap, small); /* @init_free */
 	/* `a` is left allocated: the trace's one leak. */
 
 	/* The system heap's statistics, for the replay comparison. */

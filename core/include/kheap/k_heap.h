@@ -66,6 +66,31 @@ struct k_heap {
 		       __aligned__(__alignof__(struct k_heap))))
 #endif
 
+/*
+ * Names of K_HEAP_DEFINE heaps, for diagnostics. A port that reports heaps
+ * by name (the simulator's allocation trace) compiles code with
+ * KHEAP_HEAP_NAMES=1: each K_HEAP_DEFINE then also places a
+ * struct kheap_heap_name (the heap and its variable name) in the linker
+ * section k_heap_names, which the port reads through GNU ld's
+ * __start_k_heap_names/__stop_k_heap_names. Without it (the default, and
+ * on Cortex-M) nothing is emitted: struct k_heap has no name field.
+ */
+struct kheap_heap_name {
+	const struct k_heap *heap;
+	const char *name;
+};
+
+#if defined(KHEAP_HEAP_NAMES) && KHEAP_HEAP_NAMES
+#define Z_KHEAP_NAME_RECORD(name)                                              \
+	static const struct kheap_heap_name __attribute__((                    \
+		__section__("k_heap_names"), __used__,                         \
+		__aligned__(__alignof__(struct kheap_heap_name))))             \
+	kheap_name_##name = {&(name), #name}
+#else
+/* A redeclaration: takes the macro user's semicolon and emits nothing. */
+#define Z_KHEAP_NAME_RECORD(name) extern struct k_heap name
+#endif
+
 /**
  * Define a heap over a region of `bytes` bytes, 8-byte aligned (at least
  * Z_HEAP_MIN_SIZE: a smaller size is raised to it), usable from any code
@@ -81,7 +106,8 @@ struct k_heap {
 	KHEAP_STATIC_HEAP_SECTION struct k_heap name = {                       \
 		.init_mem = kheap_region_##name,                               \
 		.init_bytes = sizeof(kheap_region_##name),                     \
-	}
+	};                                                                     \
+	Z_KHEAP_NAME_RECORD(name)
 
 /**
  * Initialise a heap over [mem, mem + bytes). Returns 0, or -EINVAL (-22)

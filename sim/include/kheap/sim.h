@@ -154,6 +154,18 @@ int sim_timer_irq_unregister(int id);
 #define SIM_MSG_ISR_WITH_LOCK "ISR returned while holding a spinlock"
 /* [k_thread_create] */
 #define SIM_MSG_THREAD_IN_USE "thread object in use: its thread has not exited"
+/* [k_mutex_lock, k_mutex_unlock, k_condvar_wait] from an ISR */
+#define SIM_MSG_MUTEX_IN_ISR "mutexes cannot be used in an ISR"
+/* [k_condvar_wait] */
+#define SIM_MSG_CONDVAR_NOT_OWNER "the mutex is not held by the calling thread"
+/* [k_queue_append and the other k_queue, k_fifo, k_lifo puts] */
+#define SIM_MSG_QUEUE_ITEM                                                     \
+	"queue item is NULL or not 4-byte aligned (its first word is the kernel's link)"
+/* [k_queue_insert] */
+#define SIM_MSG_QUEUE_PREV "prev is not an item of this queue"
+/* [k_queue_append_list] */
+#define SIM_MSG_QUEUE_LIST                                                     \
+	"tail is not reachable from head through the items' first words"
 
 /* A fault as kheap_port_fault (or the simulator's own checks) saw it. */
 struct sim_fault {

@@ -2,7 +2,8 @@
 /*
  * <zephyr/kernel.h> for the kheap simulator: the part of Zephyr's kernel
  * API that code using the memory API needs (threads, sleeping, time, a
- * semaphore, printk, ISR context, spinlocks) plus kheap's k_heap/k_malloc
+ * semaphore, queues, FIFOs, LIFOs, message queues, mutexes, condition
+ * variables, printk, ISR context, spinlocks) plus kheap's k_heap/k_malloc
  * family, implemented on POSIX threads. See docs/simulator.md for the
  * clocks, the schedules and the differences from a real Zephyr kernel.
  *
@@ -25,6 +26,8 @@
 #include <zephyr/kernel/thread_stack.h>
 #include <zephyr/sys/printk.h>
 #include <zephyr/sys/util.h>
+#include <zephyr/sys_clock.h>
+#include <zephyr/toolchain.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,9 +84,7 @@ extern "C" {
 #define K_HOURS(h) K_MINUTES((int64_t)(h)*60)
 #endif
 #ifndef K_NSEC
-#define K_NSEC(ns)                                                             \
-	K_TICKS(((int64_t)(ns)*CONFIG_SYS_CLOCK_TICKS_PER_SEC + 999999999) /   \
-		1000000000)
+#define K_NSEC(ns) Z_TIMEOUT_NS(ns)
 #endif
 #define SYS_FOREVER_MS (-1)
 #define SYS_FOREVER_US (-1)
@@ -96,12 +97,25 @@ typedef void (*k_thread_entry_t)(void *p1, void *p2, void *p3);
 struct sim_thread;
 
 struct k_thread {
-	/* The kernel layer's per-thread data (resource pool etc.);
-	 * zeroed by k_thread_create. */
-	struct kheap_thread_data kheap;
+	union {
+		/* The kernel layer's per-thread data (resource pool etc.);
+		 * zeroed by k_thread_create. */
+		struct kheap_thread_data kheap;
+		/* Zephyr's name for the thread's resource pool: the same
+		 * storage as kheap.resource_pool, so code that writes
+		 * k_current_get()->resource_pool = NULL changes the pool
+		 * z_thread_malloc, k_queue_alloc_append and
+		 * k_msgq_alloc_init use. */
+		struct {
+			struct k_heap *resource_pool;
+		};
+	};
 	/* The simulator's record of the thread (private). */
 	struct sim_thread *sim;
 };
+
+_Static_assert(offsetof(struct kheap_thread_data, resource_pool) == 0,
+	       "k_thread::resource_pool aliases kheap.resource_pool");
 
 typedef struct k_thread *k_tid_t;
 
@@ -317,6 +331,11 @@ void k_sem_reset(struct k_sem *sem);
 
 unsigned int k_sem_count_get(struct k_sem *sem);
 
+/* ---- queues, FIFOs, LIFOs, message queues, mutexes, condition
+ * variables -------------------------------------------------------------- */
+
+#include <kheap/sim_kobjects.h>
+
 /* ---- call sites for diagnostics ------------------------------------- */
 
 /*
@@ -342,6 +361,14 @@ void z_sim_site_set(const char *file, int line);
 	Z_SIM_AT(k_heap_calloc(heap, num, size, timeout))
 #define k_heap_realloc(heap, ptr, bytes, timeout)                              \
 	Z_SIM_AT(k_heap_realloc(heap, ptr, bytes, timeout))
+#define k_queue_get(queue, timeout) Z_SIM_AT(k_queue_get(queue, timeout))
+#define k_msgq_put(msgq, data, timeout)                                        \
+	Z_SIM_AT(k_msgq_put(msgq, data, timeout))
+#define k_msgq_get(msgq, data, timeout)                                        \
+	Z_SIM_AT(k_msgq_get(msgq, data, timeout))
+#define k_mutex_lock(mutex, timeout) Z_SIM_AT(k_mutex_lock(mutex, timeout))
+#define k_condvar_wait(condvar, mutex, timeout)                                \
+	Z_SIM_AT(k_condvar_wait(condvar, mutex, timeout))
 #endif
 
 #ifdef __cplusplus

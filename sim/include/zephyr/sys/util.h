@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <zephyr/sys/util_macro.h>
+#include <zephyr/toolchain.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -52,8 +55,18 @@ extern "C" {
 #define CONTAINER_OF(ptr, type, field)                                         \
 	((type *)(((char *)(ptr)) - offsetof(type, field)))
 #endif
-#ifndef ARG_UNUSED
-#define ARG_UNUSED(x) (void)(x)
+/* Integers carried in pointers (thread entry arguments, queue data). */
+#ifndef POINTER_TO_INT
+#define POINTER_TO_INT(x) ((int32_t)(intptr_t)(x))
+#endif
+#ifndef INT_TO_POINTER
+#define INT_TO_POINTER(x) ((void *)(intptr_t)(x))
+#endif
+#ifndef POINTER_TO_UINT
+#define POINTER_TO_UINT(x) ((uint32_t)(uintptr_t)(x))
+#endif
+#ifndef UINT_TO_POINTER
+#define UINT_TO_POINTER(x) ((void *)(uintptr_t)(x))
 #endif
 #ifndef STRINGIFY
 #define Z_STRINGIFY(x) #x
