@@ -31,8 +31,6 @@
 #ifndef KHEAP_HEAP_CHECKS_H
 #define KHEAP_HEAP_CHECKS_H
 
-#include <string.h>
-
 #include "heap_internal.h"
 
 /* Hot-path helpers are inlined wherever the hot paths are (sys_heap.c,
@@ -161,10 +159,11 @@ static inline uint32_t control_seal(const struct z_heap *h)
 	if (!CHECKS_CONTROL_BLOCK) {
 		return 0u;
 	}
-	/* big, fl_count, lists_damaged and class_count, as one word. */
-	uint32_t format;
+	/* big, fl_count, lists_damaged and class_count, as one word (4-byte
+	 * aligned: offset 24 of the control block; a may_alias load, not a
+	 * memcpy call, which some targets make at -O2). */
+	uint32_t format = *(const hfield32_t *)(const void *)&h->big;
 
-	memcpy(&format, &h->big, sizeof(format));
 	/* Rotated into the offset's term: a damaged field need not stay
 	 * in its range, but the term still changes with either alone. */
 	format = (format << 16) | (format >> 16);

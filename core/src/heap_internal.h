@@ -123,10 +123,11 @@ struct z_heap {
 };
 
 /* control_seal reads big, fl_count, lists_damaged and class_count as one
- * word. */
+ * aligned word. */
 _Static_assert(offsetof(struct z_heap, class_count) ==
-		       offsetof(struct z_heap, big) + 3u,
-	       "the four format bytes are contiguous");
+			       offsetof(struct z_heap, big) + 3u &&
+		       offsetof(struct z_heap, big) % 4u == 0u,
+	       "the four format bytes are one aligned word");
 
 /* Globals shared by the core's files. */
 extern sys_heap_fault_handler_t z_heap_fault_handler;

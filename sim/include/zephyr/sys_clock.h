@@ -11,6 +11,10 @@
 
 #include <kheap/port.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Timeouts from ticks, milli-, micro- and nanoseconds; durations round
  * up to whole ticks, so a timeout never shortens. The same values as
  * K_TICKS, K_MSEC, K_USEC and K_NSEC. */
@@ -26,6 +30,10 @@
 /* Whether two timeouts are the same (K_TIMEOUT_EQ(t, K_NO_WAIT)). */
 #ifndef K_TIMEOUT_EQ
 #define K_TIMEOUT_EQ(a, b) ((a).ticks == (b).ticks)
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif /* ZEPHYR_SYS_CLOCK_H */

@@ -7,6 +7,10 @@
 #ifndef ZEPHYR_TOOLCHAIN_H
 #define ZEPHYR_TOOLCHAIN_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Align a variable or member to `x` bytes (a power of two). */
 #ifndef __aligned
 #define __aligned(x) __attribute__((__aligned__(x)))
@@ -36,6 +40,10 @@
  * BUILD_ASSERT(sizeof(long) == 8, "LP64 only"). */
 #ifndef BUILD_ASSERT
 #define BUILD_ASSERT(expr, ...) _Static_assert((expr), "" __VA_ARGS__)
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif /* ZEPHYR_TOOLCHAIN_H */

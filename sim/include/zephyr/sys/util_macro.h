@@ -6,6 +6,10 @@
 #ifndef ZEPHYR_SYS_UTIL_MACRO_H
 #define ZEPHYR_SYS_UTIL_MACRO_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * IS_ENABLED(CONFIG_FOO): the integer constant 1 if CONFIG_FOO is defined
  * as 1 (a Kconfig "y"), else 0 (undefined, or any other value), usable in
@@ -23,5 +27,9 @@
 #define Z_KHEAP_ONE_1 ,
 #define Z_KHEAP_IS_ONE_PASTED(maybe_comma) Z_KHEAP_SECOND(maybe_comma 1, 0, 0)
 #define Z_KHEAP_SECOND(ignored, value, ...) value
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* ZEPHYR_SYS_UTIL_MACRO_H */
