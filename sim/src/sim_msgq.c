@@ -38,6 +38,10 @@ static void ring_read(struct k_msgq *msgq, void *data)
 static const char *ring_at(const struct k_msgq *msgq, uint32_t idx)
 {
 	size_t ring_bytes = (size_t)(msgq->buffer_end - msgq->buffer_start);
+
+	if (ring_bytes == 0u) {
+		return msgq->read_ptr; /* 0-byte messages */
+	}
 	size_t offset = (size_t)(msgq->read_ptr - msgq->buffer_start) +
 			(size_t)idx * msgq->msg_size;
 

@@ -71,6 +71,10 @@ void sim_pool_free(void *block)
 
 struct k_thread sim_idle_thread;
 
+/* k_thread::resource_pool is the kernel layer's pool (kernel.h). */
+_Static_assert(offsetof(struct kheap_thread_data, resource_pool) == 0,
+	       "k_thread::resource_pool aliases kheap.resource_pool");
+
 /* ---- creation -------------------------------------------------------- */
 
 static void *trampoline(void *arg)

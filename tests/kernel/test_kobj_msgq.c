@@ -120,6 +120,17 @@ static void test_init_over_own_buffer(void **state)
 	/* Not allocated: cleanup frees nothing and succeeds. */
 	assert_int_equal(k_msgq_cleanup(&q), 0);
 	assert_int_equal(k_msgq_put(&q, &v, K_NO_WAIT), 0);
+
+	/* Messages of 0 bytes: a counting queue. */
+	k_msgq_init(&q, buffer, 0, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(k_msgq_put(&q, &v, K_NO_WAIT), 0);
+	}
+	assert_int_equal(k_msgq_put(&q, &v, K_NO_WAIT), -ENOMSG);
+	assert_int_equal(k_msgq_peek_at(&q, &out, 2), 0);
+	assert_int_equal(k_msgq_peek_at(&q, &out, 3), -ENOMSG);
+	assert_int_equal(k_msgq_get(&q, &out, K_NO_WAIT), 0);
+	assert_int_equal(k_msgq_num_used_get(&q), 2);
 }
 
 /* ---- waiting ----------------------------------------------------------- */

@@ -168,7 +168,9 @@ struct k_thread;
  * embeds one and calls z_thread_pool_init() on it when the thread is
  * created and z_thread_pool_release() when it exits (kheap/k_heap.h). */
 struct kheap_thread_data {
-	/* The thread's resource pool (NULL: none). */
+	/* The thread's resource pool (NULL: none). The first member, so that
+	 * a port may overlay Zephyr's k_thread::resource_pool on it (the
+	 * simulator does). */
 	struct k_heap *resource_pool;
 	/* Opt-in: blocks the thread allocated from its pool, released when
 	 * the thread exits (kheap extension; see k_thread_pool_autofree). */

@@ -114,9 +114,6 @@ struct k_thread {
 	struct sim_thread *sim;
 };
 
-_Static_assert(offsetof(struct kheap_thread_data, resource_pool) == 0,
-	       "k_thread::resource_pool aliases kheap.resource_pool");
-
 typedef struct k_thread *k_tid_t;
 
 /**
