@@ -734,7 +734,7 @@ static void test_hostile_command_input(void **state)
 							"64K --margin 0",
 		      &out),
 		0);
-	assert_contains(out, "every size from 1200 to 66736 bytes works");
+	assert_contains(out, "every size from 1192 to 66728 bytes works");
 	free(out);
 }
 
