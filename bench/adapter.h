@@ -60,6 +60,8 @@ extern const struct bench_allocator bench_adapter_jemalloc;
 extern const struct bench_allocator bench_adapter_mimalloc;
 extern const struct bench_allocator bench_adapter_ref_bestfit;
 extern const struct bench_allocator bench_adapter_ref_firstfit;
+/* The allocator of a backend build (adapter_backend.c). */
+extern const struct bench_allocator bench_adapter_backend;
 
 /* NULL-terminated list of the allocators compared by the timing runs;
  * kheap first (it is the baseline of every ratio). */
