@@ -25,7 +25,7 @@ static void *backend_alloc(size_t bytes)
 	void *mem = BENCH_HEAP_ALLOC(heap, bytes);
 
 	bench_count_misaligned(&misaligned, BENCH_HEAP_NAME, "alloc",
-			       (uintptr_t)mem, 8);
+			       (uintptr_t)mem, BENCH_HEAP_MIN_ALIGN);
 	return mem;
 }
 
@@ -34,8 +34,9 @@ static void *backend_aligned_alloc(size_t align, size_t bytes)
 #if BENCH_HEAP_HAS_ALIGNED_ALLOC
 	void *mem = BENCH_HEAP_ALIGNED_ALLOC(heap, align, bytes);
 
-	bench_count_misaligned(&misaligned, BENCH_HEAP_NAME, "aligned_alloc",
-			       (uintptr_t)mem, align < 8 ? 8 : align);
+	bench_count_misaligned(
+		&misaligned, BENCH_HEAP_NAME, "aligned_alloc", (uintptr_t)mem,
+		align < BENCH_HEAP_MIN_ALIGN ? BENCH_HEAP_MIN_ALIGN : align);
 	return mem;
 #else
 	(void)align;
@@ -55,7 +56,7 @@ static void *backend_realloc(void *mem, size_t bytes)
 	void *new_mem = BENCH_HEAP_REALLOC(heap, mem, bytes);
 
 	bench_count_misaligned(&misaligned, BENCH_HEAP_NAME, "realloc",
-			       (uintptr_t)new_mem, 8);
+			       (uintptr_t)new_mem, BENCH_HEAP_MIN_ALIGN);
 	return new_mem;
 #else
 	(void)mem;

@@ -172,7 +172,7 @@ static void child_op(bench_heap_t h, const struct op *op, void **slots,
 		     bool measured, size_t index)
 {
 	void *mem = slots[op->slot];
-	size_t align = 8;
+	size_t align = BENCH_HEAP_MIN_ALIGN;
 
 	switch (op->kind) {
 	case OP_ALLOC:

@@ -28,6 +28,9 @@
  *   size_t bench_heap_header_bytes(bench_heap_t h)
  *                                   bytes in front of each block (0 if
  *                                   the allocator does not say)
+ * and may define
+ *   BENCH_HEAP_MIN_ALIGN            the alignment of every block it
+ *                                   returns (default 8, kheap's)
  * The functions may keep one heap's state in static storage: the drivers
  * use one heap at a time.
  */
@@ -38,6 +41,10 @@
 #include KHEAP_BENCH_BACKEND
 #else
 #include "backend_kheap.h"
+#endif
+
+#ifndef BENCH_HEAP_MIN_ALIGN
+#define BENCH_HEAP_MIN_ALIGN 8u
 #endif
 
 #define BENCH_STR_(x) #x

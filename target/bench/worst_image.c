@@ -204,7 +204,7 @@ static void run_alloc(unsigned int seg, bench_heap_t heap, const struct op *op,
 		      uint8_t **slot, struct counts *c)
 {
 	uint8_t *mem;
-	size_t align = 8u;
+	size_t align = BENCH_HEAP_MIN_ALIGN;
 
 	if (op->kind == OP_ALIGNED_ALLOC) {
 #if BENCH_HEAP_HAS_ALIGNED_ALLOC
@@ -250,7 +250,7 @@ static void run_realloc(unsigned int seg, bench_heap_t heap,
 		c->failed[OP_REALLOC]++;
 		return;
 	}
-	check_block(seg, mem, 8u);
+	check_block(seg, mem, BENCH_HEAP_MIN_ALIGN);
 	if (!token_is(mem, *slot)) {
 		fail(seg, "realloc lost the block", mem);
 	}
