@@ -1380,19 +1380,23 @@ def render_bookkeeping(data):
       % (book["cpu"], book["machine"], 8 * book["ptr_bytes"],
          data["commit"], size_text(book["control"][-1][0])))
     w("")
-    head = ["region", "kheap"] + ["%s %s" % (n, v) for n, v, _, _ in peers]
+    # The peers' versions are in their own section (*Peers side by side*).
+    head = ["region", "kheap"] + [n for n, _, _, _ in peers]
     w("| " + " | ".join(head) + " |")
     w("|" + " --- |" * len(head))
-    w("| minimum region | %d B | %s" % (book["min_region"], "".join(
-        "%s B | " % m for _, _, _, m in peers)))
+    w("| minimum region | " + " | ".join(
+        ["%d B" % book["min_region"]] +
+        ["%s B" % m for _, _, _, m in peers]) + " |")
     for r in BOOK_TABLE_SIZES:
         if r not in control:
             continue
         cells = ["%d B" % control[r]] + [
             "%s B" % c[r] if r in c else "-" for _, _, c, _ in peers]
-        w("| %s | %s |" % (size_text(r) if r % 1024 == 0 else
-                           "%s + %d B" % (size_text(r - r % 1024), r % 1024),
-                           " | ".join(cells)))
+        if r < 1024 or r % 1024 == 0:
+            name = size_text(r)
+        else:
+            name = "%s + %d B" % (size_text(r - r % 1024), r % 1024)
+        w("| %s | %s |" % (name, " | ".join(cells)))
     worst = max(book["control"], key=lambda rc: rc[1])
     w("")
     w("Largest control over the whole sweep (%d sizes, %s to %s): %d B at "
