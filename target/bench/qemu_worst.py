@@ -864,6 +864,10 @@ def cmd_run(args):
                         "worst_split_excl_copy" if op == "realloc"
                         else "worst_split"]
                     entry["bound_split"] = bounds[cpu][op]["split"]
+                    # What the bound assumed: the functions whose loops
+                    # it capped, and the cold functions it left out.
+                    entry["bound_loops"] = bounds[cpu][op]["loops"]
+                    entry["bound_pruned"] = bounds[cpu][op]["pruned"]
                 if overall > entry["bound"]:
                     raise CheckError("%s %s %s: measured %d above the bound "
                                      "%d" % (key, cpu, op, overall,
@@ -1195,7 +1199,15 @@ def render(data, args):
       "off the path; memcpy costs nothing (realloc's bound excludes the "
       "copy). It holds for every heap size because nothing on the path "
       "depends on it. It is safe, not tight: it charges each helper its "
-      "worst path in any context.")
+      "worst path in any context. In the default build the loops it capped "
+      "are in %s and the cold functions it left out are %s (JSON: "
+      "`bound_loops`, `bound_pruned`)." % (
+          ", ".join("`%s`" % f for f in sorted({
+              f for e in first["summary"]["cortex-m3"].values()
+              for f in e.get("bound_loops", [])})) or "no function",
+          ", ".join("`%s`" % f for f in sorted({
+              f for e in first["summary"]["cortex-m3"].values()
+              for f in e.get("bound_pruned", [])})) or "none"))
     w("")
     checks = data.get("checks_cost") or {}
     if checks:

@@ -43,7 +43,11 @@ Paths are made finite by three rules:
   and GCC places a cold function in a .text.unlikely.<name> input
   section, which the image's link map shows (cold_functions()). A path
   through such a call is dropped. GCC's own hot/cold partitions
-  (<name>.cold) are not pruned: they are analysed as code.
+  (<name>.cold) are not pruned: they are analysed as code. GCC also puts
+  a function it judges never executed there (at EXTREME, helpers only
+  the validation walk calls); were one on a valid path, the bound would
+  miss it, and the first measured call above the bound fails the run.
+  Each bound lists the functions it left out ("pruned").
 - Calls whose cost depends on the data (COPY_FUNCTIONS: the C library's
   memcpy and the memmove behind it) cost nothing here: realloc's bound is
   given without its copy, as the measured "realloc, copy excluded"
