@@ -1519,14 +1519,17 @@ def plot_bookkeeping(data, path):
     xs = [r for r, _ in book["control"]]
     ax.plot(xs, [c for _, c in book["control"]], "-", drawstyle="steps-post",
             label="kheap (%s)" % data["commit"])
-    for name, version, c, _ in peer_curves(load_peers()):
+    # The peers' versions are in *Peers side by side*.
+    for name, _, c, _ in peer_curves(load_peers()):
         rs = sorted(c)
         ax.plot(rs, [c[r] for r in rs], "-", drawstyle="steps-post",
-                label="%s %s" % (name, version))
+                label=name + (" (rounds blocks to powers of two)"
+                              if name == "o1heap" else ""))
     ax.set_xscale("log", base=2)
+    # Log scale: the peers' figures span three orders of magnitude.
+    ax.set_yscale("log", base=2)
     ax.set_xlabel("region bytes")
-    ax.set_ylabel("control bytes (region - largest block)")
-    ax.set_ylim(bottom=0)
+    ax.set_ylabel("control bytes (region - largest block), log scale")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title("Bookkeeping on a fresh heap, 32-bit (%s), minimum region "
