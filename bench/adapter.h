@@ -5,8 +5,8 @@
  * allocator is measured. Adding an allocator is one more adapter_*.c file
  * and one line in bench_adapters[] (adapter_list.c).
  *
- * Every adapter checks the alignment of every block it returns (GUIDE §5:
- * some allocators return misaligned blocks for large alignments). kheap's
+ * Every adapter checks the alignment of every block it returns (some
+ * allocators return misaligned blocks for large alignments). kheap's
  * adapter aborts on a misaligned block: kheap is what this project tests.
  * The peers' adapters count them instead (bench_count_misaligned), so that
  * one peer's bug is reported against that peer's figures and does not stop
@@ -60,6 +60,8 @@ extern const struct bench_allocator bench_adapter_jemalloc;
 extern const struct bench_allocator bench_adapter_mimalloc;
 extern const struct bench_allocator bench_adapter_ref_bestfit;
 extern const struct bench_allocator bench_adapter_ref_firstfit;
+/* The allocator of a backend build (adapter_backend.c). */
+extern const struct bench_allocator bench_adapter_backend;
 
 /* NULL-terminated list of the allocators compared by the timing runs;
  * kheap first (it is the baseline of every ratio). */

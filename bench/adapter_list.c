@@ -11,10 +11,11 @@
 
 const struct bench_allocator *const bench_adapters[] = {
 	&bench_adapter_kheap,
-	&bench_adapter_glibc,
-	&bench_adapter_jemalloc,
-	&bench_adapter_mimalloc,
-	NULL,
+#ifdef KHEAP_BENCH_BACKEND_ADAPTER
+	&bench_adapter_backend,
+#endif
+	&bench_adapter_glibc,    &bench_adapter_jemalloc,
+	&bench_adapter_mimalloc, NULL,
 };
 
 const struct bench_allocator *const bench_references[] = {

@@ -5,7 +5,7 @@
  *
  * Debian's libmimalloc also exports malloc and free: linking it would make
  * it the malloc of the whole process, and the glibc adapter would silently
- * measure mimalloc (GUIDE §5). Loaded RTLD_LOCAL it replaces nothing; the
+ * measure mimalloc. Loaded RTLD_LOCAL it replaces nothing; the
  * adapter calls mi_malloc, mi_malloc_aligned, mi_realloc and mi_free, which
  * are mimalloc's explicit API. Without the library, load() says why and the
  * other allocators are measured as usual.

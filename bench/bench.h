@@ -17,6 +17,10 @@ struct bench_options {
 	size_t ops;
 	/* worst: print the instruction addresses of this op (0: none). */
 	size_t trace_op;
+	/* worst: write every measured call's count to this file. */
+	const char *calls_path;
+	/* control: the largest region of the sweep (0: 1 MiB). */
+	size_t max_bytes;
 	/* util: W3 ramp length in ops (0: the default). */
 	size_t ramp_ops;
 	/* util: number of W3 seeds (0: the default, 20). */
@@ -38,6 +42,7 @@ int bench_calls(const struct bench_options *opt);
 int bench_worst(const struct bench_options *opt);
 int bench_replay(const struct bench_options *opt);
 int bench_list(const struct bench_options *opt);
+int bench_control(const struct bench_options *opt);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);

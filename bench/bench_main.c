@@ -15,10 +15,14 @@
  *       minimum block and overhead per live block after W1 and W2.
  *   kheap_bench calls --heap BYTES [--ops N]
  *       replays the mixed workload on kheap (run it under callgrind).
- *   kheap_bench worst --heap BYTES [--warm N] [--ops N]
+ *   kheap_bench worst --heap BYTES [--warm N] [--ops N] [--calls FILE]
  *       worst single call in instructions, by ptrace single-stepping;
  *       --trace OP also prints the address of every instruction of that
- *       op's call (the op named by max_at=), for objdump or addr2line.
+ *       op's call (the op named by max_at=), for objdump or addr2line;
+ *       --calls FILE writes every measured call's count.
+ *   kheap_bench control [--max BYTES]
+ *       bookkeeping: the minimum region, and region minus the largest
+ *       single block on a fresh heap at every size of the sweep.
  *   kheap_bench replay --alloc NAME --workload W [--ops N]
  *       replays the first N ops of workload W through one adapter, each
  *       call through a named trampoline (run it under callgrind:
@@ -104,9 +108,9 @@ void bench_sort_u32(uint32_t *v, size_t n)
 
 static void usage(void)
 {
-	fputs("usage: kheap_bench time|util|meta|calls|worst|replay|list "
+	fputs("usage: kheap_bench time|util|meta|calls|worst|replay|list|control "
 	      "[--quick] [--rounds N] [--only W] [--heap BYTES] [--warm N] "
-	      "[--ops N] [--trace OP] [--ramp N] [--seeds N] [--no-reference] "
+	      "[--ops N] [--trace OP] [--calls FILE] [--max BYTES] [--ramp N] [--seeds N] [--no-reference] "
 	      "[--alloc A,B] [--workload W]\n",
 	      stderr);
 	exit(2);
@@ -151,6 +155,10 @@ int main(int argc, char **argv)
 			opt.ops = number(argv[++i]);
 		} else if (i + 1 < argc && strcmp(argv[i], "--trace") == 0) {
 			opt.trace_op = number(argv[++i]);
+		} else if (i + 1 < argc && strcmp(argv[i], "--calls") == 0) {
+			opt.calls_path = argv[++i];
+		} else if (i + 1 < argc && strcmp(argv[i], "--max") == 0) {
+			opt.max_bytes = number(argv[++i]);
 		} else if (i + 1 < argc && strcmp(argv[i], "--ramp") == 0) {
 			opt.ramp_ops = number(argv[++i]);
 		} else if (strcmp(argv[i], "--no-reference") == 0) {
@@ -192,6 +200,8 @@ int main(int argc, char **argv)
 		return bench_replay(&opt);
 	} else if (strcmp(argv[1], "list") == 0) {
 		return bench_list(&opt);
+	} else if (strcmp(argv[1], "control") == 0) {
+		return bench_control(&opt);
 	}
 	usage();
 	return 2;

@@ -66,7 +66,7 @@ static void w3_make(struct w3_op *ops, size_t n, uint64_t seed, size_t ramp_ops)
 		double p = W3_P_START +
 			   (W3_P_END - W3_P_START) * (t < 1.0 ? t : 1.0);
 		bool alloc = prng_unit(&r) < p;
-		uint32_t size = prng_log_range(&r, W3_MIN_SIZE, W3_MAX_SIZE);
+		uint32_t size = wl_log_uniform(&r, W3_MIN_SIZE, W3_MAX_SIZE);
 
 		ops[i].size = alloc ? size : 0u;
 		ops[i].rnd = (uint32_t)(prng_next(&r) >> 32);

@@ -3,8 +3,10 @@
  * The worst single call, in instructions, by ptrace single-stepping
  * (x86-64 Linux; perf counters are not available on these machines).
  *
- * The child replays the mixed workload on sys_heap: warm-up ops run at
- * full speed, then every measured call is bracketed by two int3
+ * The child replays the mixed workload on the allocator under test
+ * (heap_backend.h: kheap unless the build names another): the ops up to
+ * the fill (the model's live set first at its target, as on Cortex-M)
+ * run at full speed, then every measured call is bracketed by two int3
  * instructions (start marker with the call kind in rax and the op index in
  * rdx, end marker). The parent, the tracer, continues the child to a start
  * marker, then PTRACE_SINGLESTEPs it to the end marker, counting one step
@@ -24,6 +26,12 @@
  * (GLIBC_TUNABLES), so the copy is a vector loop: a single-stepped
  * rep movsb traps once per byte.
  *
+ * Realloc calls that run nothing outside the executable resized in
+ * place (a moving realloc copies); their max is reported apart. With
+ * --calls FILE every measured call's count without the copy is written
+ * to FILE (bench/callcounts.py's format, the QEMU plugin's too), to
+ * compare two builds call by call (the cost of the hardening checks).
+ *
  * Tracer and child are pinned to one CPU: on these 2-vCPU VMs that makes
  * single-stepping about five times faster.
  */
@@ -38,9 +46,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <zephyr/sys/sys_heap.h>
-
 #include "bench.h"
+#include "heap_backend.h"
 #include "workload.h"
 
 #if !defined(__x86_64__) || !defined(__linux__)
@@ -94,16 +101,15 @@ __asm__(".text\n"
 	".size bench_empty_free, .-bench_empty_free\n"
 	".size bench_empty_realloc, .-bench_empty_realloc\n");
 
-void *bench_empty_alloc(struct sys_heap *heap, size_t bytes);
-void *bench_empty_aligned_alloc(struct sys_heap *heap, size_t align,
-				size_t bytes);
-void bench_empty_free(struct sys_heap *heap, void *mem);
-void *bench_empty_realloc(struct sys_heap *heap, void *mem, size_t bytes);
+void *bench_empty_alloc(bench_heap_t heap, size_t bytes);
+void *bench_empty_aligned_alloc(bench_heap_t heap, size_t align, size_t bytes);
+void bench_empty_free(bench_heap_t heap, void *mem);
+void *bench_empty_realloc(bench_heap_t heap, void *mem, size_t bytes);
 
-typedef void *(*alloc_fn)(struct sys_heap *, size_t);
-typedef void *(*aligned_alloc_fn)(struct sys_heap *, size_t, size_t);
-typedef void (*free_fn)(struct sys_heap *, void *);
-typedef void *(*realloc_fn)(struct sys_heap *, void *, size_t);
+typedef void *(*alloc_fn)(bench_heap_t, size_t);
+typedef void *(*aligned_alloc_fn)(bench_heap_t, size_t, size_t);
+typedef void (*free_fn)(bench_heap_t, void *);
+typedef void *(*realloc_fn)(bench_heap_t, void *, size_t);
 
 #define MARK_START(kind, tag)                                                  \
 	__asm__ volatile("int3"                                                \
@@ -114,7 +120,7 @@ typedef void *(*realloc_fn)(struct sys_heap *, void *, size_t);
 #define MARK_END() __asm__ volatile("int3" : : : "memory")
 
 static __attribute__((__noinline__)) void *
-mark_alloc(alloc_fn fn, struct sys_heap *h, size_t bytes, unsigned int kind,
+mark_alloc(alloc_fn fn, bench_heap_t h, size_t bytes, unsigned int kind,
 	   size_t tag)
 {
 	void *mem;
@@ -126,7 +132,7 @@ mark_alloc(alloc_fn fn, struct sys_heap *h, size_t bytes, unsigned int kind,
 }
 
 static __attribute__((__noinline__)) void *
-mark_aligned_alloc(aligned_alloc_fn fn, struct sys_heap *h, size_t align,
+mark_aligned_alloc(aligned_alloc_fn fn, bench_heap_t h, size_t align,
 		   size_t bytes, unsigned int kind, size_t tag)
 {
 	void *mem;
@@ -138,8 +144,7 @@ mark_aligned_alloc(aligned_alloc_fn fn, struct sys_heap *h, size_t align,
 }
 
 static __attribute__((__noinline__)) void
-mark_free(free_fn fn, struct sys_heap *h, void *mem, unsigned int kind,
-	  size_t tag)
+mark_free(free_fn fn, bench_heap_t h, void *mem, unsigned int kind, size_t tag)
 {
 	MARK_START(kind, tag);
 	fn(h, mem);
@@ -147,7 +152,7 @@ mark_free(free_fn fn, struct sys_heap *h, void *mem, unsigned int kind,
 }
 
 static __attribute__((__noinline__)) void *
-mark_realloc(realloc_fn fn, struct sys_heap *h, void *mem, size_t bytes,
+mark_realloc(realloc_fn fn, bench_heap_t h, void *mem, size_t bytes,
 	     unsigned int kind, size_t tag)
 {
 	void *new_mem;
@@ -158,34 +163,43 @@ mark_realloc(realloc_fn fn, struct sys_heap *h, void *mem, size_t bytes,
 	return new_mem;
 }
 
+/* Ops the allocator under test has no call for (heap_backend.h), skipped
+ * like ops on empty slots; the child reports them. */
+static size_t unsupported_ops;
+
 /* One op of the list, bracketed with markers if measured. */
-static void child_op(struct sys_heap *h, const struct op *op, void **slots,
+static void child_op(bench_heap_t h, const struct op *op, void **slots,
 		     bool measured, size_t index)
 {
 	void *mem = slots[op->slot];
-	size_t align = 8;
+	size_t align = BENCH_HEAP_MIN_ALIGN;
 
 	switch (op->kind) {
 	case OP_ALLOC:
-		mem = measured ? mark_alloc(sys_heap_alloc, h, op->size,
+		mem = measured ? mark_alloc(BENCH_HEAP_ALLOC, h, op->size,
 					    MK_ALLOC, index)
-			       : sys_heap_alloc(h, op->size);
+			       : BENCH_HEAP_ALLOC(h, op->size);
 		break;
 	case OP_ALIGNED_ALLOC:
+#if BENCH_HEAP_HAS_ALIGNED_ALLOC
 		align = (size_t)1 << op->align_shift;
-		mem = measured ? mark_aligned_alloc(sys_heap_aligned_alloc, h,
+		mem = measured ? mark_aligned_alloc(BENCH_HEAP_ALIGNED_ALLOC, h,
 						    align, op->size,
 						    MK_ALIGNED_ALLOC, index)
-			       : sys_heap_aligned_alloc(h, align, op->size);
+			       : BENCH_HEAP_ALIGNED_ALLOC(h, align, op->size);
 		break;
+#else
+		unsupported_ops++;
+		return;
+#endif
 	case OP_FREE:
 		if (mem == NULL) {
 			return;
 		}
 		if (measured) {
-			mark_free(sys_heap_free, h, mem, MK_FREE, index);
+			mark_free(BENCH_HEAP_FREE, h, mem, MK_FREE, index);
 		} else {
-			sys_heap_free(h, mem);
+			BENCH_HEAP_FREE(h, mem);
 		}
 		slots[op->slot] = NULL;
 		return;
@@ -193,22 +207,27 @@ static void child_op(struct sys_heap *h, const struct op *op, void **slots,
 		if (mem == NULL) {
 			return;
 		}
-		mem = measured ? mark_realloc(sys_heap_realloc, h, mem,
+#if BENCH_HEAP_HAS_REALLOC
+		mem = measured ? mark_realloc(BENCH_HEAP_REALLOC, h, mem,
 					      op->size, MK_REALLOC, index)
-			       : sys_heap_realloc(h, mem, op->size);
+			       : BENCH_HEAP_REALLOC(h, mem, op->size);
 		if (mem == NULL) {
 			return;
 		}
 		break;
+#else
+		unsupported_ops++;
+		return;
+#endif
 	}
 	if (((uintptr_t)mem & (align - 1u)) != 0u) {
-		bench_die("op %zu: kheap returned %p, not aligned to %zu",
-			  index, mem, align);
+		bench_die("op %zu: %s returned %p, not aligned to %zu", index,
+			  BENCH_HEAP_NAME, mem, align);
 	}
 	slots[op->slot] = mem;
 }
 
-static void calibrate(struct sys_heap *h)
+static void calibrate(bench_heap_t h)
 {
 	static char dummy[16];
 
@@ -227,11 +246,11 @@ static void calibrate(struct sys_heap *h)
 static void child_main(const struct op_list *list, size_t warm,
 		       size_t heap_bytes)
 {
-	struct sys_heap h;
 	void **slots = calloc(list->slots, sizeof(void *));
 	void *region = bench_region(heap_bytes);
+	bench_heap_t h = bench_heap_init(region, heap_bytes);
 
-	if (slots == NULL || sys_heap_init(&h, region, heap_bytes) != 0) {
+	if (slots == NULL || h == NULL) {
 		bench_die("child: setup failed");
 	}
 	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) {
@@ -239,15 +258,18 @@ static void child_main(const struct op_list *list, size_t warm,
 	}
 	raise(SIGSTOP);
 	for (size_t i = 0; i < warm; i++) {
-		child_op(&h, &list->ops[i], slots, false, i);
+		child_op(h, &list->ops[i], slots, false, i);
 	}
-	calibrate(&h);
+	calibrate(h);
 	for (size_t i = warm; i < list->count; i++) {
-		child_op(&h, &list->ops[i], slots, true, i);
+		child_op(h, &list->ops[i], slots, true, i);
 	}
-	if (!sys_heap_validate(&h)) {
-		bench_die("child: sys_heap_validate failed");
+	if (!bench_heap_check(h)) {
+		bench_die("child: %s's heap check failed", BENCH_HEAP_NAME);
 	}
+	printf("WORSTSKIP heap=%zu alloc=%s unsupported=%zu\n", heap_bytes,
+	       BENCH_HEAP_NAME, unsupported_ops);
+	fflush(stdout);
 	_exit(0);
 }
 
@@ -262,6 +284,10 @@ struct kind_stats {
 	uint32_t max_excl;
 	size_t max_excl_op;
 	uint64_t sum_excl;
+	/* Calls that ran nothing outside the executable: for realloc, those
+	 * that resized in place (a moving realloc runs memcpy). */
+	size_t in_place;
+	uint32_t max_in_place;
 	/* Calibration: steps of the empty call. */
 	uint32_t cal_min;
 	uint32_t cal_max;
@@ -378,8 +404,35 @@ static unsigned long peek_rip(pid_t pid)
 
 /* trace_op: print every instruction address of that op's measured call
  * ("TRACE" lines, addresses as in the executable file). */
+/* Per-call record of the calls file: the kind in the top 3 bits, the
+ * instructions without the copy below (target/bench/qemu_worst.py reads
+ * the plugin's files of the same format). */
+#define CALL_RECORD_KIND_SHIFT 29u
+#define CALL_RECORD_MAX_COUNT ((1u << CALL_RECORD_KIND_SHIFT) - 1u)
+/* Starts a segment (the run is one). */
+#define CALL_RECORD_SEGMENT 0xffffffffu
+
+static void write_word(FILE *f, uint32_t word)
+{
+	unsigned char le[4] = {(unsigned char)word, (unsigned char)(word >> 8),
+			       (unsigned char)(word >> 16),
+			       (unsigned char)(word >> 24)};
+
+	if (fwrite(le, 1, sizeof(le), f) != sizeof(le)) {
+		bench_die("cannot write the calls file");
+	}
+}
+
+static void write_call_record(FILE *f, unsigned int kind, uint32_t excl)
+{
+	uint32_t count = excl < CALL_RECORD_MAX_COUNT ? excl
+						      : CALL_RECORD_MAX_COUNT;
+
+	write_word(f, ((uint32_t)kind << CALL_RECORD_KIND_SHIFT) | count);
+}
+
 static void trace(pid_t pid, const struct op_list *list, struct kind_stats *ks,
-		  size_t trace_op)
+		  size_t trace_op, FILE *calls)
 {
 	int status;
 	struct text_range text;
@@ -495,6 +548,15 @@ static void trace(pid_t pid, const struct op_list *list, struct kind_stats *ks,
 			s->sum += n;
 			s->ext_sum += ext;
 			s->sum_excl += excl;
+			if (ext == 0u) {
+				s->in_place++;
+				if (n > s->max_in_place) {
+					s->max_in_place = n;
+				}
+			}
+			if (calls != NULL) {
+				write_call_record(calls, base, excl);
+			}
 			if (n > s->max || s->worst_path == NULL) {
 				uint32_t len = steps < PATH_MAX_STEPS
 						       ? steps
@@ -532,10 +594,17 @@ int bench_worst(const struct bench_options *opt)
 	if (opt->heap_bytes != 0u) {
 		spec.region_bytes = opt->heap_bytes;
 	}
-	warm = opt->warm_ops ? opt->warm_ops
-			     : bench_mixed_warm_ops(spec.region_bytes);
-	spec.ops = warm + (opt->ops ? opt->ops : 20000u);
-	op_list_make(&list, &spec);
+	if (opt->warm_ops != 0u) {
+		warm = opt->warm_ops;
+		spec.ops = warm + (opt->ops ? opt->ops : 20000u);
+		op_list_make(&list, &spec);
+	} else {
+		/* As the Cortex-M images do: up to the fill, then the
+		 * measured ops. */
+		op_list_make_after_fill(&list, &spec,
+					opt->ops ? opt->ops : 20000u);
+		warm = list.fill_ops;
+	}
 	memset(ks, 0, sizeof(ks));
 	for (unsigned int k = 0; k < MK_COUNT; k++) {
 		ks[k].insns = calloc(list.count, sizeof(uint32_t));
@@ -554,7 +623,20 @@ int bench_worst(const struct bench_options *opt)
 	if (pid == 0) {
 		child_main(&list, warm, spec.region_bytes);
 	}
-	trace(pid, &list, ks, opt->trace_op ? opt->trace_op : SIZE_MAX);
+	FILE *calls = NULL;
+
+	if (opt->calls_path != NULL) {
+		calls = fopen(opt->calls_path, "wb");
+		if (calls == NULL) {
+			bench_die("cannot write %s: %s", opt->calls_path,
+				  strerror(errno));
+		}
+		write_word(calls, CALL_RECORD_SEGMENT);
+	}
+	trace(pid, &list, ks, opt->trace_op ? opt->trace_op : SIZE_MAX, calls);
+	if (calls != NULL && fclose(calls) != 0) {
+		bench_die("cannot write %s", opt->calls_path);
+	}
 
 	for (unsigned int k = 0; k < MK_COUNT; k++) {
 		struct kind_stats *s = &ks[k];
@@ -577,9 +659,10 @@ int bench_worst(const struct bench_options *opt)
 		       s->cal_min - EMPTY_BODY_INSNS);
 		if (k == MK_REALLOC) {
 			printf(" mean_excl_copy=%.1f max_excl_copy=%u "
-			       "max_excl_copy_at=%s",
+			       "max_excl_copy_at=%s in_place=%zu "
+			       "max_in_place=%u",
 			       (double)s->sum_excl / s->count, s->max_excl,
-			       worst_excl);
+			       worst_excl, s->in_place, s->max_in_place);
 		}
 		printf("\n");
 		/* The worst call's path, wrapper instructions included:
@@ -593,8 +676,9 @@ int bench_worst(const struct bench_options *opt)
 		free(s->worst_path);
 		free(s->insns);
 	}
-	printf("WORSTRUN heap=%zu warm_ops=%zu measured_ops=%zu seconds=%.1f\n",
-	       spec.region_bytes, warm, list.count - warm,
+	printf("WORSTRUN heap=%zu alloc=%s warm_ops=%zu measured_ops=%zu "
+	       "seconds=%.1f\n",
+	       spec.region_bytes, BENCH_HEAP_NAME, warm, list.count - warm,
 	       (double)(bench_now_ns() - t0) / 1e9);
 	op_list_free(&list);
 	return 0;

@@ -3,14 +3,14 @@
  * The benchmark's own pseudo-random generator: splitmix64.
  *
  * Every workload draws from one of these, seeded with a fixed value, so an
- * op list is the same on every run and every machine (log-uniform sizes go
- * through libm's exp(), so a different libm could in principle change a
- * size by one byte; within one run every allocator sees the same list).
+ * op list is the same on every run, every machine and every instruction
+ * set: integer arithmetic only (prng_unit's double is exact), no libm.
+ * Freestanding C11: the Cortex-M bench images compile it too
+ * (target/bench/worst_image.c, through workload_gen.c).
  */
 #ifndef KHEAP_BENCH_PRNG_H
 #define KHEAP_BENCH_PRNG_H
 
-#include <math.h>
 #include <stdint.h>
 
 struct prng {
@@ -47,16 +47,6 @@ static inline uint32_t prng_range(struct prng *r, uint32_t lo, uint32_t hi)
 static inline double prng_unit(struct prng *r)
 {
 	return (double)(prng_next(r) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-/* Log-uniform in [lo, hi]: ln(size) is uniform. */
-static inline uint32_t prng_log_range(struct prng *r, uint32_t lo, uint32_t hi)
-{
-	double x = exp(log((double)lo) + prng_unit(r) * (log((double)hi + 1.0) -
-							 log((double)lo)));
-	uint32_t v = (uint32_t)x;
-
-	return v < lo ? lo : (v > hi ? hi : v);
 }
 
 #endif /* KHEAP_BENCH_PRNG_H */

@@ -1,42 +1,51 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
 """Turn the raw results of scripts/bench into FIGURE lines and, on request,
-docs/performance.md.
+docs/performance.md and bench/results/x86.json.
 
-usage: report.py RESULTS_DIR [--write-docs PATH] [--bin-dir DIR]
+usage: report.py RESULTS_DIR [--write-docs PATH] [--json PATH]
+                 [--bin-dir DIR]
 
 RESULTS_DIR holds what scripts/bench collected: kheap_bench output
-(adapters.txt, meta.txt, util.txt, time.txt, worst-*.txt), callgrind
-summaries (callgrind-*.txt for kheap's own calls, cgreplay-ALLOC-W.txt for
-every allocator), Cortex-M3 size reports (cm3-*.txt), machine.txt and
-plots.txt (the PNGs bench/plots.py made). --bin-dir: where kheap_bench and
-its -g twin are (default build/release/bench). Prints "FIGURE <name>
-<value>" lines on stdout. Python standard library only (runs on Debian's
-/usr/bin/python3); the plots are bench/plots.py's job.
+(adapters.txt, meta.txt, util.txt, time.txt, control.txt, worst-*.txt of
+the BASIC build and worst-none-*.txt of the NONE build, with their
+per-call files calls-*.bin and calls-none-*.bin), callgrind summaries
+(callgrind-*.txt for kheap's own calls, cgreplay-ALLOC-W.txt for every
+allocator), machine.txt and plots.txt (the PNGs bench/plots.py made).
+--bin-dir: where kheap_bench and its -g twin are (default
+build/release/bench). --json: the x86-64 figures the headline uses
+(bench/targets.py reads them). Prints "FIGURE <name> <value>" lines on
+stdout. Python standard library only (runs on Debian's /usr/bin/python3);
+the plots are bench/plots.py's job.
 
-Hook for the Cortex-M worst case measured under QEMU (made elsewhere, by
-target/bench/qemu_worst.py): its marked section of docs/performance.md is
-kept as it is; without one, if bench/results/qemu_worst.json or
-docs/img/worst_case_cortex_m.png exists, section 6 shows them (see
-render_qemu_worst() for the JSON layouts).
+Sections other tools own (the headline of bench/targets.py, the Cortex-M
+worst case and bookkeeping of target/bench/qemu_worst.py, the code size of
+scripts/codesize) are marked in docs/performance.md and kept as they are
+(bench/docsection.py).
 
 The hand-written parts of docs/performance.md (method, definitions) live in
 this file: edit them here, not in the generated document.
 """
+import datetime
 import glob
+import json
 import os
-import re
 import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import callcounts  # noqa: E402
+import docsection  # noqa: E402
 
 HEAP_SIZES = [16 << 10, 256 << 10, 4 << 20, 64 << 20]
 FUNCS = ["alloc", "aligned_alloc", "free", "realloc"]
 
-TARGET_WORST_ALLOC = 120
-TARGET_WORST_FREE = 100
-TARGET_W3_PCT = 92.0
-TARGET_CM3_BYTES = 1400
-# Same-run speed target: kheap at least as fast as glibc on these.
-TARGET_FASTER_THAN_GLIBC = ["W1", "W2"]
+# kheap against glibc in the same run, on these (the targets are in the
+# headline, bench/targets.py).
+VS_GLIBC = ["W1", "W2", "W6"]
+# Regions of the 64-bit bookkeeping table (the full sweep is in the JSON).
+CONTROL_SIZES = [128, 256, 512, 1024, 4096, 16384, 65536, 262144, 262152,
+                 1048576]
 
 # Order of the timed workloads in tables and plots.
 TIME_ORDER = ["W1", "W2", "W4", "W6", "W5-16K", "W5-256K", "W5-4M",
@@ -46,10 +55,6 @@ REPLAY_WORKLOADS = ["W1", "W2", "W4", "W6"]
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The QEMU worst-case hook (another tool writes these; report.py only
-# shows them when they exist).
-QEMU_WORST_JSON = os.path.join(ROOT, "bench", "results", "qemu_worst.json")
-QEMU_WORST_PNG = os.path.join(ROOT, "docs", "img", "worst_case_cortex_m.png")
 
 
 def same_text_twin(measured, twin):
@@ -137,47 +142,12 @@ def read_kv(path):
     return kv
 
 
-def berkeley_text(path, name=None):
-    """text/data/bss of a size(1) report: the TOTALS line or the first."""
-    if not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8", errors="replace") as f:
-        rows = [l.split() for l in f if l.strip()]
-    rows = [r for r in rows if r and r[0].isdigit()]
-    if not rows:
-        return None
-    for r in rows:
-        if "(TOTALS)" in r:
-            return int(r[0]), int(r[1]), int(r[2])
-    r = rows[0]
-    return int(r[0]), int(r[1]), int(r[2])
-
-
-def nm_symbols(path):
-    """{name: (size, type)} from "nm -S" output."""
-    syms = {}
-    if not os.path.exists(path):
-        return syms
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            p = line.split()
-            if len(p) == 4:
-                syms[p[3]] = (int(p[1], 16), p[2])
-    return syms
-
-
 def fmt(v, digits=1):
     if v is None:
         return "n/a"
     if isinstance(v, float):
         return "%.*f" % (digits, v)
     return str(v)
-
-
-def met(ok):
-    if ok is None:
-        return "n/a"
-    return "PASS" if ok else "**MISS**"
 
 
 class Results:
@@ -212,22 +182,17 @@ class Results:
         if os.path.exists(pf):
             with open(pf, encoding="utf-8") as f:
                 self.plots = [l.strip() for l in f if l.strip()]
-        self.marked = set()
-        self.qemu_worst = None
-        self.qemu_worst_error = None
-        if os.path.exists(QEMU_WORST_JSON):
-            import json
-            try:
-                with open(QEMU_WORST_JSON, encoding="utf-8") as f:
-                    self.qemu_worst = json.load(f)
-            except (OSError, ValueError) as e:
-                self.qemu_worst_error = str(e)
+        self.min_region = records(os.path.join(d, "control.txt"),
+                                  "MINREGION")
+        self.control = [(int(r["region"]), int(r["control"])) for r in
+                        records(os.path.join(d, "control.txt"), "CONTROL")]
         self.w3 = records(os.path.join(d, "util.txt"), "W3")
         self.w3sum = records(os.path.join(d, "util.txt"), "W3SUM")
         self.w3skip = records(os.path.join(d, "util.txt"), "W3SKIP")
         self.meta = records(os.path.join(d, "meta.txt"), "META")
         self.overhead = records(os.path.join(d, "meta.txt"), "OVERHEAD")
         self.worst = {}
+        self.worst_none = {}
         self.worstpath = {}
         self.worstrun = {}
         self.symbols = self.read_symbols(os.path.join(d, "bench-nm.txt"))
@@ -252,6 +217,9 @@ class Results:
                     int(a, 16) for a in r.get("addrs", "").split(",") if a]
             for r in records(wf, "WORSTRUN"):
                 self.worstrun[size] = r
+            for r in records(os.path.join(d, "worst-none-%s.txt" % short(
+                    size)), "WORST"):
+                self.worst_none[(size, r["fn"])] = r
             cf = os.path.join(d, "callgrind-%s.txt" % short(size))
             for r in records(cf, "CALLGRIND"):
                 fn = r["fn"].replace("sys_heap_", "")
@@ -265,15 +233,27 @@ class Results:
         self.line_binary = same_text_twin(
             os.path.join(bin_dir, "kheap_bench"),
             os.path.join(bin_dir, "kheap_bench_lines"))
-        self.cm3_archive = berkeley_text(os.path.join(d, "cm3-archive.txt"))
-        self.cm3_with = berkeley_text(os.path.join(d, "cm3-with.txt"))
-        self.cm3_without = berkeley_text(os.path.join(d, "cm3-without.txt"))
-        self.cm3_nolisten = berkeley_text(
-            os.path.join(d, "cm3-with-nolistener.txt"))
-        self.cm3_nolisten_base = berkeley_text(
-            os.path.join(d, "cm3-without-nolistener.txt"))
-        self.cm3_elf_syms = nm_symbols(os.path.join(d, "cm3-with-nm.txt"))
-        self.cm3_core_syms = nm_symbols(os.path.join(d, "cm3-archive-nm.txt"))
+        self.checks_cost = self.read_checks_cost(d)
+
+    @staticmethod
+    def read_checks_cost(d):
+        """What BASIC's checks cost on x86-64 -O2: each measured call of
+        the BASIC build minus the same call of the NONE build, over every
+        heap size (bench/callcounts.py); None without both builds'
+        per-call files."""
+        out = {}
+        for size in HEAP_SIZES:
+            b = os.path.join(d, "calls-%s.bin" % short(size))
+            n = os.path.join(d, "calls-none-%s.bin" % short(size))
+            if not (os.path.exists(b) and os.path.exists(n)):
+                return None
+            sb, sn = callcounts.read_calls(b), callcounts.read_calls(n)
+            if len(sb) != 1 or len(sn) != 1:
+                raise callcounts.CallsError("%s, %s: one segment each "
+                                            "expected" % (b, n))
+            callcounts.add_differences(out, sb[0], sn[0],
+                                       {"heap_bytes": size})
+        return callcounts.finish(out)
 
     @staticmethod
     def read_symbols(path):
@@ -421,22 +401,23 @@ class Results:
         figures there are then not valid), 0 if none."""
         return int(rec.get("misaligned", 0)) if rec else 0
 
-    def speed_targets(self):
-        """[(workload, kheap rec, glibc rec, kheap/glibc, paired, ok)]."""
+    def vs_glibc(self):
+        """[(workload, kheap rec, glibc rec, kheap/glibc, paired)]."""
         out = []
-        for wl in TARGET_FASTER_THAN_GLIBC:
+        for wl in VS_GLIBC:
             k = self.time_rec(wl, "kheap")
             g = self.time_rec(wl, "glibc")
             if not k or not g:
-                out.append((wl, k, g, None, None, None))
+                out.append((wl, k, g, None, None))
                 continue
             ratio = float(k["ns_median"]) / float(g["ns_median"])
             paired = 1.0 / float(g["paired_ratio"])
-            out.append((wl, k, g, ratio, paired, ratio <= 1.0))
+            out.append((wl, k, g, ratio, paired))
         return out
 
-    def worst_max(self, fn, key="max"):
-        vals = [int(r[key]) for (s, f), r in self.worst.items()
+    def worst_max(self, fn, key="max", worst=None):
+        vals = [int(r[key]) for (s, f), r in (
+            self.worst if worst is None else worst).items()
                 if f == fn and key in r]
         return max(vals) if vals else None
 
@@ -451,24 +432,46 @@ class Results:
                 return r
         return None
 
-    def cm3_delta(self):
-        if self.cm3_with and self.cm3_without:
-            return self.cm3_with[0] - self.cm3_without[0]
-        return None
-
-    def cm3_delta_nolisten(self):
-        if self.cm3_nolisten and self.cm3_nolisten_base:
-            return self.cm3_nolisten[0] - self.cm3_nolisten_base[0]
-        return None
-
-    def cm3_core_in_elf(self):
-        """Core symbols linked into the probe program, largest first."""
-        out = []
-        for name, (size, typ) in self.cm3_elf_syms.items():
-            if name in self.cm3_core_syms:
-                out.append((size, name, typ))
-        out.sort(reverse=True)
-        return out
+    def x86_json(self):
+        """The figures the headline needs (bench/targets.py)."""
+        def worst_of(table):
+            out = {}
+            for (size, fn), r in table.items():
+                e = {"max": int(r["max"])}
+                for k in ("max_excl_copy", "max_in_place"):
+                    if k in r:
+                        e[k] = int(r[k])
+                if fn == "realloc" and "max_excl_copy" in r:
+                    # The target's realloc figure is without the copy.
+                    e["max"] = int(r["max_excl_copy"])
+                    e["max_with_copy"] = int(r["max"])
+                out.setdefault(str(size), {})[fn] = e
+            return out
+        m = self.machine
+        w3 = self.w3_kheap()
+        data = {
+            "schema": 1,
+            "generated": m.get("date"), "commit": m.get("commit"),
+            "dirty": m.get("dirty") == "yes", "mode": m.get("mode"),
+            "worst": {"BASIC": worst_of(self.worst),
+                      "NONE": worst_of(self.worst_none)},
+            "checks_cost": self.checks_cost,
+            "speed": {wl: {"kheap_ns": float(k["ns_median"]),
+                           "glibc_ns": float(g["ns_median"]),
+                           "ratio": round(ratio, 4),
+                           "paired": round(paired, 4)}
+                      for wl, k, g, ratio, paired in self.vs_glibc()
+                      if ratio is not None},
+            "w3": {"first_mean_pct": float(w3["util_first_mean_pct"]),
+                   "steady_mean_pct": float(w3["steady_util_mean_pct"]),
+                   "seeds": int(w3["seeds"])} if w3 else None,
+            "bookkeeping_64": {
+                "min_region": int(self.min_region[0]["bytes"]),
+                "ptr_bytes": int(self.min_region[0]["ptr_bytes"]),
+                "control": [list(rc) for rc in self.control]}
+            if self.min_region else None,
+        }
+        return data
 
     def figures(self):
         f = []
@@ -476,10 +479,6 @@ class Results:
             v = self.kheap_vs(w)
             if v is not None:
                 f.append(("%s_kheap_vs_glibc" % w.lower(), "%.2f" % v))
-        for wl, k, g, ratio, paired, ok in self.speed_targets():
-            if ok is not None:
-                f.append(("%s_target_kheap_le_glibc" % wl.lower(),
-                          "PASS" if ok else "MISS"))
         for other in self.allocators():
             if other in ("kheap", "glibc"):
                 continue
@@ -515,6 +514,16 @@ class Results:
         v = self.worst_max("realloc", "max_excl_copy")
         if v is not None:
             f.append(("worst_realloc_excl_copy_insns", str(v)))
+        for fn in FUNCS:
+            v = self.worst_max(fn, "max_excl_copy" if fn == "realloc"
+                               else "max", self.worst_none)
+            if v is not None:
+                f.append(("worst_none_%s_insns" % fn, str(v)))
+        for fn, e in (self.checks_cost or {}).items():
+            f.append(("checks_cost_%s_insns" % fn, str(e["max"])))
+        for r in self.min_region:
+            f.append(("min_region_%dbit" % (8 * int(r["ptr_bytes"])),
+                      r["bytes"]))
         for fn in ["alloc", "free"]:
             v = self.mean_max(fn)
             if v is not None:
@@ -522,14 +531,6 @@ class Results:
         for r in self.overhead:
             if r["workload"] == "W1":
                 f.append(("w1_overhead_bytes_per_block", r["per_block"]))
-        d = self.cm3_delta()
-        if d is not None:
-            f.append(("cm3_text_bytes", str(d)))
-        d = self.cm3_delta_nolisten()
-        if d is not None:
-            f.append(("cm3_text_bytes_no_listeners", str(d)))
-        if self.cm3_archive:
-            f.append(("cm3_archive_text_bytes", str(self.cm3_archive[0])))
         return f
 
 
@@ -562,9 +563,12 @@ would become the whole process's malloc, glibc's figures included
 cannot dlopen jemalloc (initial-exec TLS). A library that is missing or
 fails to load is named in the report and the others are measured as usual.
 
-**Workloads** (GUIDE §5). "Live near half" means: while the live requested
-bytes are below half the region, 2 of 3 ops allocate, otherwise 2 of 3 ops
-free a random live block.
+**Workloads.** Every op list comes from `bench/workload_gen.c`, the
+generator the Cortex-M bench images use too (so the x86-64 and Cortex-M
+figures run the same op sequences): integer arithmetic only, log-uniform
+sizes in 16.16 fixed point, the same ops on every machine. "Live near
+half" means: while the live requested bytes are below half the region, 2
+of 3 ops allocate, otherwise 2 of 3 ops free a random live block.
 
 | workload | region | requests | ops |
 | --- | --- | --- | --- |
@@ -634,8 +638,9 @@ function's first instruction through its final `ret`, callees included
   allocator executed (glibc's through a PLT stub, one jump), a moving
   realloc's copy included. Library start-up happens before the replay.
 - *Worst single call*: perf counters are not available on these machines,
-  so `kheap_bench worst` forks the workload as a ptrace child. Fill ops run
-  at full speed; every measured call is bracketed by two `int3`
+  so `kheap_bench worst` forks the workload as a ptrace child. The ops up
+  to the fill (the generator's live set first at its target, the rule the
+  Cortex-M images use) run at full speed; every measured call is bracketed by two `int3`
   instructions, and the tracer single-steps from the first to the second,
   counting one step per instruction. The bracketing wrapper's own
   instructions are calibrated on an empty function with the same signature
@@ -647,8 +652,11 @@ function's first instruction through its final `ret`, callees included
   with and without the copy; resized blocks are at most 2 KiB and
   scripts/bench raises glibc's `rep movsb` threshold to 64 KiB
   (`GLIBC_TUNABLES`), so the copy runs as a vector loop (a single-stepped
-  `rep movsb` traps once per byte). Tracer and child are pinned to one
-  CPU (on these VMs single-stepping is then about five times faster).
+  `rep movsb` traps once per byte). Realloc calls that ran nothing
+  outside the executable resized in place. Tracer and child are pinned to
+  one CPU (on these VMs single-stepping is then about five times faster).
+  The same runs of a build at hardening level NONE give BASIC's cost per
+  call (`--calls FILE`: every call's count, compared call by call).
 - The point of running at 16 KiB..64 MiB: the worst case must not grow with
   the heap. 16 KiB and 256 KiB heaps use 4-byte headers, 4 MiB and 64 MiB
   8-byte headers (`SYS_HEAP_SMALL_REGION_MAX_BYTES`), so compare within a
@@ -668,16 +676,9 @@ blocks); overhead per block at the end of W1 and W2 is the usable size
 request, plus the in-band bytes. Metadata kept out of band (jemalloc's and
 mimalloc's slab and page descriptors) is not in these figures.
 
-**Cortex-M3 code size.** The `cortex-m3` preset builds `kheap_core` with
-arm-none-eabi-gcc `-Os -ffunction-sections -fdata-sections`.
-`bench/codesize/cm3_size.c` is linked twice against it with
-`--gc-sections` (newlib nano, nosys): once calling sys_heap_init, alloc,
-aligned_alloc, realloc, aligned_realloc and free, once calling none of
-them. Both keep memcpy and memset, so the difference in `text` (which for
-`size` includes read-only data such as the fault messages) is what kheap's
-own code adds to a program, call sites in `main` included. The same is
-repeated with the core compiled with `-DCONFIG_SYS_HEAP_LISTENER=0` to show
-what listener support costs.
+**Code size** is scripts/codesize's (*Code size per architecture and
+configuration*); the Cortex-M worst case, the cost of the checks there and
+the 32-bit bookkeeping are scripts/bench-cortexm's (their sections below).
 """
 
 
@@ -692,77 +693,23 @@ def render(res):
       "./scripts/bench. -->")
     w("")
     w("Measured %s on commit `%s`%s, %s mode. Reproduce with "
-      "`./scripts/bench` (full, about 10 minutes on 2 idle cores, rewrites this "
-      "file and its plots) or `./scripts/bench --quick` (about 3 minutes, "
+      "`./scripts/bench` (full, about 15 minutes on 2 cores, the Cortex-M "
+      "counts and the code size included; rewrites this file, its plots and "
+      "`bench/results/`) or `./scripts/bench --quick` (about 5 minutes, "
       "prints the figures only)." % (
           m.get("date", "?"), m.get("commit", "?"),
           " (with uncommitted changes)" if m.get("dirty") == "yes" else "",
           m.get("mode", "?")))
     w("")
 
-    # --- headline -------------------------------------------------------
-    w("## Headline figures against our targets")
+    # --- headline: bench/targets.py's section, kept or filled in later --
+    w("<!-- BEGIN targets (generated by bench/targets.py from "
+      "bench/results/*.json; do not edit by hand) -->")
+    w("## Headline: the targets")
     w("")
-    w("| figure | measured | target | met |")
-    w("| --- | --- | --- | --- |")
-    wa = res.worst_max("alloc")
-    wf = res.worst_max("free")
-    waa = res.worst_max("aligned_alloc")
-    wr = res.worst_max("realloc", "max_excl_copy")
-    w3 = res.w3_kheap()
-    cm3 = res.cm3_delta()
-    w("| worst single sys_heap_alloc, x86-64 -O2, any heap size | %s "
-      "instructions | <= %d | %s |" % (
-          fmt(wa), TARGET_WORST_ALLOC,
-          met(None if wa is None else wa <= TARGET_WORST_ALLOC)))
-    w("| worst single sys_heap_free | %s instructions | <= %d | %s |" % (
-        fmt(wf), TARGET_WORST_FREE,
-        met(None if wf is None else wf <= TARGET_WORST_FREE)))
-    w("| worst single sys_heap_aligned_alloc | %s instructions | - | - |"
-      % fmt(waa))
-    w("| worst single sys_heap_realloc, memcpy excluded | %s instructions "
-      "| - | - |" % fmt(wr))
-    if w3:
-        u = float(w3["util_first_mean_pct"])
-        best = [r for r in res.w3sum if r["alloc"] == "ref-bestfit"]
-        w("| W3 utilization at first failure, mean of %s seeds | %.1f%% "
-          "(min %s%%, max %s%%)%s | >= %.0f%% | %s |" % (
-              w3["seeds"], u, w3["util_first_min_pct"],
-              w3["util_first_max_pct"],
-              "; O(n) best fit on the same ops: %.1f%%" % float(
-                  best[0]["util_first_mean_pct"]) if best else "",
-              TARGET_W3_PCT, met(u >= TARGET_W3_PCT)))
-    w("| Cortex-M3 -Os text of init+alloc+aligned_alloc+free+realloc"
-      "+aligned_realloc | %s bytes | < %d | %s |" % (
-          fmt(cm3), TARGET_CM3_BYTES,
-          met(None if cm3 is None else cm3 < TARGET_CM3_BYTES)))
-    # Issue 6's hard real-time targets: the worst single call on
-    # Cortex-M3 at every heap size, counted under QEMU (qemu_worst.py),
-    # for the shipped -Os core and the opt-in -O2 one.
-    builds = (res.qemu_worst or {}).get("builds", {})
-    for key in ["Os", "O2"]:
-        m3 = builds.get(key, {}).get("summary", {}).get("cortex-m3", {})
-        for op in ["alloc", "free"]:
-            e = m3.get(op)
-            if not e or e.get("target") is None:
-                continue
-            w("| worst single sys_heap_%s on Cortex-M3, -%s core%s, every "
-              "heap size (QEMU count; bound %s) | %s instructions | <= %d "
-              "| %s |" % (op, key, " (default)" if builds[key].get(
-                  "default") else " (opt-in)", e.get("bound", "-"),
-                  e["max"], e["target"], met(e["max"] <= e["target"])))
-    for wl, k, g, ratio, paired, ok in res.speed_targets():
-        if ok is not None:
-            w("| %s time, kheap / glibc (same run, median rounds) | %.3f "
-              "| <= 1.000 | %s |" % (wl, ratio, met(ok)))
-    for wl in ["W4", "W6"]:
-        v = res.kheap_vs(wl)
-        if v is not None:
-            w("| %s time, kheap / glibc (same run) | %.2f | - | - |"
-              % (wl, v))
-    w("")
-    w("A miss is a finding, not something to hide: see *Where the "
-      "instructions go* and section 1 below.")
+    w("Not generated yet: `python3 bench/targets.py --write-docs "
+      "docs/performance.md`.")
+    w("<!-- END targets -->")
     w("")
 
     # --- machine --------------------------------------------------------
@@ -796,24 +743,21 @@ def render(res):
     if versions:
         w("Peers: glibc as in *Machine*; " + "; ".join(versions) + ".")
         w("")
-    w("### Targets (same run)")
+    w("### kheap against glibc (same run)")
     w("")
-    w("| target | kheap ns/op | glibc ns/op | kheap / glibc (median rounds) "
-      "| kheap / glibc (paired) | result |")
-    w("| --- | --- | --- | --- | --- | --- |")
-    for wl, k, g, ratio, paired, ok in res.speed_targets():
-        if ok is None:
-            w("| %s: kheap at least as fast as glibc | - | - | - | - | "
-              "not measured |" % wl)
+    w("| workload | kheap ns/op | glibc ns/op | kheap / glibc (median "
+      "rounds) | kheap / glibc (paired) |")
+    w("| --- | --- | --- | --- | --- |")
+    for wl, k, g, ratio, paired in res.vs_glibc():
+        if ratio is None:
+            w("| %s | - | - | not measured | - |" % wl)
             continue
-        w("| %s: kheap at least as fast as glibc | %s | %s | %.3f | %.3f "
-          "| %s |" % (wl, k["ns_median"], g["ns_median"], ratio, paired,
-                      met(ok)))
+        w("| %s | %s | %s | %.3f | %.3f |" % (
+            wl, k["ns_median"], g["ns_median"], ratio, paired))
     w("")
-    w("PASS means kheap's median round is no slower than glibc's in the "
-      "same run (ratio <= 1.00). With same-run ratios moving by up to "
-      "10% between runs, a ratio within 0.10 of 1.00 can flip between "
-      "runs.")
+    w("The headline judges the median-round ratio against its limit. "
+      "With same-run ratios moving by up to 10% between runs, a ratio "
+      "within 0.10 of 1.00 can flip between runs.")
     w("")
     w("### ns/op")
     w("")
@@ -956,19 +900,24 @@ def render(res):
           "op of the mixed workload (`kheap_bench worst --heap SIZE` "
           "replays it).")
         w("")
+    # realloc without the copy: the copy's length is the workload's.
+    def key_of(fn):
+        return "max_excl_copy" if fn == "realloc" else "max"
     growth = []
     for fn in FUNCS:
-        vals = [int(res.worst[(s, fn)]["max"]) for s in HEAP_SIZES
+        vals = [int(res.worst[(s, fn)][key_of(fn)]) for s in HEAP_SIZES
                 if (s, fn) in res.worst]
         if len(vals) == len(HEAP_SIZES):
-            growth.append("%s %s" % (fn, " / ".join(str(v) for v in vals)))
+            growth.append("%s %s" % (fn if fn != "realloc" else
+                                     "realloc without the copy",
+                                     " / ".join(str(v) for v in vals)))
     if growth:
         w("Worst case by heap size (16 KiB / 256 KiB / 4 MiB / 64 MiB): " +
           "; ".join(growth) + ".")
         w("")
         deltas = []
         for fn in FUNCS:
-            m = {s: int(res.worst[(s, fn)]["max"]) for s in HEAP_SIZES
+            m = {s: int(res.worst[(s, fn)][key_of(fn)]) for s in HEAP_SIZES
                  if (s, fn) in res.worst}
             if len(m) == len(HEAP_SIZES):
                 deltas.append(m[HEAP_SIZES[1]] - m[HEAP_SIZES[0]])
@@ -982,6 +931,7 @@ def render(res):
                   if worst_growth <= 10 else
                   "**the worst case grows with the heap**"))
             w("")
+    render_levels(res, w)
     w("### Where the instructions go")
     w("")
     if res.line_binary:
@@ -1183,44 +1133,7 @@ def render(res):
                 w2.get("per_block", "-")))
         w("")
 
-    # --- code size -------------------------------------------------------
-    w("## 5. Code size, Cortex-M3 (arm-none-eabi-gcc -Os)")
-    w("")
-    if res.cm3_archive:
-        w("| what | text | data | bss |")
-        w("| --- | --- | --- | --- |")
-        a = res.cm3_archive
-        w("| libkheap_core.a, whole archive (`arm-none-eabi-size -t`) | %d "
-          "| %d | %d |" % a)
-        if res.cm3_with and res.cm3_without:
-            d = [x - y for x, y in zip(res.cm3_with, res.cm3_without)]
-            w("| probe program with the calls minus without | **%d** | %d "
-              "| %d |" % tuple(d))
-        if res.cm3_nolisten and res.cm3_nolisten_base:
-            d = [x - y for x, y in
-                 zip(res.cm3_nolisten, res.cm3_nolisten_base)]
-            w("| the same, core built with CONFIG_SYS_HEAP_LISTENER=0 | %d "
-              "| %d | %d |" % tuple(d))
-        w("")
-        core = res.cm3_core_in_elf()
-        if core:
-            total = sum(s for s, n, t in core if t in "tT")
-            w("Core functions linked into the probe program (`nm -S`, code "
-              "only; %d bytes in all):" % total)
-            w("")
-            w("| function | bytes |")
-            w("| --- | --- |")
-            for size, name, typ in core:
-                if typ in "tT":
-                    w("| %s%s | %d |" % (name,
-                                         "" if typ == "T" else " (static)",
-                                         size))
-            w("")
-    else:
-        w("Not measured (no cortex-m3 build).")
-        w("")
-
-    render_qemu_worst(res, w)
+    render_control(res, w)
 
     # --- reproduce -----------------------------------------------------------
     w("## Reproduce")
@@ -1238,6 +1151,11 @@ def render(res):
     w("valgrind --tool=callgrind build/release/bench/kheap_bench replay "
       "--alloc glibc --workload W6 --ops 200000")
     w("build/release/bench/kheap_bench worst --heap 64M --ops 5000")
+    w("build/release/bench/kheap_bench control       # bookkeeping, 64-bit")
+    w("./scripts/bench-cortexm     # Cortex-M worst case, checks' cost, "
+      "bookkeeping (32-bit)")
+    w("./scripts/codesize          # code size")
+    w("python3 bench/targets.py --write-docs docs/performance.md  # headline")
     w("valgrind --tool=callgrind build/release/bench/kheap_bench calls "
       "--heap 4M")
     w("```")
@@ -1301,107 +1219,66 @@ def render_replay_calls(res, w):
     w("")
 
 
-def render_qemu_worst(res, w):
-    """Section 6, the hook for the Cortex-M worst case measured under
-    QEMU by another tool (target/bench/qemu_worst.py, scripts/bench-cortexm).
-
-    That tool writes its own marked section (<!-- BEGIN qemu-worst -->)
-    into docs/performance.md, which keep_marked_sections() carries over;
-    when the document has one, this adds nothing (no duplicate). Else,
-    when its results exist, it shows them:
-
-    - docs/img/worst_case_cortex_m.png: shown as it is;
-    - bench/results/qemu_worst.json: qemu_worst.py's layout ("summary":
-      {cpu: {op: {"max", "bound", "target"?, "verdict"?}}}), or a generic
-      one: an object with optional "title", "method" (text), "columns" (the
-      keys to show, in order) and "rows" (a list of objects; missing keys
-      show as "-"), or a bare list of row objects.
-    """
-    if "qemu-worst" in res.marked:
+def render_levels(res, w):
+    """Section 2: BASIC and NONE side by side, and what BASIC's checks
+    cost call by call."""
+    if not res.worst_none:
         return
-    data = res.qemu_worst
-    png = os.path.exists(QEMU_WORST_PNG)
-    if data is None and not png and not res.qemu_worst_error:
+    w("### Hardening: BASIC (default) and NONE")
+    w("")
+    w("The same single-step runs of a build at "
+      "`-DKHEAP_HARDENING_LEVEL=0` (NONE; `build/release-h0`). Worst single "
+      "call (realloc without the copy), and what BASIC's checks cost: each "
+      "measured call of the BASIC build minus the same call of the NONE "
+      "build (the two make the same calls in the same order), max (min, "
+      "mean) over every call at every heap size.")
+    w("")
+    w("| function | BASIC worst | NONE worst | BASIC - NONE per call: max "
+      "(min, mean) |")
+    w("| --- | --- | --- | --- |")
+    for fn in FUNCS:
+        key = "max_excl_copy" if fn == "realloc" else "max"
+        c = (res.checks_cost or {}).get(fn)
+        w("| %s | %s | %s | %s |" % (
+            fn, fmt(res.worst_max(fn, key)),
+            fmt(res.worst_max(fn, key, res.worst_none)),
+            "%d (%d, %.1f)" % (c["max"], c["min"], c["mean"]) if c
+            else "-"))
+    w("")
+
+
+def render_control(res, w):
+    """Section 4: bookkeeping on this host's pointer width."""
+    if not res.min_region:
         return
-    w("## 6. Worst case on Cortex-M (QEMU)")
+    bits = 8 * int(res.min_region[0]["ptr_bytes"])
+    control = dict(res.control)
+    w("Bookkeeping, %d-bit (`kheap_bench control`, "
+      "`bench/heap_bookkeeping.c`, defined in *Bookkeeping, 32-bit* "
+      "below): the minimum region is %s B; control (region minus the "
+      "largest single block on a fresh heap) at some of the %d sizes of "
+      "the sweep (all in `bench/results/x86.json`):" % (
+          bits, res.min_region[0]["bytes"], len(res.control)))
     w("")
-    w("<!-- Hook: rendered by bench/report.py (render_qemu_worst) from "
-      "bench/results/qemu_worst.json and docs/img/worst_case_cortex_m.png "
-      "when present. -->")
+    sizes = [r for r in CONTROL_SIZES if r in control]
+    w("| region | " + " | ".join(human(r) for r in sizes) + " |")
+    w("|" + " --- |" * (len(sizes) + 1))
+    w("| control | " + " | ".join("%d B" % control[r] for r in sizes) +
+      " |")
     w("")
-    if res.qemu_worst_error:
-        w("bench/results/qemu_worst.json could not be read: %s." %
-          res.qemu_worst_error)
-        w("")
-    rows = []
-    columns = None
-    if isinstance(data, dict) and isinstance(data.get("summary"), dict):
-        columns = ["cpu", "function", "worst single call (instructions)",
-                   "analytical bound", "target", "result"]
-        for cpu, ops in data["summary"].items():
-            for op, e in ops.items():
-                rows.append({
-                    "cpu": cpu, "function": "sys_heap_" + op,
-                    "worst single call (instructions)": e.get("max", "-"),
-                    "analytical bound": e.get("bound", "-"),
-                    "target": "<= %s" % e["target"] if "target" in e
-                    else "-",
-                    "result": e.get("verdict", "-")})
-    elif isinstance(data, dict):
-        if data.get("title"):
-            w(str(data["title"]))
-            w("")
-        if data.get("method"):
-            w(str(data["method"]))
-            w("")
-        rows = data.get("rows") or []
-        columns = data.get("columns")
-    elif isinstance(data, list):
-        rows = data
-    rows = [r for r in rows if isinstance(r, dict)]
-    if rows:
-        if not columns:
-            columns = []
-            for r in rows:
-                for k in r:
-                    if k not in columns:
-                        columns.append(k)
-        w("| " + " | ".join(str(c) for c in columns) + " |")
-        w("|" + " --- |" * len(columns))
-        for r in rows:
-            w("| " + " | ".join(str(r.get(c, "-")) for c in columns) +
-              " |")
-        w("")
-    if png:
-        w("![Worst-case instructions vs heap size, Cortex-M "
-          "(QEMU)](img/worst_case_cortex_m.png)")
-        w("")
-
-
-def marked_section_names(path):
-    """Names of the <!-- BEGIN name --> sections of an existing file."""
-    if not path or not os.path.exists(path):
-        return set()
-    with open(path, encoding="utf-8") as f:
-        return set(re.findall(r"<!-- BEGIN ([\w-]+)\b", f.read()))
 
 
 def keep_marked_sections(path, text):
     """Sections of the existing file that other scripts own, between
-    <!-- BEGIN name ... --> and <!-- END name --> (scripts/codesize writes
-    one), survive regeneration: put back before "## Reproduce"."""
+    <!-- BEGIN name ... --> and <!-- END name -->, survive regeneration:
+    in place of the placeholder of the same name in text, if it has one,
+    else before "## Reproduce"."""
     if not os.path.exists(path):
         return text
     with open(path, encoding="utf-8") as f:
         old = f.read()
-    marked = re.compile(r"<!-- BEGIN ([\w-]+)\b.*?<!-- END \1 -->\n?", re.S)
-    for m in marked.finditer(old):
-        block = m.group(0).rstrip("\n") + "\n"
-        if "\n## Reproduce" in text:
-            i = text.index("\n## Reproduce") + 1
-            text = text[:i] + block + "\n" + text[i:]
-        else:
-            text = text.rstrip("\n") + "\n\n" + block
+    for name, block in docsection.sections(old).items():
+        text = docsection.replace_text(text, name, block)
     return text
 
 
@@ -1410,20 +1287,26 @@ def main():
         sys.exit(__doc__)
     args = sys.argv[2:]
     write = None
+    json_path = None
     bin_dir = None
     while args:
         a = args.pop(0)
         if a == "--write-docs" and args:
             write = args.pop(0)
+        elif a == "--json" and args:
+            json_path = args.pop(0)
         elif a == "--bin-dir" and args:
             bin_dir = args.pop(0)
         else:
             sys.exit(__doc__)
     res = Results(sys.argv[1], bin_dir)
-    # Sections other tools own; render() leaves their subjects to them.
-    res.marked = marked_section_names(write)
     for name, value in res.figures():
         print("FIGURE %s %s" % (name, value))
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as f:
+            json.dump(res.x86_json(), f, indent=1)
+            f.write("\n")
+        print("bench: wrote %s" % json_path, file=sys.stderr)
     if write:
         text = keep_marked_sections(write, render(res))
         tmp = write + ".tmp"

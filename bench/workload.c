@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Op-list generation and replay (see workload.h). */
+/* Op lists from the workload generator, and their replay (see workload.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,87 +7,6 @@
 
 #include "prng.h"
 #include "workload.h"
-
-const struct workload_spec workload_w1 = {
-	.name = "W1",
-	.seed = 0x57310001u,
-	.region_bytes = 64u * 1024u,
-	.ops = 2000000u,
-	.min_size = 8u,
-	.max_size = 128u,
-	.log_sizes = false,
-	.live_fraction = 0.5,
-};
-
-const struct workload_spec workload_w2 = {
-	.name = "W2",
-	.seed = 0x57310002u,
-	.region_bytes = 1024u * 1024u,
-	.ops = 1000000u,
-	.min_size = 16u,
-	.max_size = 16384u,
-	.log_sizes = true,
-	.live_fraction = 0.5,
-};
-
-const struct workload_spec workload_w4 = {
-	.name = "W4",
-	.seed = 0x57310004u,
-	.region_bytes = 256u * 1024u,
-	.ops = 1000000u,
-	.min_size = 8u,
-	.max_size = 512u,
-	.log_sizes = false,
-	.aligned_pct = 100u,
-	.min_align_shift = 3u,
-	.max_align_shift = 8u,
-	.live_fraction = 0.5,
-};
-
-const struct workload_spec workload_w6 = {
-	.name = "W6",
-	.seed = 0x57310006u,
-	.region_bytes = 256u * 1024u,
-	.ops = 1000000u,
-	.min_size = 16u,
-	.max_size = 4096u,
-	.log_sizes = true,
-	.realloc_pct = 50u,
-	.realloc_max = 4096u,
-	.realloc_log2_span = 2u,
-	.live_fraction = 0.5,
-};
-
-const struct workload_spec workload_mixed = {
-	.name = "mixed",
-	.seed = 0x5731000au,
-	.region_bytes = 1024u * 1024u,
-	.ops = 100000u,
-	.min_size = 16u,
-	.max_size = 16384u,
-	.log_sizes = true,
-	.aligned_pct = 25u,
-	.min_align_shift = 4u,
-	.max_align_shift = 9u,
-	.realloc_pct = 10u,
-	.realloc_max = 2048u,
-	.live_fraction = 0.5,
-};
-
-const struct workload_spec *workload_by_name(const char *name)
-{
-	static const struct workload_spec *const all[] = {
-		&workload_w1, &workload_w2,    &workload_w4,
-		&workload_w6, &workload_mixed,
-	};
-
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (strcmp(all[i]->name, name) == 0) {
-			return all[i];
-		}
-	}
-	return NULL;
-}
 
 double workload_mean_size(const struct workload_spec *spec)
 {
@@ -110,131 +29,49 @@ static void *xrealloc(void *p, size_t bytes)
 	return q;
 }
 
-/* A resize of a block of old bytes: a factor of 2^u, u uniform in
- * [-span, span], clamped to the spec's sizes. */
-static uint32_t draw_resize(struct prng *r, const struct workload_spec *spec,
-			    uint32_t old)
+/* ops ops, or (after_fill) the ops to the fill and then ops more. */
+static void make(struct op_list *list, const struct workload_spec *spec,
+		 size_t ops, bool after_fill)
 {
-	double span = (double)spec->realloc_log2_span;
-	double n = (double)old * exp2((2.0 * prng_unit(r) - 1.0) * span);
-
-	if (n < (double)spec->min_size) {
-		return spec->min_size;
-	}
-	if (n > (double)spec->realloc_max) {
-		return spec->realloc_max;
-	}
-	return (uint32_t)n;
-}
-
-static uint32_t draw_size(struct prng *r, const struct workload_spec *spec,
-			  uint32_t max)
-{
-	if (spec->log_sizes) {
-		return prng_log_range(r, spec->min_size, max);
-	}
-	return prng_range(r, spec->min_size, max);
-}
-
-void op_list_make(struct op_list *list, const struct workload_spec *spec)
-{
-	struct prng r;
-	/* The model: live slots (dense, swap-remove), their sizes, and a
-	 * stack of slots free for reuse. */
-	uint32_t *live = NULL;
-	uint32_t *pos = NULL;
-	uint32_t *size = NULL;
-	uint32_t *spare = NULL;
-	uint32_t nlive = 0, nspare = 0, nslots = 0, cap = 0;
-	double live_bytes = 0.0;
-	double target = spec->live_fraction * (double)spec->region_bytes;
+	struct wl_gen g;
+	uint32_t capacity = wl_slot_capacity(spec->region_bytes);
+	uint32_t *words = xrealloc(NULL, (size_t)capacity * WL_WORDS_PER_SLOT *
+						 sizeof(uint32_t));
+	size_t cap = after_fill ? ops + 1024u : ops;
+	size_t n = 0;
 
 	if (spec->min_size < 8u) {
 		bench_die("workload %s: min_size must be >= 8", spec->name);
 	}
-	prng_seed(&r, spec->seed);
+	wl_init(&g, spec, spec->region_bytes, words, capacity);
 	list->spec = spec;
-	list->count = spec->ops;
-	list->ops = xrealloc(NULL, spec->ops * sizeof(struct op));
-
-	for (size_t i = 0; i < spec->ops; i++) {
-		struct op *op = &list->ops[i];
-
-		memset(op, 0, sizeof(*op));
-		if (spec->realloc_pct != 0u && nlive != 0u &&
-		    prng_below(&r, 100u) < spec->realloc_pct) {
-			uint32_t s = live[prng_below(&r, nlive)];
-
-			if (size[s] <= spec->realloc_max) {
-				uint32_t n =
-					spec->realloc_log2_span != 0u
-						? draw_resize(&r, spec, size[s])
-						: draw_size(&r, spec,
-							    spec->realloc_max);
-
-				op->kind = OP_REALLOC;
-				op->slot = s;
-				op->size = n;
-				live_bytes += (double)n - (double)size[s];
-				size[s] = n;
-				continue;
-			}
+	list->ops = xrealloc(NULL, cap * sizeof(struct op));
+	while (after_fill ? !wl_filled(&g) || n < (size_t)g.fill_ops + ops
+			  : n < ops) {
+		if (n == cap) {
+			cap *= 2u;
+			list->ops =
+				xrealloc(list->ops, cap * sizeof(struct op));
 		}
-		bool want_alloc;
-
-		if (nlive == 0u) {
-			want_alloc = true;
-		} else if (live_bytes < target) {
-			want_alloc = prng_below(&r, 3u) != 0u;
-		} else {
-			want_alloc = prng_below(&r, 3u) == 0u;
-		}
-		if (want_alloc) {
-			uint32_t s;
-
-			if (nspare != 0u) {
-				s = spare[--nspare];
-			} else {
-				if (nslots == cap) {
-					cap = cap ? cap * 2u : 1024u;
-					live = xrealloc(live, cap * 4u);
-					pos = xrealloc(pos, cap * 4u);
-					size = xrealloc(size, cap * 4u);
-					spare = xrealloc(spare, cap * 4u);
-				}
-				s = nslots++;
-			}
-			op->slot = s;
-			op->size = draw_size(&r, spec, spec->max_size);
-			op->kind = OP_ALLOC;
-			if (spec->aligned_pct != 0u &&
-			    prng_below(&r, 100u) < spec->aligned_pct) {
-				op->kind = OP_ALIGNED_ALLOC;
-				op->align_shift = (uint8_t)prng_range(
-					&r, spec->min_align_shift,
-					spec->max_align_shift);
-			}
-			size[s] = op->size;
-			pos[s] = nlive;
-			live[nlive++] = s;
-			live_bytes += op->size;
-		} else {
-			uint32_t k = prng_below(&r, nlive);
-			uint32_t s = live[k];
-
-			op->kind = OP_FREE;
-			op->slot = s;
-			live[k] = live[--nlive];
-			pos[live[k]] = k;
-			live_bytes -= size[s];
-			spare[nspare++] = s;
-		}
+		wl_next(&g, &list->ops[n++]);
 	}
-	list->slots = nslots;
-	free(live);
-	free(pos);
-	free(size);
-	free(spare);
+	list->count = n;
+	list->slots = g.nslots;
+	list->fill_ops = (size_t)g.fill_ops;
+	list->forced_frees = g.forced_frees;
+	free(words);
+}
+
+void op_list_make(struct op_list *list, const struct workload_spec *spec)
+{
+	make(list, spec, spec->ops, false);
+}
+
+void op_list_make_after_fill(struct op_list *list,
+			     const struct workload_spec *spec,
+			     size_t ops_after_fill)
+{
+	make(list, spec, ops_after_fill, true);
 }
 
 void op_list_free(struct op_list *list)

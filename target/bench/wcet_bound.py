@@ -5,7 +5,7 @@ compiled code of a sys_heap call can execute, from the linked image's
 disassembly (arm-none-eabi-objdump), for Thumb-1 (ARMv6-M) and Thumb-2
 (ARMv7-M) code.
 
-    wcet_bound.py IMAGE.elf [--objdump arm-none-eabi-objdump]
+    wcet_bound.py IMAGE.elf [--objdump arm-none-eabi-objdump] [--map MAP]
 
 What is counted is what the kheapcount plugin counts: every instruction
 executed from the function's first instruction through its final return,
@@ -13,31 +13,45 @@ callees included; an instruction inside an IT block counts whether or
 not its condition passes (the core issues it either way, and QEMU counts
 it either way).
 
+What is analysed follows from the image, not from lists of the core's
+function names kept here: the functions measured are those the bench
+image's probe trampolines call (kheap_probe_<op>: bl <function>), and
+everything they reach through direct calls and branches is analysed.
+
 How: each function is a graph of instructions (edges: fall-through,
 branches, conditional returns); a call costs the callee's own bound; the
 bound of a function is its longest path from the entry to a return.
-Paths are made finite by two rules that come from the source, not from
-the code:
+Paths are made finite by three rules:
 
-- Loops. A function whose graph has a cycle needs a visit bound
-  (LOOP_VISITS): no instruction of it runs more than that many times per
-  call. Its bound is then an implicit path enumeration: the largest
-  instruction count of a flow from the entry to a return with at most
-  that many passes through each instruction, a linear program (solved
-  with scipy; flow problems with capacities have integral optima, and
-  any real path is such a flow, so the optimum is a bound). The only loop
-  on these paths is take_chunk's search (inlined into aligned_alloc_in
-  at -Os): its body runs at most twice, because the second pass looks at
-  a class all of whose chunks are large enough. Unrolled loops (the
-  SYS_HEAP_FIT_PROBES probe) are straight code. A cycle in any other
-  function is an error: the analysis refuses to guess. Loop-free
-  functions take the exact longest path, without scipy.
-- Calls that valid calls never make (PRUNED): misuse reports and
-  listener notifications (no listener is registered in the measured
-  image). A path through such a call is dropped.
-- Calls whose cost depends on the data (COPY_FUNCTIONS: memcpy and the
-  memmove behind it) cost nothing here: realloc's bound is given without
-  its copy, as the measured "realloc, copy excluded" figure is.
+- Loops. No instruction of a function with a loop runs more than
+  LOOP_VISITS (2) times per call: the one loop on a valid path of the
+  core is the free-list search, whose body runs at most twice (the
+  second pass looks at a class all of whose chunks are large enough);
+  unrolled loops (-O2's, the SYS_HEAP_FIT_PROBES probe) are straight
+  code. A function with a loop is bounded by implicit path enumeration:
+  the largest instruction count of a flow from the entry to a return
+  with at most that many passes through each instruction, a linear
+  program (solved with scipy; flow problems with capacities have
+  integral optima, and any real path is such a flow, so the optimum is a
+  bound). The functions with loops are listed with each bound ("loops"),
+  and a measured call above its bound fails the measurement, so a loop
+  that runs more often than the rule says does not go unnoticed.
+  Loop-free functions take the exact longest path, without scipy.
+- Calls to cold functions are off the path: the core marks the
+  functions that valid calls never reach (misuse reports, listener
+  notifications; no listener is registered in the measured image) cold,
+  and GCC places a cold function in a .text.unlikely.<name> input
+  section, which the image's link map shows (cold_functions()). A path
+  through such a call is dropped. GCC's own hot/cold partitions
+  (<name>.cold) are not pruned: they are analysed as code. GCC also puts
+  a function it judges never executed there (at EXTREME, helpers only
+  the validation walk calls); were one on a valid path, the bound would
+  miss it, and the first measured call above the bound fails the run.
+  Each bound lists the functions it left out ("pruned").
+- Calls whose cost depends on the data (COPY_FUNCTIONS: the C library's
+  memcpy and the memmove behind it) cost nothing here: realloc's bound is
+  given without its copy, as the measured "realloc, copy excluded"
+  figure is.
 
 The bound is safe, not tight: a callee's bound is its worst path in any
 context (split_used may merge with a free right neighbour in the
@@ -54,21 +68,12 @@ import re
 import subprocess
 import sys
 
-ROOTS = {
-    "alloc": "sys_heap_alloc",
-    "aligned_alloc": "sys_heap_aligned_alloc",
-    "free": "sys_heap_free",
-    "realloc": "sys_heap_realloc",
-}
+OPS = ("alloc", "aligned_alloc", "free", "realloc")
 
-# Functions with a loop: the most times any one of their instructions
-# runs per call (see the docstring).
-LOOP_VISITS = {
-    "aligned_alloc_in": 2,
-    "take_chunk": 2,
-}
+# The most times any one instruction of a function with a loop runs per
+# call (see the docstring).
+LOOP_VISITS = 2
 
-PRUNED = {"report_fault", "notify", "z_heap_notify"}
 COPY_FUNCTIONS = {"memcpy", "memmove"}
 
 CONDITIONS = ("eq|ne|cs|cc|hs|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le")
@@ -180,12 +185,48 @@ def writes_pc(insn):
     return first == "pc" or first.startswith("pc!")
 
 
+def cold_functions(map_path):
+    """The functions the link map shows in .text.unlikely.<name> input
+    sections, by source name: what the source marks cold (GCC's
+    partitions <name>.cold excepted)."""
+    cold = set()
+    with open(map_path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = re.match(r"^\s*\.text\.unlikely\.(\S+)", line)
+            if m and not re.search(r"\.cold(\.\d+)?$", m.group(1)):
+                cold.add(base_name(m.group(1)))
+    return cold
+
+
+def roots(funcs, entries):
+    """{op: function} that the bench image's probe trampolines call
+    (target/bench/worst_image.c: the label kheap_probe_<op>_call is the
+    bl)."""
+    out = {}
+    for op in OPS:
+        probe = funcs.get("kheap_probe_%s_call" % op)
+        if probe is None:
+            continue
+        m = (RE_TARGET.search(probe[0].ops)
+             if probe and strip_condition(probe[0].mnem) == "bl" else None)
+        if m is None or int(m.group(1), 16) not in entries:
+            raise AnalysisError("kheap_probe_%s_call: expected a bl to a "
+                                "function" % op)
+        out[op] = entries[int(m.group(1), 16)]
+    if not out:
+        raise AnalysisError("the image has no kheap_probe_<op> trampolines")
+    return out
+
+
 class Analysis:
-    def __init__(self, funcs, entries):
+    def __init__(self, funcs, entries, pruned):
         self.funcs = funcs
         self.entries = entries
+        self.pruned = pruned
         self.memo = {}
         self.active = set()
+        # Functions whose graphs have a loop, bounded by LOOP_VISITS.
+        self.loops = set()
 
     def callee(self, insn):
         m = RE_TARGET.search(insn.ops)
@@ -208,7 +249,7 @@ class Analysis:
                 out = [(target, 0, None)]
             elif name is not None:
                 # A tail call: the callee returns for us.
-                if base_name(name) in PRUNED:
+                if base_name(name) in self.pruned:
                     cost = None
                 elif base_name(name) in COPY_FUNCTIONS:
                     cost = 0
@@ -240,7 +281,7 @@ class Analysis:
             if name is None:
                 raise AnalysisError("%s: %r calls no function entry"
                                     % (fname, insn))
-            if base_name(name) in PRUNED:
+            if base_name(name) in self.pruned:
                 return None
             cost = (0 if base_name(name) in COPY_FUNCTIONS
                     else self.bound_of(name))
@@ -299,13 +340,8 @@ class Analysis:
         back = back_edges(graph, entry)
         if not back:
             return self.longest_acyclic(fname, graph, entry)
-        visits = LOOP_VISITS.get(base_name(fname))
-        if visits is None:
-            raise AnalysisError(
-                "%s has a loop (back edges at %s) and no visit bound in "
-                "LOOP_VISITS" % (fname, ", ".join(
-                    "%x->%x" % e for e in sorted(back))))
-        return self.longest_ipet(fname, graph, entry, visits)
+        self.loops.add(fname)
+        return self.longest_ipet(fname, graph, entry, LOOP_VISITS)
 
     def longest_acyclic(self, fname, graph, entry):
         """Longest path by dynamic programming over the instructions in
@@ -450,20 +486,30 @@ def copy_functions(elf, objdump="arm-none-eabi-objdump"):
     return callees_of(funcs, entries, COPY_FUNCTIONS)
 
 
-def bounds(elf, objdump="arm-none-eabi-objdump"):
+def bounds(elf, objdump="arm-none-eabi-objdump", map_path=None):
     """{op: {"bound": instructions, "function": root, "split": {function:
-    instructions on the longest path}}}; raises AnalysisError."""
+    instructions on the longest path}, "loops": [functions with a loop
+    the bound relied on LOOP_VISITS for], "pruned": [the cold functions
+    whose calls were off the path]}}; raises AnalysisError. map_path:
+    the image's link map (default IMAGE.map)."""
     funcs, entries = disassemble(elf, objdump)
-    a = Analysis(funcs, entries)
+    try:
+        cold = cold_functions(map_path or elf + ".map")
+    except OSError as e:
+        raise AnalysisError("no link map for the cold functions: %s" % e)
+    a = Analysis(funcs, entries, cold)
     out = {}
-    for op, root in ROOTS.items():
+    for op, root in roots(funcs, entries).items():
         value = a.bound_of(root)
         if value is None:
             raise AnalysisError("every path of %s is pruned" % root)
+        reached = callees_of(funcs, entries, [root])
         out[op] = {
             "bound": value,
             "function": root,
             "split": dict(a.memo[root][1].most_common()),
+            "loops": sorted(a.loops & reached),
+            "pruned": sorted({base_name(f) for f in reached} & cold),
         }
     return out
 
@@ -472,14 +518,18 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("elf")
     p.add_argument("--objdump", default="arm-none-eabi-objdump")
+    p.add_argument("--map", help="the image's link map (default ELF.map)")
     args = p.parse_args()
     try:
-        result = bounds(args.elf, args.objdump)
+        result = bounds(args.elf, args.objdump, args.map)
     except AnalysisError as e:
         sys.exit("wcet_bound: %s" % e)
     for op, r in result.items():
         split = ", ".join("%s %d" % kv for kv in r["split"].items())
         print("%-14s %5d  (%s)" % (op, r["bound"], split))
+        print("%-14s        loops: %s; cold, off the path: %s" % (
+            "", ", ".join(r["loops"]) or "none",
+            ", ".join(r["pruned"]) or "none"))
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The worst-case bench image: runs allocation workloads on sys_heap
+ * The worst-case bench image: runs the benchmark workloads
+ * (bench/workload_gen.h, the generator the x86-64 benchmark uses) on
  * heaps from 16 KiB up to the largest the board's RAM holds, calling
- * every sys_heap_alloc, aligned_alloc, free and realloc through a probe
- * trampoline whose labels the kheapcount QEMU plugin watches
- * (target/bench/plugin/kheapcount.c). The plugin counts the instructions
- * of each call; this program only generates the calls, checks the
- * blocks it gets, and describes each run on its output so that the
- * driver (target/bench/qemu_worst.py) can pair the plugin's figures
- * with it. Method: docs/design.md, "Worst-case measurement on
+ * every alloc, aligned_alloc, free and realloc of the allocator under
+ * test (bench/heap_backend.h: kheap's sys_heap unless the build names
+ * another) through a probe trampoline whose labels the kheapcount QEMU
+ * plugin watches (target/bench/plugin/kheapcount.c). The plugin counts
+ * the instructions of each call; this program only generates the calls,
+ * checks the blocks it gets, and describes each run on its output so
+ * that the driver (target/bench/qemu_worst.py) can pair the plugin's
+ * figures with it. Method: docs/design.md, "Worst-case measurement on
  * Cortex-M".
  *
  * Command line (semihosting; every argument optional):
@@ -17,16 +19,23 @@
  *              (default 20000)
  *   sizes      heap sizes in bytes, with K or M suffixes, or "max"
  *              (default 16K,max)
- *   workloads  small, mixed, aligned (default all three)
+ *   workloads  W1, W2, W4, W6, mixed (default W1, mixed, W4)
+ *   target_worst bookkeeping [max=BYTES]
+ *              the minimum region and, for every size of the sweep up to
+ *              max (default 1M, at most the pool), region minus the
+ *              largest single block on a fresh heap
+ *              (bench/heap_bookkeeping.h)
  * Lists are separated by '+' (or ','; QEMU's -semihosting-config needs a
  * comma doubled).
  * Output, one line each (parsed by the driver):
- *   POOL bytes=... max=...
+ *   POOL bytes=... max=... alloc=NAME
  *   SEG <n> workload=... heap=... header=... seed=...
  *   END <n> ops=... alloc=... aligned_alloc=... free=... realloc=...
  *       failed_alloc=... failed_aligned_alloc=... failed_realloc=...
- *       forced_free=... fill_ops=... live=...
+ *       skipped=... unsupported=... forced_free=... fill_ops=... live=...
  *   DONE segments=...
+ *   MINREGION alloc=NAME ptr_bytes=4 bytes=...        (bookkeeping)
+ *   CONTROL alloc=NAME ptr_bytes=4 region=... largest=... control=...
  * Segment <n> is the plugin's segment <n>: the call to
  * kheap_probe_segment() right after the SEG line starts it.
  */
@@ -38,9 +47,10 @@
 #include <string.h>
 
 #include <kheap/target.h>
-#include <zephyr/sys/sys_heap.h>
 
-#include "prng.h"
+#include "heap_backend.h"
+#include "heap_bookkeeping.h"
+#include "workload_gen.h"
 
 /* ---- the probe trampolines ------------------------------------------- */
 
@@ -51,9 +61,10 @@
  * callee's last), so the trampoline's own push and pop are not counted.
  * Plain labels, not functions, so that the symbol table gives their
  * addresses without the Thumb bit. Thumb-1 instructions only: the same
- * text serves ARMv6-M.
+ * text serves ARMv6-M. A backend without aligned allocation or realloc
+ * has no probe for it (the driver then passes the plugin no labels).
  */
-#define KHEAP_PROBE(kind)                                                      \
+#define KHEAP_PROBE(kind, symbol)                                              \
 	".p2align 2\n"                                                         \
 	".global kheap_probe_" kind "\n"                                       \
 	".type kheap_probe_" kind ", %function\n"                              \
@@ -62,16 +73,29 @@
 	"\tpush {r4, lr}\n"                                                    \
 	".global kheap_probe_" kind "_call\n"                                  \
 	"kheap_probe_" kind "_call:\n"                                         \
-	"\tbl sys_heap_" kind "\n"                                             \
+	"\tbl " symbol "\n"                                                    \
 	".global kheap_probe_" kind "_return\n"                                \
 	"kheap_probe_" kind "_return:\n"                                       \
 	"\tpop {r4, pc}\n"                                                     \
 	".size kheap_probe_" kind ", . - kheap_probe_" kind "\n"
 
+#if BENCH_HEAP_HAS_ALIGNED_ALLOC
+#define PROBE_ALIGNED_ALLOC                                                    \
+	KHEAP_PROBE("aligned_alloc", BENCH_STR(BENCH_HEAP_ALIGNED_ALLOC))
+#else
+#define PROBE_ALIGNED_ALLOC ""
+#endif
+#if BENCH_HEAP_HAS_REALLOC
+#define PROBE_REALLOC KHEAP_PROBE("realloc", BENCH_STR(BENCH_HEAP_REALLOC))
+#else
+#define PROBE_REALLOC ""
+#endif
+
 __asm__(".section .text.kheap_probe, \"ax\", %progbits\n"
 	".syntax unified\n"
-	".thumb\n" KHEAP_PROBE("alloc") KHEAP_PROBE("aligned_alloc")
-		KHEAP_PROBE("free") KHEAP_PROBE("realloc")
+	".thumb\n" KHEAP_PROBE("alloc", BENCH_STR(BENCH_HEAP_ALLOC))
+		KHEAP_PROBE("free", BENCH_STR(BENCH_HEAP_FREE))
+			PROBE_ALIGNED_ALLOC PROBE_REALLOC
 	/* The segment marker: its first instruction starts a segment. */
 	".p2align 2\n"
 	".global kheap_probe_segment\n"
@@ -82,174 +106,46 @@ __asm__(".section .text.kheap_probe, \"ax\", %progbits\n"
 	".size kheap_probe_segment, . - kheap_probe_segment\n"
 	".text\n");
 
-void *kheap_probe_alloc(struct sys_heap *heap, size_t bytes);
-void *kheap_probe_aligned_alloc(struct sys_heap *heap, size_t align,
-				size_t bytes);
-void kheap_probe_free(struct sys_heap *heap, void *mem);
-void *kheap_probe_realloc(struct sys_heap *heap, void *mem, size_t bytes);
+void *kheap_probe_alloc(bench_heap_t heap, size_t bytes);
+void *kheap_probe_aligned_alloc(bench_heap_t heap, size_t align, size_t bytes);
+void kheap_probe_free(bench_heap_t heap, void *mem);
+void *kheap_probe_realloc(bench_heap_t heap, void *mem, size_t bytes);
 void kheap_probe_segment(void);
-
-/* ---- workloads ------------------------------------------------------------ */
-
-/*
- * GUIDE §5's patterns, as bench/workload.c defines them for the host,
- * but generated while they run (the micro:bit cannot hold an op list)
- * and driven by the real outcome: a failed allocation adds nothing to
- * the live set. Below half the heap in live requested bytes, 2 of 3 ops
- * allocate; above it, 2 of 3 free a random live block.
- */
-struct workload {
-	const char *name;
-	uint64_t seed;
-	uint32_t min_size;
-	uint32_t max_size;
-	bool log_sizes;
-	/* Share of allocations that are aligned, to 1 << [min, max]. */
-	unsigned int aligned_pct;
-	unsigned int min_align_shift;
-	unsigned int max_align_shift;
-	/* Share of ops that resize a live block of at most realloc_max
-	 * bytes to [min_size, realloc_max]. */
-	unsigned int realloc_pct;
-	uint32_t realloc_max;
-};
-
-static const struct workload workloads[] = {
-	/* W1's requests: uniform 8..128 B. */
-	{"small", 0x57310001u, 8u, 128u, false, 0u, 0u, 0u, 0u, 0u},
-	/* The host's instruction-count workload: W2's requests
-	 * (log-uniform 16 B..16 KiB), a quarter of them aligned to
-	 * 16..512, and 10 % of ops resizing a block of at most 2 KiB. */
-	{"mixed", 0x5731000au, 16u, 16384u, true, 25u, 4u, 9u, 10u, 2048u},
-	/* W4's: uniform 8..512 B, every one aligned to 8..256. */
-	{"aligned", 0x57310004u, 8u, 512u, false, 100u, 3u, 8u, 0u, 0u},
-};
-#define WORKLOAD_COUNT (sizeof(workloads) / sizeof(workloads[0]))
-
-/* ---- log-uniform sizes without libm --------------------------------------- */
-
-/*
- * bench/prng.h's prng_log_range calls exp() and log(): thousands of
- * soft-float instructions per draw on these cores. Here: a log2 in 16.16
- * fixed point, computed once per run, and 2^x by a 33-entry table with
- * linear interpolation (relative error under 1e-4).
- */
-static const uint32_t exp2_q16[33] = {
-	65536,  66971,  68438,  69936,  71468,  73032,  74632,  76266,  77936,
-	79642,  81386,  83169,  84990,  86851,  88752,  90696,  92682,  94711,
-	96785,  98905,  101070, 103283, 105545, 107856, 110218, 112631, 115098,
-	117618, 120194, 122825, 125515, 128263, 131072,
-};
-
-/* log2(x) in 16.16 fixed point, x >= 1: the integer part from the top
- * bit, then one fraction bit per squaring of the mantissa. */
-static uint32_t log2_q16(uint32_t x)
-{
-	uint32_t ip = 31u - (uint32_t)__builtin_clz(x);
-	/* Mantissa in [1, 2) as 1.31 fixed point. */
-	uint64_t m = (uint64_t)x << (31u - ip);
-	uint32_t frac = 0u;
-
-	for (unsigned int bit = 0; bit < 16u; bit++) {
-		m = (m * m) >> 31;
-		frac <<= 1;
-		if (m >= (2ull << 31)) {
-			m >>= 1;
-			frac |= 1u;
-		}
-	}
-	return (ip << 16) | frac;
-}
-
-/* lo * 2^(e / 65536). */
-static uint32_t scale_exp2(uint32_t lo, uint32_t e)
-{
-	uint32_t ip = e >> 16;
-	uint32_t f = e & 0xffffu;
-	uint32_t i = f >> 11;
-	uint32_t rem = f & 0x7ffu;
-	uint32_t v =
-		exp2_q16[i] + (((exp2_q16[i + 1u] - exp2_q16[i]) * rem) >> 11);
-
-	return (uint32_t)(((uint64_t)lo * v << ip) >> 16);
-}
-
-struct size_draw {
-	uint32_t lo;
-	uint32_t hi;
-	bool log;
-	/* log2((hi + 1) / lo) in 16.16. */
-	uint32_t span_q16;
-};
-
-static struct size_draw size_draw_make(uint32_t lo, uint32_t hi, bool log)
-{
-	struct size_draw d = {lo, hi, log, 0u};
-
-	if (log) {
-		d.span_q16 = log2_q16(hi + 1u) - log2_q16(lo);
-	}
-	return d;
-}
-
-static uint32_t draw_size(struct prng *r, const struct size_draw *d)
-{
-	if (!d->log) {
-		return prng_range(r, d->lo, d->hi);
-	}
-	uint32_t u = (uint32_t)(prng_next(r) >> 32);
-	uint32_t e = (uint32_t)(((uint64_t)u * d->span_q16) >> 32);
-	uint32_t v = scale_exp2(d->lo, e);
-
-	return v < d->lo ? d->lo : (v > d->hi ? d->hi : v);
-}
 
 /* ---- the pool ----------------------------------------------------------- */
 
 /*
- * All of the heap under test and the generator's live-block table come
- * from one static pool sized per board (KHEAP_WORST_POOL_BYTES, from
- * target/bench/CMakeLists.txt): the heap at its start, the table at its
- * end. 512-byte alignment, the largest the workloads ask for, so that a
- * run behaves the same on every board (aligned requests depend on the
- * address modulo the alignment).
+ * All of the heap under test and the driver's tables come from one
+ * static pool sized per board (KHEAP_WORST_POOL_BYTES, from
+ * target/bench/CMakeLists.txt): the heap at its start, the generator's
+ * words and the slot table at its end. 512-byte alignment, the largest
+ * the workloads ask for, so that a run behaves the same on every board
+ * (aligned requests depend on the address modulo the alignment).
  */
 #ifndef KHEAP_WORST_POOL_BYTES
 #error "KHEAP_WORST_POOL_BYTES (the board's pool for heap and table) is not set"
 #endif
 static uint8_t pool[KHEAP_WORST_POOL_BYTES] __attribute__((aligned(512)));
 
-struct live_block {
-	uint8_t *mem;
-	uint32_t bytes;
-};
+/* Table bytes per slot: the generator's words and the block pointer. */
+#define SLOT_BYTES (WL_WORDS_PER_SLOT * sizeof(uint32_t) + sizeof(void *))
 
-/* One table entry per 64 heap bytes: the small workload's live set is
- * about one block per 136 bytes, so the cap (a forced free when the
- * table is full, counted and reported) is a safety net, not a shape. */
-#define HEAP_BYTES_PER_ENTRY 64u
-#define MIN_TABLE_ENTRIES 64u
-
-static size_t table_entries(size_t heap_bytes)
+static size_t table_bytes(size_t heap_bytes)
 {
-	size_t n = heap_bytes / HEAP_BYTES_PER_ENTRY;
-
-	return n < MIN_TABLE_ENTRIES ? MIN_TABLE_ENTRIES : n;
+	return (size_t)wl_slot_capacity(heap_bytes) * SLOT_BYTES;
 }
 
 static bool fits_pool(size_t heap_bytes)
 {
-	size_t table = table_entries(heap_bytes) * sizeof(struct live_block);
-
-	return heap_bytes <= sizeof(pool) && table <= sizeof(pool) - heap_bytes;
+	return heap_bytes <= sizeof(pool) &&
+	       table_bytes(heap_bytes) <= sizeof(pool) - heap_bytes;
 }
 
-/* The largest heap whose table fits beside it, in whole KiB. */
+/* The largest heap whose tables fit beside it, in whole KiB. */
 static size_t max_heap_bytes(void)
 {
 	size_t bytes =
-		(size_t)((uint64_t)sizeof(pool) * HEAP_BYTES_PER_ENTRY /
-			 (HEAP_BYTES_PER_ENTRY + sizeof(struct live_block)));
+		(size_t)((uint64_t)sizeof(pool) * 64u / (64u + SLOT_BYTES));
 
 	bytes &= ~(size_t)1023u;
 	while (bytes != 0u && !fits_pool(bytes)) {
@@ -261,18 +157,10 @@ static size_t max_heap_bytes(void)
 /* ---- one run ------------------------------------------------------------ */
 
 struct counts {
-	uint32_t ops;
 	uint32_t calls[4];
 	uint32_t failed[4];
-	uint32_t forced_free;
-	uint32_t fill_ops;
-};
-
-enum {
-	K_ALLOC,
-	K_ALIGNED_ALLOC,
-	K_FREE,
-	K_REALLOC
+	uint32_t skipped;
+	uint32_t unsupported;
 };
 
 static void fail(unsigned int seg, const char *what, const void *mem)
@@ -304,144 +192,165 @@ static bool token_is(const uint8_t *mem, const void *owner)
 	return t == token_of(owner);
 }
 
-static void run(unsigned int seg, const struct workload *w, size_t heap_bytes,
-		uint32_t steady_ops)
+static void check_block(unsigned int seg, const uint8_t *mem, size_t align)
 {
-	struct sys_heap heap;
-	struct prng r;
-	struct counts c = {0};
-	size_t cap = table_entries(heap_bytes);
-	struct live_block *live =
-		(struct live_block *)(pool + sizeof(pool)) - cap;
-	uint32_t nlive = 0u;
-	uint64_t live_bytes = 0u;
-	uint64_t target = heap_bytes / 2u;
-	struct size_draw sizes =
-		size_draw_make(w->min_size, w->max_size, w->log_sizes);
-	struct size_draw resizes =
-		size_draw_make(w->min_size, w->realloc_max, w->log_sizes);
-	bool filled = false;
-	uint32_t after_fill = 0u;
-	/* A run whose live set never reaches the target (requests too large
-	 * for the heap) is measured from this op on. */
-	uint32_t fill_limit = (uint32_t)(heap_bytes / 4u) + 10000u;
-
-	if (sys_heap_init(&heap, pool, heap_bytes) != 0) {
-		fail(seg, "sys_heap_init failed", pool);
+	if (((uintptr_t)mem & (align - 1u)) != 0u) {
+		fail(seg, "misaligned block", mem);
 	}
-	prng_seed(&r, w->seed);
+}
+
+/* An allocation (aligned or not) into an empty slot. */
+static void run_alloc(unsigned int seg, bench_heap_t heap, const struct op *op,
+		      uint8_t **slot, struct counts *c)
+{
+	uint8_t *mem;
+	size_t align = BENCH_HEAP_MIN_ALIGN;
+
+	if (op->kind == OP_ALIGNED_ALLOC) {
+#if BENCH_HEAP_HAS_ALIGNED_ALLOC
+		align = (size_t)1u << op->align_shift;
+		mem = kheap_probe_aligned_alloc(heap, align, op->size);
+#else
+		c->unsupported++;
+		return;
+#endif
+	} else {
+		mem = kheap_probe_alloc(heap, op->size);
+	}
+	c->calls[op->kind]++;
+	if (mem == NULL) {
+		c->failed[op->kind]++;
+		return;
+	}
+	check_block(seg, mem, align);
+	store_token(mem);
+	*slot = mem;
+}
+
+static void run_free(unsigned int seg, bench_heap_t heap, uint8_t **slot,
+		     struct counts *c)
+{
+	if (!token_is(*slot, *slot)) {
+		fail(seg, "block overwritten", *slot);
+	}
+	kheap_probe_free(heap, *slot);
+	c->calls[OP_FREE]++;
+	*slot = NULL;
+}
+
+static void run_realloc(unsigned int seg, bench_heap_t heap,
+			const struct op *op, uint8_t **slot, struct counts *c)
+{
+#if BENCH_HEAP_HAS_REALLOC
+	uint8_t *mem = kheap_probe_realloc(heap, *slot, op->size);
+
+	c->calls[OP_REALLOC]++;
+	if (mem == NULL) {
+		/* The old block is still there. */
+		c->failed[OP_REALLOC]++;
+		return;
+	}
+	check_block(seg, mem, BENCH_HEAP_MIN_ALIGN);
+	if (!token_is(mem, *slot)) {
+		fail(seg, "realloc lost the block", mem);
+	}
+	store_token(mem);
+	*slot = mem;
+#else
+	(void)seg;
+	(void)heap;
+	(void)op;
+	(void)slot;
+	c->unsupported++;
+#endif
+}
+
+static void run(unsigned int seg, const struct workload_spec *spec,
+		size_t heap_bytes, uint32_t steady_ops)
+{
+	struct wl_gen g;
+	struct counts c;
+	uint32_t cap = wl_slot_capacity(heap_bytes);
+	uint8_t *table = pool + sizeof(pool) - table_bytes(heap_bytes);
+	uint8_t **slots = (uint8_t **)table;
+	uint32_t *words = (uint32_t *)(slots + cap);
+	bench_heap_t heap = bench_heap_init(pool, heap_bytes);
+
+	if (heap == NULL) {
+		fail(seg, "the heap's init failed", pool);
+	}
+	memset(&c, 0, sizeof(c));
+	memset(slots, 0, cap * sizeof(*slots));
+	wl_init(&g, spec, heap_bytes, words, cap);
 	printf("SEG %u workload=%s heap=%lu header=%lu seed=0x%08lx\n", seg,
-	       w->name, (unsigned long)heap_bytes,
-	       (unsigned long)sys_heap_header_bytes(&heap),
-	       (unsigned long)w->seed);
+	       spec->name, (unsigned long)heap_bytes,
+	       (unsigned long)bench_heap_header_bytes(heap),
+	       (unsigned long)spec->seed);
 	fflush(stdout);
 	kheap_probe_segment();
 
-	while (after_fill < steady_ops) {
-		c.ops++;
-		if (filled) {
-			after_fill++;
-		} else if (live_bytes >= target || c.ops > fill_limit) {
-			filled = true;
-			c.fill_ops = c.ops - 1u;
-		}
-		if (w->realloc_pct != 0u && nlive != 0u &&
-		    prng_below(&r, 100u) < w->realloc_pct) {
-			struct live_block *b = &live[prng_below(&r, nlive)];
+	while (!wl_filled(&g) || g.ops < g.fill_ops + steady_ops) {
+		struct op op;
 
-			if (b->bytes <= w->realloc_max) {
-				uint32_t n = draw_size(&r, &resizes);
-				uint8_t *mem =
-					kheap_probe_realloc(&heap, b->mem, n);
+		wl_next(&g, &op);
+		uint8_t **slot = &slots[op.slot];
 
-				c.calls[K_REALLOC]++;
-				if (mem == NULL) {
-					c.failed[K_REALLOC]++;
-					continue;
-				}
-				if (((uintptr_t)mem & 7u) != 0u ||
-				    !token_is(mem, b->mem)) {
-					fail(seg, "realloc lost the block",
-					     mem);
-				}
-				store_token(mem);
-				live_bytes += (uint64_t)n - b->bytes;
-				b->mem = mem;
-				b->bytes = n;
-				continue;
-			}
-		}
-		bool want_alloc;
-
-		if (nlive == 0u) {
-			want_alloc = true;
-		} else if (live_bytes < target) {
-			want_alloc = prng_below(&r, 3u) != 0u;
+		if (op.kind == OP_ALLOC || op.kind == OP_ALIGNED_ALLOC) {
+			run_alloc(seg, heap, &op, slot, &c);
+		} else if (*slot == NULL) {
+			/* Its allocation failed (or was not supported). */
+			c.skipped++;
+		} else if (op.kind == OP_FREE) {
+			run_free(seg, heap, slot, &c);
 		} else {
-			want_alloc = prng_below(&r, 3u) == 0u;
-		}
-		if (want_alloc && nlive == cap) {
-			want_alloc = false;
-			c.forced_free++;
-		}
-		if (want_alloc) {
-			uint32_t n = draw_size(&r, &sizes);
-			size_t align = 8u;
-			uint8_t *mem;
-			unsigned int kind = K_ALLOC;
-
-			if (w->aligned_pct != 0u &&
-			    prng_below(&r, 100u) < w->aligned_pct) {
-				align = (size_t)1u
-					<< prng_range(&r, w->min_align_shift,
-						      w->max_align_shift);
-				kind = K_ALIGNED_ALLOC;
-				mem = kheap_probe_aligned_alloc(&heap, align,
-								n);
-			} else {
-				mem = kheap_probe_alloc(&heap, n);
-			}
-			c.calls[kind]++;
-			if (mem == NULL) {
-				c.failed[kind]++;
-				continue;
-			}
-			if (((uintptr_t)mem & (align - 1u)) != 0u) {
-				fail(seg, "misaligned block", mem);
-			}
-			store_token(mem);
-			live[nlive].mem = mem;
-			live[nlive].bytes = n;
-			nlive++;
-			live_bytes += n;
-		} else {
-			uint32_t k = prng_below(&r, nlive);
-			struct live_block *b = &live[k];
-
-			if (!token_is(b->mem, b->mem)) {
-				fail(seg, "block overwritten", b->mem);
-			}
-			kheap_probe_free(&heap, b->mem);
-			c.calls[K_FREE]++;
-			live_bytes -= b->bytes;
-			*b = live[--nlive];
+			run_realloc(seg, heap, &op, slot, &c);
 		}
 	}
-	if (!sys_heap_validate(&heap)) {
-		fail(seg, "sys_heap_validate failed", pool);
+	if (!bench_heap_check(heap)) {
+		fail(seg, "the heap's check failed", pool);
+	}
+	uint32_t live = 0u;
+
+	for (uint32_t s = 0; s < g.nslots; s++) {
+		live += slots[s] != NULL;
 	}
 	printf("END %u ops=%lu alloc=%lu aligned_alloc=%lu free=%lu "
 	       "realloc=%lu failed_alloc=%lu failed_aligned_alloc=%lu "
-	       "failed_realloc=%lu forced_free=%lu fill_ops=%lu live=%lu\n",
-	       seg, (unsigned long)c.ops, (unsigned long)c.calls[K_ALLOC],
-	       (unsigned long)c.calls[K_ALIGNED_ALLOC],
-	       (unsigned long)c.calls[K_FREE],
-	       (unsigned long)c.calls[K_REALLOC],
-	       (unsigned long)c.failed[K_ALLOC],
-	       (unsigned long)c.failed[K_ALIGNED_ALLOC],
-	       (unsigned long)c.failed[K_REALLOC], (unsigned long)c.forced_free,
-	       (unsigned long)(filled ? c.fill_ops : c.ops),
-	       (unsigned long)nlive);
+	       "failed_realloc=%lu skipped=%lu unsupported=%lu "
+	       "forced_free=%lu fill_ops=%lu live=%lu\n",
+	       seg, (unsigned long)g.ops, (unsigned long)c.calls[OP_ALLOC],
+	       (unsigned long)c.calls[OP_ALIGNED_ALLOC],
+	       (unsigned long)c.calls[OP_FREE],
+	       (unsigned long)c.calls[OP_REALLOC],
+	       (unsigned long)c.failed[OP_ALLOC],
+	       (unsigned long)c.failed[OP_ALIGNED_ALLOC],
+	       (unsigned long)c.failed[OP_REALLOC], (unsigned long)c.skipped,
+	       (unsigned long)c.unsupported, (unsigned long)g.forced_frees,
+	       (unsigned long)g.fill_ops, (unsigned long)live);
+}
+
+/* ---- bookkeeping ------------------------------------------------------ */
+
+static void bookkeeping(size_t max)
+{
+	size_t min = bk_min_region(pool, sizeof(pool) < 65536u ? sizeof(pool)
+							       : 65536u);
+
+	printf("MINREGION alloc=%s ptr_bytes=%lu bytes=%lu\n", BENCH_HEAP_NAME,
+	       (unsigned long)sizeof(void *), (unsigned long)min);
+	if (min == 0u) {
+		return;
+	}
+	for (size_t r = bk_next_size(0u, min, max); r != 0u;
+	     r = bk_next_size(r, min, max)) {
+		size_t largest = bk_largest_block(pool, r);
+
+		printf("CONTROL alloc=%s ptr_bytes=%lu region=%lu largest=%lu "
+		       "control=%lu\n",
+		       BENCH_HEAP_NAME, (unsigned long)sizeof(void *),
+		       (unsigned long)r, (unsigned long)largest,
+		       (unsigned long)(r - largest));
+	}
 }
 
 /* ---- the command line --------------------------------------------------- */
@@ -472,30 +381,54 @@ static bool parse_size(const char *text, size_t *bytes)
 	return *end == '\0';
 }
 
+/* The workloads run when none is named: the three shapes whose worst
+ * calls differ (small blocks; mixed sizes, alignments and resizes;
+ * aligned blocks). */
+static const struct workload_spec *const default_workloads[] = {
+	&workload_w1,
+	&workload_mixed,
+	&workload_w4,
+};
+#define MAX_WORKLOADS 8u
+
+static int usage(void)
+{
+	printf("usage: target_worst [ops=N] [sizes=S+...] [workloads=W+...]\n"
+	       "       target_worst bookkeeping [max=BYTES]\n");
+	return TARGET_EXIT_USAGE;
+}
+
+static bool parse_count(const char *text, unsigned long *value)
+{
+	char *end;
+
+	*value = strtoul(text, &end, 10);
+	return end != text && *end == '\0' && *value != 0ul;
+}
+
 int main(int argc, char **argv)
 {
 	size_t sizes[MAX_SIZES];
 	unsigned int nsizes = 0;
-	bool use[WORKLOAD_COUNT];
-	bool any_workload = false;
+	const struct workload_spec *use[MAX_WORKLOADS];
+	unsigned int nworkloads = 0;
 	unsigned long ops = 20000ul;
+	bool book = argc > 1 && strcmp(argv[1], "bookkeeping") == 0;
+	size_t book_max = 1024u * 1024u;
 
-	for (unsigned int i = 0; i < WORKLOAD_COUNT; i++) {
-		use[i] = false;
-	}
-	for (int a = 1; a < argc; a++) {
+	for (int a = book ? 2 : 1; a < argc; a++) {
 		char *arg = argv[a];
 		char *list;
 
-		if (strncmp(arg, "ops=", 4) == 0) {
-			char *end;
-
-			ops = strtoul(arg + 4, &end, 10);
-			if (*end != '\0' || ops == 0ul) {
-				printf("bad %s\n", arg);
-				return TARGET_EXIT_USAGE;
+		if (book && strncmp(arg, "max=", 4) == 0) {
+			if (!parse_size(arg + 4, &book_max)) {
+				return usage();
 			}
-		} else if (strncmp(arg, "sizes=", 6) == 0) {
+		} else if (!book && strncmp(arg, "ops=", 4) == 0) {
+			if (!parse_count(arg + 4, &ops)) {
+				return usage();
+			}
+		} else if (!book && strncmp(arg, "sizes=", 6) == 0) {
 			for (list = strtok(arg + 6, "+,"); list != NULL;
 			     list = strtok(NULL, "+,")) {
 				if (nsizes == MAX_SIZES ||
@@ -509,35 +442,37 @@ int main(int argc, char **argv)
 				}
 				nsizes++;
 			}
-		} else if (strncmp(arg, "workloads=", 10) == 0) {
+		} else if (!book && strncmp(arg, "workloads=", 10) == 0) {
 			for (list = strtok(arg + 10, "+,"); list != NULL;
 			     list = strtok(NULL, "+,")) {
-				unsigned int i = 0;
+				const struct workload_spec *w =
+					workload_by_name(list);
 
-				while (i < WORKLOAD_COUNT &&
-				       strcmp(list, workloads[i].name) != 0) {
-					i++;
-				}
-				if (i == WORKLOAD_COUNT) {
+				if (w == NULL || nworkloads == MAX_WORKLOADS) {
 					printf("unknown workload '%s'\n", list);
 					return TARGET_EXIT_USAGE;
 				}
-				use[i] = true;
-				any_workload = true;
+				use[nworkloads++] = w;
 			}
 		} else {
-			printf("usage: target_worst [ops=N] [sizes=S+...] "
-			       "[workloads=W+...]\n");
-			return TARGET_EXIT_USAGE;
+			return usage();
 		}
+	}
+	if (book) {
+		bookkeeping(book_max < sizeof(pool) ? book_max : sizeof(pool));
+		printf("DONE segments=0\n");
+		return TARGET_EXIT_PASS;
 	}
 	if (nsizes == 0u) {
 		sizes[nsizes++] = 16u * 1024u;
 		sizes[nsizes++] = max_heap_bytes();
 	}
-	if (!any_workload) {
-		for (unsigned int i = 0; i < WORKLOAD_COUNT; i++) {
-			use[i] = true;
+	if (nworkloads == 0u) {
+		for (unsigned int i = 0;
+		     i <
+		     sizeof(default_workloads) / sizeof(default_workloads[0]);
+		     i++) {
+			use[nworkloads++] = default_workloads[i];
 		}
 	}
 	/*
@@ -548,16 +483,13 @@ int main(int argc, char **argv)
 	 */
 	__asm__ volatile("cpsid i" ::: "memory");
 
-	printf("POOL bytes=%lu max=%lu\n", (unsigned long)sizeof(pool),
-	       (unsigned long)max_heap_bytes());
+	printf("POOL bytes=%lu max=%lu alloc=%s\n", (unsigned long)sizeof(pool),
+	       (unsigned long)max_heap_bytes(), BENCH_HEAP_NAME);
 	unsigned int seg = 0;
 
-	for (unsigned int i = 0; i < WORKLOAD_COUNT; i++) {
-		if (!use[i]) {
-			continue;
-		}
+	for (unsigned int i = 0; i < nworkloads; i++) {
 		for (unsigned int s = 0; s < nsizes; s++) {
-			run(seg++, &workloads[i], sizes[s], (uint32_t)ops);
+			run(seg++, use[i], sizes[s], (uint32_t)ops);
 		}
 	}
 	printf("DONE segments=%u\n", seg);

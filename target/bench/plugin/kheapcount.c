@@ -22,7 +22,9 @@
  *     the called function from its first instruction through its final
  *     return, callees included, and nothing of the caller;
  *   - counts, the same way, the instructions inside excluded ranges
- *     (memcpy), so that realloc is reported with and without the copy;
+ *     (memcpy), so that realloc is reported with and without the copy,
+ *     and apart the calls that ran none of them (a realloc that resized
+ *     in place: a moving one copies);
  *   - records each measured call's translated blocks, to check the count
  *     (their instruction counts must add up to it) and to keep the path
  *     of the worst call of each kind (with and without the copy), which
@@ -33,7 +35,16 @@
  *
  * Arguments (-plugin libkheapcount.so,name=value,...):
  *   alloc=CALL:RET aligned_alloc=CALL:RET free=CALL:RET realloc=CALL:RET
+ *                  (at least one; an allocator without aligned allocation
+ *                  or realloc has no trampoline for it)
  *   segment=ADDR   exclude=LO:HI (repeatable)   out=FILE (else QEMU's log)
+ *   calls=FILE     also every call's count without the excluded ranges,
+ *                  one little-endian 32-bit word per call in execution
+ *                  order: the kind (0 alloc, 1 aligned_alloc, 2 free,
+ *                  3 realloc) in the top 3 bits, the count below (capped
+ *                  at 2^29 - 1); 0xffffffff starts each segment. Two
+ *                  builds that run the same calls compare call by call
+ *                  (the driver's cost of the hardening checks).
  * Addresses in any base strtoull accepts (0x...).
  *
  * One vCPU: every M-profile board has one, and the callbacks keep their
@@ -105,6 +116,9 @@ struct kind_stats {
 	 * call with the maximum count, with and without the copy. */
 	uint64_t max_call;
 	uint64_t max_excl_call;
+	/* Calls that ran no excluded instruction, and their max. */
+	uint64_t in_place;
+	uint64_t max_in_place;
 	struct histogram total;
 	struct histogram excl;
 	/* The paths of those two calls. */
@@ -132,6 +146,11 @@ static struct {
 } excluded[MAX_EXCLUDED];
 static unsigned int excluded_count;
 static char *out_path;
+static FILE *calls_file;
+
+#define CALL_RECORD_KIND_SHIFT 29u
+#define CALL_RECORD_MAX_COUNT ((1u << CALL_RECORD_KIND_SHIFT) - 1u)
+#define CALL_RECORD_SEGMENT 0xffffffffu
 
 /* ---- run-time state ------------------------------------------------- */
 
@@ -167,6 +186,8 @@ static struct {
 	uint64_t tb_mismatch;
 	/* Out of memory in the plugin: the figures are incomplete. */
 	uint64_t oom;
+	/* A failed write of the calls file. */
+	uint64_t io;
 } checks;
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -198,6 +219,18 @@ static void histogram_add(struct histogram *h, uint64_t n)
 	h->counts[n]++;
 }
 
+static void write_call_record(uint32_t word)
+{
+	unsigned char le[4] = {(unsigned char)word, (unsigned char)(word >> 8),
+			       (unsigned char)(word >> 16),
+			       (unsigned char)(word >> 24)};
+
+	if (calls_file != NULL &&
+	    fwrite(le, 1, sizeof(le), calls_file) != sizeof(le)) {
+		checks.io++;
+	}
+}
+
 static struct segment *current_segment(void)
 {
 	return segment_count != 0u ? &segments[segment_count - 1u] : NULL;
@@ -222,6 +255,7 @@ static void on_segment(unsigned int vcpu, void *udata)
 	}
 	memset(&segments[segment_count], 0, sizeof(segments[0]));
 	segment_count++;
+	write_call_record(CALL_RECORD_SEGMENT);
 }
 
 static void on_call(unsigned int vcpu, void *udata)
@@ -289,6 +323,16 @@ static void on_return(unsigned int vcpu, void *udata)
 		k->max_excl_call = s->calls;
 		save_path(&k->worst_excl);
 	}
+	if (n_excl == n) {
+		k->in_place++;
+		if (n > k->max_in_place) {
+			k->max_in_place = n;
+		}
+	}
+	write_call_record(((uint32_t)kind << CALL_RECORD_KIND_SHIFT) |
+			  (uint32_t)(n_excl < CALL_RECORD_MAX_COUNT
+					     ? n_excl
+					     : CALL_RECORD_MAX_COUNT));
 	k->calls++;
 	k->sum += n;
 	k->sum_excl += n_excl;
@@ -345,6 +389,9 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		bool marker = false;
 
 		for (unsigned int k = 0; k < KIND_COUNT; k++) {
+			if (!markers[k].set) {
+				continue;
+			}
 			if (vaddr == markers[k].call) {
 				qemu_plugin_register_vcpu_insn_exec_cb(
 					insn, on_call, QEMU_PLUGIN_CB_NO_REGS,
@@ -481,15 +528,17 @@ static void report(qemu_plugin_id_t id, void *udata)
 			if (ks->calls == 0u) {
 				continue;
 			}
-			sink_printf(&s,
-				    "stats %zu %s calls=%" PRIu64
-				    " sum=%" PRIu64 " sum_excl=%" PRIu64
-				    " max=%" PRIu64 " max_excl=%" PRIu64
-				    " max_call=%" PRIu64
-				    " max_excl_call=%" PRIu64 "\n",
-				    i, kind_names[k], ks->calls, ks->sum,
-				    ks->sum_excl, ks->max, ks->max_excl,
-				    ks->max_call, ks->max_excl_call);
+			sink_printf(
+				&s,
+				"stats %zu %s calls=%" PRIu64 " sum=%" PRIu64
+				" sum_excl=%" PRIu64 " max=%" PRIu64
+				" max_excl=%" PRIu64 " max_call=%" PRIu64
+				" max_excl_call=%" PRIu64 " in_place=%" PRIu64
+				" max_in_place=%" PRIu64 "\n",
+				i, kind_names[k], ks->calls, ks->sum,
+				ks->sum_excl, ks->max, ks->max_excl,
+				ks->max_call, ks->max_excl_call, ks->in_place,
+				ks->max_in_place);
 			print_histogram(&s, i, (enum kind)k, "total",
 					&ks->total);
 			print_histogram(&s, i, (enum kind)k, "excl", &ks->excl);
@@ -501,13 +550,16 @@ static void report(qemu_plugin_id_t id, void *udata)
 	sink_printf(&s,
 		    "checks segments=%zu unsegmented=%" PRIu64
 		    " nested=%" PRIu64 " stray=%" PRIu64 " tb_mismatch=%" PRIu64
-		    " open=%d oom=%" PRIu64 "\n",
+		    " open=%d oom=%" PRIu64 " io=%" PRIu64 "\n",
 		    segment_count, checks.unsegmented, checks.nested,
 		    checks.stray, checks.tb_mismatch, in_call ? 1 : 0,
-		    checks.oom);
+		    checks.oom, checks.io);
 	sink_flush(&s);
 	if (s.file != NULL) {
 		fclose(s.file);
+	}
+	if (calls_file != NULL) {
+		fclose(calls_file);
 	}
 }
 
@@ -565,6 +617,13 @@ static bool parse_arg(const char *arg)
 		return parse_pair(value, &excluded[i].lo, &excluded[i].hi) &&
 		       excluded[i].lo < excluded[i].hi;
 	}
+	if (name_len == 5u && strncmp(arg, "calls", 5) == 0) {
+		if (calls_file != NULL) {
+			fclose(calls_file);
+		}
+		calls_file = fopen(value, "wb");
+		return calls_file != NULL;
+	}
 	if (name_len == 3u && strncmp(arg, "out", 3) == 0) {
 		free(out_path);
 		out_path = strdup(value);
@@ -588,14 +647,15 @@ int qemu_plugin_install(qemu_plugin_id_t id,
 			return -1;
 		}
 	}
+	bool any = false;
+
 	for (unsigned int k = 0; k < KIND_COUNT; k++) {
-		if (!markers[k].set) {
-			fprintf(stderr,
-				"kheapcount: missing %s=CALL:RET (the "
-				"trampoline's labels)\n",
-				kind_names[k]);
-			return -1;
-		}
+		any = any || markers[k].set;
+	}
+	if (!any) {
+		fprintf(stderr, "kheapcount: no KIND=CALL:RET (the "
+				"trampolines' labels)\n");
+		return -1;
 	}
 	if (!segment_set) {
 		fprintf(stderr, "kheapcount: missing segment=ADDR\n");
