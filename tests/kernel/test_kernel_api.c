@@ -3,7 +3,7 @@
  * Kernel-layer API and edge cases, one test per item: k_heap_init,
  * K_HEAP_DEFINE (before main, listed by k_heap_array_get, the 1-byte
  * heap), the k_heap_* calls and the k_malloc family with Zephyr's
- * semantics (docs/api.md, GUIDE section 3), impossible requests that
+ * semantics (docs/api.md: Zephyr's k_heap and k_malloc contracts), impossible requests that
  * return at once even with K_FOREVER, blocks freed into their own heap,
  * misuse reported through the port's fault hook (captured), and ISR
  * context.
