@@ -198,7 +198,9 @@ elseif(CASE STREQUAL "fetchcontent")
 	set(git_id -c user.name=kheap-consumer -c user.email=consumer@invalid
 		-c init.defaultBranch=main -c commit.gpgsign=false)
 	consumer_run("git init" "${GIT}" ${git_id} -C "${snapshot}" init -q)
-	consumer_run("git add" "${GIT}" ${git_id} -C "${snapshot}" add -A)
+	# -f: the snapshot holds only the files chosen above, some of which
+	# may match a .gitignore pattern although git tracks them.
+	consumer_run("git add" "${GIT}" ${git_id} -C "${snapshot}" add -A -f)
 	consumer_run("git commit" "${GIT}" ${git_id} -C "${snapshot}"
 		commit -q -m snapshot)
 	consumer_run("git rev-parse" "${GIT}" -C "${snapshot}" rev-parse HEAD)
