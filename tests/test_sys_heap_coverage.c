@@ -377,6 +377,40 @@ static void test_validate_checks_list_length(void **state)
 	free_two(&t);
 }
 
+/*
+ * A class list's members must be the free chunks the chunk walk finds,
+ * not only as many: a header inside a used block that looks like a free
+ * chunk of the class (left there by an earlier split, or written by the
+ * user) and stands in the list for the real one is refused. (fuzz_corrupt
+ * found this at EXTREME: validation passed on entry, then failed after a
+ * call that wrote over the stand-in.)
+ */
+static void test_validate_checks_list_members_are_chunks(void **state)
+{
+	(void)state;
+	void *a = alloc_chunks(20);
+	uint32_t top = chunk_of(a) + 20u;
+	uint32_t top_size = fx.end_chunk - top;
+	unsigned int cls = size_class(top_size);
+	unsigned char *slot = head_slot(cls);
+	uint32_t saved_head = read_uint(slot, fx.fw);
+	/* The stand-in: chunk 8 of a's 20, a copy of the top chunk's
+	 * header as the only member of its class. */
+	uint32_t fake = chunk_of(a) + 8u;
+
+	assert_int_equal(saved_head, top);
+	set_field(fake, LEFT_SIZE, 8u);
+	set_field(fake, SIZE_AND_USED, top_size << 1);
+	set_field(fake, FREE_PREV, head_mark_bit_now() | cls);
+	set_field(fake, FREE_NEXT, fake);
+	assert_true(sys_heap_validate(&fx.heap));
+	write_uint(slot, fx.fw, fake);
+	assert_false(sys_heap_validate(&fx.heap));
+	restore_and_validate(slot, fx.fw, saved_head);
+	sys_heap_free(&fx.heap, a);
+	assert_true(sys_heap_validate(&fx.heap));
+}
+
 /* ---- print_info and max_alloc_bytes on damaged heaps ------------------- */
 
 struct captured {
@@ -1333,6 +1367,8 @@ static const struct CMUnitTest common_tests[] = {
 	cmocka_unit_test(test_validate_checks_control_block_fields),           \
 		cmocka_unit_test(test_validate_checks_end_sentinel),           \
 		cmocka_unit_test(test_validate_checks_list_length),            \
+		cmocka_unit_test(                                              \
+			test_validate_checks_list_members_are_chunks),         \
 		cmocka_unit_test(test_info_and_largest_bounded_on_list_cycle), \
 		cmocka_unit_test(test_info_stops_at_zero_sized_chunk),         \
 		cmocka_unit_test(test_walk_stops_at_size_past_the_end),        \

@@ -11,12 +11,32 @@
 #define EINVAL_RESULT (-22)
 
 /*
+ * A free chunk's term in the membership fingerprint: the chunk walk adds
+ * the term of every free chunk it meets, the list walks subtract the term
+ * of every member. Counting members per class alone is not enough: a
+ * header left behind inside a block by an earlier split (or written by
+ * the user) can look like a free chunk of the right class with sound
+ * links, and stand in a list for a real free chunk. The sums then differ
+ * unless the stand-in's term equals the missing chunk's, which the mix
+ * (an odd multiplier, then the high bits folded down) makes a matter of
+ * chance for ids that are not chosen against it. A guard against
+ * accidents, as the canaries are.
+ */
+static uint64_t member_term(chunkid_t c)
+{
+	uint64_t x = ((uint64_t)c + 1u) * 0x9e3779b97f4a7c15u;
+
+	return x ^ (x >> 29);
+}
+
+/*
  * Walk the chunks left to right. Checks tiling, neighbour sizes,
  * coalescing and (FULL hardening) the canaries of used chunks, counts
- * free chunks per class and sums their sizes.
+ * free chunks per class, sums their sizes and adds their terms to
+ * *members (member_term).
  */
 static bool validate_chunks(struct heap_view v, uint32_t *free_per_class,
-			    chunksz_t *free_sum)
+			    chunksz_t *free_sum, uint64_t *members)
 {
 	const struct z_heap *h = v.h;
 	chunkid_t c = 0;
@@ -41,6 +61,7 @@ static bool validate_chunks(struct heap_view v, uint32_t *free_per_class,
 			}
 			free_per_class[size_class(size)]++;
 			*free_sum += size;
+			*members += member_term(c);
 		}
 		prev_free = !chunk_used(v, c);
 		prev_size = size;
@@ -56,12 +77,12 @@ static bool validate_chunks(struct heap_view v, uint32_t *free_per_class,
 /*
  * Walk one class list: every member free, of this class, doubly linked
  * (the head's free_prev is head_mark(cls), the tail's free_next is
- * itself), and
- * exactly as many members as the chunk walk found. The walk stops after
- * `expected` steps, so a corrupted cycle cannot loop forever.
+ * itself), and exactly as many members as the chunk walk found; each
+ * member's term is taken off *members (member_term). The walk stops
+ * after `expected` steps, so a corrupted cycle cannot loop forever.
  */
 static bool validate_class_list(struct heap_view v, unsigned int cls,
-				uint32_t expected)
+				uint32_t expected, uint64_t *members)
 {
 	const struct z_heap *h = v.h;
 	chunkid_t c = list_head(v, cls);
@@ -75,6 +96,7 @@ static bool validate_class_list(struct heap_view v, unsigned int cls,
 		}
 		chunkid_t next = free_next(v, c);
 
+		*members -= member_term(c);
 		if (n == expected) {
 			return next == c;
 		}
@@ -86,7 +108,8 @@ static bool validate_class_list(struct heap_view v, unsigned int cls,
 	}
 }
 
-static bool validate_index(struct heap_view v, const uint32_t *free_per_class)
+static bool validate_index(struct heap_view v, const uint32_t *free_per_class,
+			   uint64_t *members)
 {
 	const struct z_heap *h = v.h;
 	uint32_t fl_bits = 0;
@@ -106,7 +129,8 @@ static bool validate_index(struct heap_view v, const uint32_t *free_per_class)
 				return false;
 			}
 			if (bit &&
-			    !validate_class_list(v, cls, free_per_class[cls])) {
+			    !validate_class_list(v, cls, free_per_class[cls],
+						 members)) {
 				return false;
 			}
 		}
@@ -121,6 +145,9 @@ static bool validate_heap(const struct z_heap *h)
 {
 	uint32_t free_per_class[FL_MAX * SL_COUNT] = {0};
 	chunksz_t free_sum;
+	/* The chunk walk's free chunks minus the lists' members: 0 iff the
+	 * lists hold the free chunks the walk found (member_term). */
+	uint64_t members = 0;
 	struct heap_view v = any_view(h);
 
 	/* fl_count is what class_count needs (at most 32 = FL_MAX: class_count
@@ -131,8 +158,8 @@ static bool validate_heap(const struct z_heap *h)
 	    size_class(h->end_chunk) >= h->class_count) {
 		return false;
 	}
-	if (!validate_chunks(v, free_per_class, &free_sum) ||
-	    !validate_index(v, free_per_class)) {
+	if (!validate_chunks(v, free_per_class, &free_sum, &members) ||
+	    !validate_index(v, free_per_class, &members) || members != 0u) {
 		return false;
 	}
 	/* free_sum <= end_chunk < 2^31, so the first test also refuses

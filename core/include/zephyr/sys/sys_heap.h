@@ -327,8 +327,11 @@ size_t sys_heap_usable_size(const struct sys_heap *heap, const void *mem);
 
 /**
  * Check every invariant of the heap: block sizes and neighbour links,
- * coalescing (no two adjacent free blocks), free-list links, the
- * size-class bitmaps, and the counters behind runtime stats (FULL+: and
+ * coalescing (no two adjacent free blocks), free-list links and
+ * membership (each class list holds the free blocks of its class that
+ * the block walk finds: counted, and matched by a fingerprint of their
+ * positions, so a stray header inside a block that looks free cannot
+ * stand in for one), the size-class bitmaps, and the counters behind runtime stats (FULL+: and
  * the control block's seal). Returns true iff all hold. Read-only (safe
  * to call on a heap being debugged; it never writes), O(number of
  * blocks), terminates on any corruption without reading outside the
