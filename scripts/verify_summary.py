@@ -12,7 +12,8 @@ Input, --steps: one line per step, tab-separated:
     step  configuration  result  wall_s  cpu_s  log  summary  [key=value]...
 result is PASS, FAIL or SKIP; wall_s and cpu_s are seconds or "-"; log is
 a path relative to --root or "-"; summary is the step's key figure as
-text; each key=value is one figure of the step (numbers become numbers).
+text; each key=value is one figure of the step (numbers become numbers);
+lines starting with "#" are comments.
 --figures: a log whose "FIGURE <name> <value...>" lines are kept (the
 benchmarks', scripts/codesize's, scripts/coverage's); "FIGURE
 target_<id> <measured|none> <met|MISS|n/a>" lines (bench/targets.py) make
@@ -84,7 +85,7 @@ def read_steps(path):
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
-            if not line:
+            if not line or line.startswith("#"):
                 continue
             cells = line.split("\t")
             if len(cells) < len(FIELDS):
