@@ -388,6 +388,9 @@ void cli_print_man(FILE *f, const char *version)
 	      f);
 	fprintf(f, ".TH KHEAP 1 \"\" \"kheap %s\" \"User Commands\"\n",
 		version);
+	/* Left-aligned and unhyphenated: option names and synopsis items
+	 * stay whole. */
+	fputs(".nh\n.ad l\n", f);
 	fputs(".SH NAME\nkheap \\- replay, size and draw heaps from kheap "
 	      "allocation traces\n.SH SYNOPSIS\n",
 	      f);
