@@ -351,12 +351,19 @@ static void roff_text(FILE *f, const char *text)
 	}
 }
 
-/* "\fB--heap\fR \fINAME\fR" (space: sep, unbreakable in a synopsis). */
-static void roff_option(FILE *f, const struct cli_option *o, const char *sep)
+/* "\fB--heap\fR \fINAME\fR" (sep: the space before the value,
+ * unbreakable in a synopsis); with_alias: "\fB-o\fR, \fB--output\fR". */
+static void roff_option(FILE *f, const struct cli_option *o, const char *sep,
+			bool with_alias)
 {
 	fputs("\\fB", f);
 	roff_text(f, o->name);
 	fputs("\\fR", f);
+	if (with_alias && o->alias != NULL) {
+		fputs(", \\fB", f);
+		roff_text(f, o->alias);
+		fputs("\\fR", f);
+	}
 	if (o->value != NULL) {
 		fputs(sep, f);
 		fputs("\\fI", f);
@@ -372,7 +379,7 @@ static void roff_synopsis(FILE *f, const struct cli_command *cmd)
 		bool required = cmd->uses[i].required;
 
 		fputs(required ? "" : "[", f);
-		roff_option(f, &cli_options[cmd->uses[i].id], "\\ ");
+		roff_option(f, &cli_options[cmd->uses[i].id], "\\ ", false);
 		fputs(required ? "\n" : "]\n", f);
 	}
 	fputs(".br\n", f);
@@ -416,12 +423,7 @@ void cli_print_man(FILE *f, const char *version)
 				&cli_options[cmd->uses[k].id];
 
 			fputs(".TP\n", f);
-			roff_option(f, o, " ");
-			if (o->alias != NULL) {
-				fputs(", \\fB", f);
-				roff_text(f, o->alias);
-				fputs("\\fR", f);
-			}
+			roff_option(f, o, " ", true);
 			fputc('\n', f);
 			roff_text(f, o->help);
 			fputc('\n', f);
