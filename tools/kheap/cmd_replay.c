@@ -122,8 +122,10 @@ static void collect_leaks(const struct session *s, struct replay_report *rep)
 		g->requested_bytes += e->size_bytes;
 	}
 	free(group_of_site);
-	qsort(rep->leaks, rep->leak_group_count, sizeof(*rep->leaks),
-	      compare_leak_groups);
+	if (rep->leak_group_count > 0u) { /* qsort takes no NULL array */
+		qsort(rep->leaks, rep->leak_group_count, sizeof(*rep->leaks),
+		      compare_leak_groups);
+	}
 }
 
 static void compute_replay(struct session *s, struct replay_report *rep)

@@ -53,6 +53,7 @@ static const char *const reason_key[MAP_REASON_KINDS] = {
 	"end",
 };
 
+/* In labels; "--at" is followed by the event number. */
 static const char *const reason_text[MAP_REASON_KINDS] = {
 	"--at",
 	"peak (most bytes allocated)",
@@ -80,8 +81,9 @@ void map_moment_label(const struct map_moment *mo, char *buf, size_t size)
 			continue;
 		}
 		int w = (1u << k) == MAP_REASON_AT
-				? snprintf(buf + n, size - n, "%s--at %zu",
-					   n ? ", " : "", mo->event)
+				? snprintf(buf + n, size - n, "%s%s %zu",
+					   n ? ", " : "", reason_text[k],
+					   mo->event)
 				: snprintf(buf + n, size - n, "%s%s",
 					   n ? ", " : "", reason_text[k]);
 
