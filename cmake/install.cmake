@@ -128,7 +128,7 @@ endforeach()
 # --- the tool, its man page, the licence ------------------------------------------
 if(TARGET kheap)
 	install(TARGETS kheap RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
-	install(FILES "${PROJECT_SOURCE_DIR}/tools/kheap/kheap.1"
+	install(FILES "${KHEAP_MAN_PAGE}"
 		DESTINATION "${CMAKE_INSTALL_MANDIR}/man1")
 endif()
 install(FILES

@@ -252,6 +252,13 @@ elseif(CASE STREQUAL "install")
 	endforeach()
 	consumer_expect_program("^kheap ${KHEAP_VERSION} \\(trace format [0-9]+\\)"
 		"${prefix}/bin/kheap" --version)
+	# The installed manual page (written by kheap --man at build time)
+	# renders with man-db's man, in the C locale (ASCII hyphens).
+	find_program(consumer_man man)
+	consumer_need(man "${consumer_man}")
+	consumer_expect_program("kheap map TRACE -o FILE"
+		"${CMAKE_COMMAND}" -E env LC_ALL=C MANWIDTH=100 "${consumer_man}"
+		-l "${prefix}/share/man/man1/kheap.1")
 
 elseif(CASE STREQUAL "find_package")
 	consumer_project("${work}" find_package)

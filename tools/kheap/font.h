@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A 5x7 pixel font for the labels of PNG heap maps (SVG maps use real
- * text). Lower-case letters are drawn as capitals; characters without a
- * glyph as '?'.
+ * text): every printable ASCII character, lower case included; other
+ * bytes are drawn as '?'.
  */
 #ifndef KHEAP_TOOL_FONT_H
 #define KHEAP_TOOL_FONT_H

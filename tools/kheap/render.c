@@ -46,6 +46,72 @@ static const char *const kind_label[LAYOUT_KINDS] = {
 #define RGB_FRAG 0xff7f0eu
 #define RGB_MARK 0x888888u
 
+static const char *const reason_key[MAP_REASON_KINDS] = {
+	"at",
+	"peak",
+	"worst",
+	"end",
+};
+
+/* In labels; "--at" is followed by the event number. */
+static const char *const reason_text[MAP_REASON_KINDS] = {
+	"--at",
+	"peak (most bytes allocated)",
+	"worst fragmentation",
+	"end of the trace",
+};
+
+const char *map_reason_key(enum map_reason bit)
+{
+	for (unsigned int k = 0; k < MAP_REASON_KINDS; k++) {
+		if ((unsigned int)bit == 1u << k) {
+			return reason_key[k];
+		}
+	}
+	return "?";
+}
+
+void map_moment_label(const struct map_moment *mo, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned int k = 0; k < MAP_REASON_KINDS && n < size; k++) {
+		if ((mo->reasons & (1u << k)) == 0u) {
+			continue;
+		}
+		int w = (1u << k) == MAP_REASON_AT
+				? snprintf(buf + n, size - n, "%s%s %zu",
+					   n ? ", " : "", reason_text[k],
+					   mo->event)
+				: snprintf(buf + n, size - n, "%s%s",
+					   n ? ", " : "", reason_text[k]);
+
+		n += w > 0 ? (size_t)w : 0u;
+	}
+	if (n >= size) {
+		return;
+	}
+	if (mo->event == 0u) {
+		snprintf(buf + n, size - n, ": before the first event");
+	} else {
+		snprintf(buf + n, size - n, ": after event %zu", mo->event);
+	}
+}
+
+/* The reason keys, space-separated (an SVG attribute value). */
+static void svg_reasons(FILE *f, unsigned int reasons)
+{
+	bool first = true;
+
+	for (unsigned int k = 0; k < MAP_REASON_KINDS; k++) {
+		if ((reasons & (1u << k)) != 0u) {
+			fprintf(f, "%s%s", first ? "" : " ", reason_key[k]);
+			first = false;
+		}
+	}
+}
+
 uint64_t map_cell_bytes(uint64_t region_bytes)
 {
 	uint64_t cell = 4u;
@@ -366,10 +432,18 @@ static int draw(struct canvas *c, const struct map_doc *doc)
 		const struct map_moment *mo = &doc->moments[m];
 		const struct replay_stats *s = &mo->stats;
 
+		char label[160];
+
+		map_moment_label(mo, label, sizeof(label));
 		snprintf(buf, sizeof(buf), "%c: %s", (int)('A' + m % 26u),
-			 mo->caption);
-		text(c, MAP_GRID_X_PX, y, buf, RGB_BLACK, "caption");
+			 label);
+		text(c, MAP_GRID_X_PX, y, buf, RGB_BLACK, "moment-label");
 		y += LINE_PX;
+		if (mo->caption[0] != '\0') {
+			snprintf(buf, sizeof(buf), "   %s", mo->caption);
+			text(c, MAP_GRID_X_PX, y, buf, RGB_BLACK, "caption");
+			y += LINE_PX;
+		}
 		snprintf(buf, sizeof(buf),
 			 "   allocated %" PRIu64 " B, free %" PRIu64
 			 " B, largest free block %" PRIu64 " B",
@@ -383,10 +457,13 @@ static int draw(struct canvas *c, const struct map_doc *doc)
 				"data-allocated-bytes=\"%" PRIu64 "\" "
 				"data-free-bytes=\"%" PRIu64 "\" "
 				"data-largest-free-bytes=\"%" PRIu64 "\" "
-				"data-cell-bytes=\"%" PRIu64 "\">\n",
+				"data-cell-bytes=\"%" PRIu64 "\" "
+				"data-reasons=\"",
 				mo->event, s->allocated_bytes, s->free_bytes,
 				mo->layout.largest_free_bytes,
 				map_cell_bytes(mo->layout.region_bytes));
+			svg_reasons(c->svg, mo->reasons);
+			fputs("\">\n", c->svg);
 		}
 		y += draw_grid(c, &mo->layout, y);
 		if (c->kind == CANVAS_SVG) {

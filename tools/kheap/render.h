@@ -24,8 +24,19 @@
 #define MAP_PLOT_WIDTH_PX (MAP_GRID_COLUMNS * MAP_CELL_PX)
 #define MAP_PLOT_HEIGHT_PX 160u
 
+/* Why a moment is drawn; one event can be chosen for several reasons. */
+enum map_reason {
+	MAP_REASON_AT = 1u << 0,    /* an event number given to --at */
+	MAP_REASON_PEAK = 1u << 1,  /* most bytes allocated */
+	MAP_REASON_WORST = 1u << 2, /* most fragmented */
+	MAP_REASON_END = 1u << 3,   /* after the last event */
+};
+#define MAP_REASON_KINDS 4u
+
 struct map_moment {
-	size_t event; /* events applied: 0 = the empty heap */
+	size_t event;         /* events applied: 0 = the empty heap */
+	unsigned int reasons; /* enum map_reason bits */
+	/* The event's line, tick, operation and site ("" for event 0). */
 	char caption[160];
 	struct layout layout;
 	struct replay_stats stats;
@@ -58,6 +69,14 @@ uint64_t map_cell_bytes(uint64_t region_bytes);
 
 /* The plot column of event index i (0-based) among n events. */
 size_t map_column_of(size_t i, size_t n);
+
+/* The reason bit's name in JSON and SVG: "at", "peak", "worst", "end"
+ * (bit: a single enum map_reason value). */
+const char *map_reason_key(enum map_reason bit);
+
+/* The label of a moment: why it was chosen and when, as in "peak (most
+ * bytes allocated), end of the trace: after event 926". */
+void map_moment_label(const struct map_moment *mo, char *buf, size_t size);
 
 /* Image height in pixels for a document. */
 uint32_t map_height(const struct map_doc *doc);

@@ -322,11 +322,21 @@ static void add_segment(struct layout *l, size_t *capacity, uint64_t offset,
 	};
 }
 
+static struct layout_block *add_block(struct layout *l, size_t *capacity)
+{
+	if (l->block_count == *capacity) {
+		*capacity = *capacity ? *capacity * 2u : 64u;
+		l->blocks = xrealloc(l->blocks, *capacity * sizeof(*l->blocks));
+	}
+	return &l->blocks[l->block_count++];
+}
+
 /* sys_heap_walk's visitor: one block of the heap, in address order. */
 struct layout_walk {
 	const struct replay *r;
 	struct layout *out;
 	size_t capacity;
+	size_t block_capacity;
 	const struct live_block *live; /* in address order */
 	size_t live_count, next_live;
 	uint64_t end; /* offset of the end of the last block visited */
@@ -348,6 +358,14 @@ static bool layout_block(void *ctx, const struct sys_heap_block *b)
 		add_segment(out, &w->capacity, 0, start, LAYOUT_CONTROL);
 	}
 	w->end = end;
+	struct layout_block *lb = add_block(out, &w->block_capacity);
+
+	*lb = (struct layout_block){
+		.offset_bytes = start,
+		.bytes = b->block_bytes,
+		.used = b->used,
+		.trace_block = UINT32_MAX,
+	};
 	add_segment(out, &w->capacity, start, b->header_bytes, LAYOUT_HEADER);
 	if (!b->used) {
 		if (b->block_bytes > out->largest_free_bytes) {
@@ -377,6 +395,8 @@ static bool layout_block(void *ctx, const struct sys_heap_block *b)
 		w->bad = true;
 		return false;
 	}
+	lb->trace_block = w->live[w->next_live].block;
+	lb->requested_bytes = requested;
 	add_segment(out, &w->capacity, body, p - body, LAYOUT_SLACK);
 	add_segment(out, &w->capacity, p, offset, LAYOUT_HEADER);
 	add_segment(out, &w->capacity, data, requested, LAYOUT_USED);
@@ -436,5 +456,6 @@ int replay_layout(const struct replay *r, struct layout *out, char *err,
 void layout_free(struct layout *l)
 {
 	free(l->segments);
+	free(l->blocks);
 	memset(l, 0, sizeof(*l));
 }

@@ -121,9 +121,20 @@ struct layout_segment {
 	enum layout_kind kind;
 };
 
+/* A block of the heap as sys_heap_walk reports it. */
+struct layout_block {
+	uint64_t offset_bytes; /* of its header, from the region's start */
+	uint64_t bytes;        /* header included */
+	bool used;
+	uint32_t trace_block; /* block index in the trace; UINT32_MAX: none */
+	uint64_t requested_bytes; /* used blocks of the replay; else 0 */
+};
+
 struct layout {
 	struct layout_segment *segments;
 	size_t count;
+	struct layout_block *blocks; /* address order, end marker excluded */
+	size_t block_count;
 	uint64_t region_bytes;
 	uint64_t largest_free_bytes; /* largest free block, header included */
 	unsigned int header_bytes;
