@@ -183,10 +183,12 @@ static void track_region(void *mem, size_t bytes)
 	pthread_mutex_unlock(&lock);
 }
 
-/* Record that a block starts (or no longer starts) at mem. */
-static void mark_block(void *mem, bool live)
+/* Record that a block starts (or no longer starts) at mem. Returns
+ * whether one was recorded there before. */
+static bool mark_block(void *mem, bool live)
 {
 	uintptr_t addr = (uintptr_t)mem;
+	bool was_live = false;
 
 	pthread_mutex_lock(&lock);
 	struct region *r = find_locked(addr);
@@ -195,6 +197,7 @@ static void mark_block(void *mem, bool live)
 		size_t slot = (size_t)((addr - r->base) / 8u);
 		uint64_t bit = (uint64_t)1u << (slot % BITS_PER_WORD);
 
+		was_live = (r->live[slot / BITS_PER_WORD] & bit) != 0u;
 		if (live) {
 			r->live[slot / BITS_PER_WORD] |= bit;
 		} else {
@@ -202,6 +205,7 @@ static void mark_block(void *mem, bool live)
 		}
 	}
 	pthread_mutex_unlock(&lock);
+	return was_live;
 }
 
 void kheap_san_forget(void *mem, size_t bytes)
@@ -226,15 +230,22 @@ void kheap_san_region_close(void *mem, size_t bytes)
 
 void kheap_san_alloc(void *mem, size_t usable_bytes)
 {
+	/* A damaged heap can hand out a block that is still live, at the
+	 * same address (sys_heap.h, "Corruption"). memcheck would keep two
+	 * records there while the registry holds one bit, so the second
+	 * would outlive the heap as a leak: the new block replaces the old
+	 * record, as it replaces the old block. */
+	if (mark_block(mem, true)) {
+		VALGRIND_FREELIKE_BLOCK(mem, 0);
+	}
 	/* Addressable and undefined: reading a block's bytes before writing
 	 * them is reported where the value is used. */
 	VALGRIND_MALLOCLIKE_BLOCK(mem, usable_bytes, 0, 0);
-	mark_block(mem, true);
 }
 
 void kheap_san_free(void *mem, size_t usable_bytes)
 {
-	mark_block(mem, false);
+	(void)mark_block(mem, false);
 	/* FREELIKE_BLOCK makes the block no-access and remembers it, so a
 	 * later access is described as inside a freed block; the explicit
 	 * NOACCESS is for memcheck versions that do not. */
