@@ -40,7 +40,7 @@ int replay_open(struct replay *r, const struct trace *t,
 			 "heap size %" PRIu64 " bytes is below sys_heap's "
 			 "minimum region (%u bytes)",
 			 cfg->heap_bytes, (unsigned int)Z_HEAP_MIN_SIZE);
-		return -1;
+		return REPLAY_OPEN_BAD_CONFIG;
 	}
 	if (cfg->heap_bytes > SYS_HEAP_MAX_REGION_BYTES ||
 	    cfg->heap_bytes > SIZE_MAX - 2u * REGION_ALIGN_BYTES) {
@@ -48,11 +48,11 @@ int replay_open(struct replay *r, const struct trace *t,
 			 "heap size %" PRIu64 " bytes is above sys_heap's "
 			 "maximum region (%" PRIu64 " bytes)",
 			 cfg->heap_bytes, (uint64_t)SYS_HEAP_MAX_REGION_BYTES);
-		return -1;
+		return REPLAY_OPEN_BAD_CONFIG;
 	}
 	if (cfg->ptr_bytes != 4u && cfg->ptr_bytes != 8u) {
 		snprintf(err, err_size, "pointer size must be 4 or 8 bytes");
-		return -1;
+		return REPLAY_OPEN_BAD_CONFIG;
 	}
 	size_t span = (size_t)cfg->heap_bytes + cfg->phase;
 
@@ -61,10 +61,10 @@ int replay_open(struct replay *r, const struct trace *t,
 	r->region_alloc = aligned_alloc(REGION_ALIGN_BYTES, span);
 	if (r->region_alloc == NULL) {
 		snprintf(err, err_size,
-			 "cannot allocate %" PRIu64 " bytes for the replayed "
-			 "heap",
+			 "out of memory: cannot allocate %" PRIu64
+			 " bytes for the replayed heap",
 			 cfg->heap_bytes);
-		return -1;
+		return REPLAY_OPEN_NO_MEMORY;
 	}
 	r->region = (unsigned char *)r->region_alloc + cfg->phase;
 	if (sys_heap_init(&r->heap, r->region, (size_t)cfg->heap_bytes) != 0) {
@@ -72,7 +72,7 @@ int replay_open(struct replay *r, const struct trace *t,
 			 "sys_heap_init refused a region of %" PRIu64 " bytes",
 			 cfg->heap_bytes);
 		free(r->region_alloc);
-		return -1;
+		return REPLAY_OPEN_BAD_CONFIG;
 	}
 	r->blocks = xcalloc(t->block_count, sizeof(*r->blocks));
 	return 0;

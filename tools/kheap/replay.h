@@ -57,8 +57,16 @@ struct replay {
 	size_t next_event;
 };
 
-/* Checks the configuration. Returns 0, or -1 with a message in err
- * (heap_bytes outside sys_heap_init's range, out of memory). */
+/* What replay_open returns besides 0. */
+enum replay_open_error {
+	/* heap_bytes outside sys_heap_init's range, a bad pointer size. */
+	REPLAY_OPEN_BAD_CONFIG = -1,
+	/* The host could not allocate the region. */
+	REPLAY_OPEN_NO_MEMORY = -2,
+};
+
+/* Checks the configuration and allocates the region. Returns 0, or an
+ * enum replay_open_error with a message in err. */
 int replay_open(struct replay *r, const struct trace *t,
 		const struct replay_config *cfg, char *err, size_t err_size);
 void replay_close(struct replay *r);

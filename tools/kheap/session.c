@@ -186,7 +186,12 @@ void session_open_replay(struct session *s, struct replay *r)
 {
 	char err[256];
 
-	if (replay_open(r, &s->trace, &s->cfg, err, sizeof(err)) != 0) {
+	int status = replay_open(r, &s->trace, &s->cfg, err, sizeof(err));
+
+	if (status == REPLAY_OPEN_NO_MEMORY) {
+		fail_with(KHEAP_EXIT_INTERNAL, err);
+	}
+	if (status != 0) {
 		usage_error("%s", err);
 	}
 }

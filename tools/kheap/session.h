@@ -67,7 +67,8 @@ _Noreturn void fail_with(enum kheap_exit status, const char *message);
  * its heap_bytes (--heap-bytes or the recorded size, checked against
  * --format). Exits on errors. */
 void session_set_up(struct session *s, bool need_heap_bytes);
-/* replay_open, exiting with a usage error on a bad configuration. */
+/* replay_open, exiting with a usage error on a bad configuration and
+ * with KHEAP_EXIT_INTERNAL when the region cannot be allocated. */
 void session_open_replay(struct session *s, struct replay *r);
 /* Free the trace and the symbols. */
 void session_free(struct session *s);
