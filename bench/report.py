@@ -1155,6 +1155,9 @@ def render(res):
     w("./scripts/bench-cortexm     # Cortex-M worst case, checks' cost, "
       "bookkeeping (32-bit)")
     w("./scripts/codesize          # code size")
+    w("./scripts/hardening-cost --write-docs docs/performance.md  "
+      "# hardening levels, x86-64")
+    w("./scripts/bench-tools       # the kheap tool on large traces")
     w("python3 bench/targets.py --write-docs docs/performance.md  # headline")
     w("valgrind --tool=callgrind build/release/bench/kheap_bench calls "
       "--heap 4M")

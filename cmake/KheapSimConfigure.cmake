@@ -11,8 +11,8 @@
 # as Zephyr's generated <zephyr/autoconf.h> (read with -imacros, as Zephyr
 # does). A memory option kheap does not implement stops the configuration
 # with a message naming it; options that do not concern kheap are listed
-# and passed to the target only. docs/simulator.md, "Configuration the
-# Zephyr way", has the table of options.
+# and passed to the target only. docs/simulator.md, "Kconfig fragments:
+# kheap_sim_configure", has the table of options.
 #
 # Also here: the functions that build the simulator's libraries
 # (kheap_sim_add_objects, kheap_sim_add_port, kheap_sim_add_kernel), used

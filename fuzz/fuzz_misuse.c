@@ -64,9 +64,10 @@
  * A misuse call is one byte (free, realloc, aligned_realloc, realloc to
  * 0 bytes, usable_size) plus the realloc's size and alignment.
  *
- * Hardening levels (kheap/config.h; the matrix in docs/testing.md): the
- * table above is the default level, BASIC, and MODERATE (whose extra
- * checks are on the allocation path, which this target never corrupts).
+ * Hardening levels (kheap/config.h; the matrix in
+ * docs/testing/hardening.md): the table above is the default level, BASIC,
+ * and MODERATE (whose extra checks are on the allocation path, which this
+ * target never corrupts).
  * The level is the one the linked core was built with
  * (CONFIG_SYS_HEAP_HARDENING_LEVEL, PUBLIC on kheap_core_h<N>); ctest
  * replays the corpus at every level. Differences:
@@ -496,12 +497,13 @@ static void do_stale(struct fuzz_input *in)
 		unsigned int kinds = KIND_BIT(SYS_HEAP_FAULT_NOT_ALLOCATED);
 
 		/*
-		 * Known issue (reported; docs/testing.md, "Fuzzing"): in a
-		 * heap with 8-byte headers, a free chunk that starts 8 bytes
-		 * before the stale block keeps its free-list links where the
-		 * stale block's header was, and the pointer is reported as
-		 * CORRUPT_HEADER. Accepted only when the header bytes did
-		 * change since the free, and not with KHEAP_FUZZ_STRICT=1.
+		 * Known issue (KNOWN_ISSUES.md; docs/testing/fuzzing.md,
+		 * "Findings"): in a heap with 8-byte headers, a free chunk
+		 * that starts 8 bytes before the stale block keeps its
+		 * free-list links where the stale block's header was, and the
+		 * pointer is reported as CORRUPT_HEADER. Accepted only when
+		 * the header bytes did change since the free, and not with
+		 * KHEAP_FUZZ_STRICT=1.
 		 */
 		if (!strict && test_meta_diff((const void *)s->start, s->header,
 					      st.header) != SIZE_MAX) {

@@ -3,7 +3,7 @@
  * White-box tests for the core's defensive paths: the ones the contract
  * tests (test_sys_heap_unit, the property tests, the hardening matrix)
  * do not reach because they need a specific corruption or an unusual
- * argument. Found with scripts/coverage (docs/testing.md, "Coverage"):
+ * argument. Found with scripts/coverage (docs/testing/coverage.md):
  * each test names the check it drives.
  *
  * - validate: every control-block field check, the end sentinel, a class

@@ -31,7 +31,7 @@
 # test fuzz-oss-fuzz-build (asan preset) runs it as the builder does and
 # runs every fuzzer over its seed corpus.
 #
-# Local run (see docs/testing.md, "Fuzzing beyond one machine"):
+# Local run (see docs/testing/fuzzing.md, "Fuzzing beyond one machine"):
 #   CC=clang CFLAGS="-fsanitize=address,fuzzer-no-link" \
 #   LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=/tmp/out \
 #   bash -eux fuzz/oss-fuzz/build.sh

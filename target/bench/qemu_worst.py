@@ -1259,10 +1259,9 @@ def render(data, args):
         w("")
         w("The worst single call per `CONFIG_SYS_HEAP_HARDENING_LEVEL` "
           "(`-DKHEAP_HARDENING_LEVEL=0..4`; docs/design.md, *Hardening "
-          "levels*), the same workloads on a %s heap (as the x86-64 "
-          "figures in docs/testing.md, *Hardening levels*, *Cost*, next to "
-          "which these are repeated); BASIC is the default. Each cell: "
-          "measured max / analytical bound."
+          "levels*), the same workloads on a %s heap (the x86-64 "
+          "figures are in *Hardening levels on x86-64*); BASIC is the "
+          "default. Each cell: measured max / analytical bound."
           % " and ".join(size_text(h) for h in lv[0]["heap_bytes"]))
         w("")
         w("| level | alloc | aligned_alloc | free | realloc (copy excluded) "

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# cmake -DPROGRAM=<test_hardening_matrix_*> -DDOC=<docs/testing.md>
+# cmake -DPROGRAM=<test_hardening_matrix_*> -DDOC=<docs/testing/hardening.md>
 #       -P check_doc_table.cmake
 #
 # The text between the lines "<!-- hardening-matrix:begin -->" and

@@ -9,8 +9,8 @@
  * level comes from the core it links), and each program checks its own
  * level's column, for both header formats. `--matrix` prints the whole
  * table as markdown; the ctest `hardening-matrix-docs` checks that
- * docs/testing.md holds exactly that text between its markers, so the
- * documentation cannot drift from what is tested. Levels are monotonic:
+ * docs/testing/hardening.md holds exactly that text between its markers,
+ * so the documentation cannot drift from what is tested. Levels are monotonic:
  * test_levels_monotonic checks that every row detected at a level is
  * detected at every level above it, which with each program's check of
  * its column in both header formats makes it a property of the heap.

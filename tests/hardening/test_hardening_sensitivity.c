@@ -12,7 +12,7 @@
  * configurations (L used and R free, L free and R used, both free), in
  * both header formats; of the other blocks, a random half is freed. The
  * layout comes from a seed, fixed by default so that the table in
- * docs/testing.md is reproducible (KHEAP_SEED=<n> for another).
+ * docs/testing/hardening.md is reproducible (KHEAP_SEED=<n> for another).
  *
  * Fields: T's header (left_size; size and used bit), L's and R's
  * headers, the free-list links (free_prev, free_next) of a free

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Kernel-layer paths the other kernel tests do not reach, found with
- * scripts/coverage (docs/testing.md, "Coverage"):
+ * scripts/coverage (docs/testing/coverage.md):
  *
  * - k_heap_realloc of a pointer its heap does not own: sys_heap reports
  *   it (the fault names realloc), nothing changes;

@@ -20,7 +20,7 @@
  *   be reported as a deadlock);
  * - a free at deadline - 1, deadline and deadline + 1, from a thread more
  *   urgent, less urgent or as urgent as the waiter, and from the timer
- *   interrupt (expected outcomes in docs/testing.md);
+ *   interrupt (expected outcomes in docs/testing/kernel.md);
  * - waiters woken by frees made in ISR context (irq_offload from a thread
  *   and the periodic timer interrupt).
  *

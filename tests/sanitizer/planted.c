@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Planted heap bugs for the memory-checker hooks (kheap/sanitizer.h;
- * docs/testing.md, "Sanitizers and Valgrind").
+ * docs/testing/sanitizers.md).
  *
  *   planted <bug> <heap>     makes exactly one bad access, then exits 0
  *   planted control          the same operations, done correctly

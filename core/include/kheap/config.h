@@ -88,7 +88,7 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
  * CONFIG_SYS_HEAP_HARDENING_LEVEL: how much misuse and corruption the heap
  * checks for, fixed at build time (like Zephyr's CONFIG_SYS_HEAP_HARDENING_*).
  * Each level includes the ones below it; costs are in docs/performance.md
- * and what each level detects is the matrix in docs/testing.md.
+ * and what each level detects is the matrix in docs/testing/hardening.md.
  *
  * NONE      only a pointer outside the heap's block area is refused; any
  *           other misuse (double free, interior pointer, overflow)

@@ -288,7 +288,7 @@ void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes);
  *   entry (the call is refused) or on exit.
  * At NONE only BAD_POINTER is detected; any other misuse corrupts the
  * heap. The matrix of misuse classes against levels, each cell backed by
- * a test, is in docs/testing.md.
+ * a test, is in docs/testing/hardening.md.
  * Coalesces with free neighbours on both sides immediately.
  */
 void sys_heap_free(struct sys_heap *heap, void *mem);
