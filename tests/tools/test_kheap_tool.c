@@ -143,6 +143,9 @@ static const struct bad_trace bad_traces[] = {
 	{"kheap-trace 1 ptr_bytes=0x8\n",
 	 ":1: trace header: ptr_bytes must be"},
 	{H "@heap h 0x100\n", ":2: @heap h: bad size '0x100'"},
+	/* Above SYS_HEAP_MAX_REGION_BYTES (2^34 - 1): no region has it. */
+	{H "@heap h 17179869184\n",
+	 ":2: @heap h: size 17179869184 is above sys_heap's maximum region"},
 	{H "@heap h 100 phase=0x8\n", ":2: @heap h: expected phase="},
 	{H "0x0 t k_malloc h 1 - 1 - s\n", ":2: bad tick '0x0'"},
 	{H "0 t k_malloc h 0x10 - 1 - s\n", ":2: bad size '0x10'"},
@@ -484,6 +487,8 @@ static const struct cli_case cli_cases[] = {
 	 KHEAP_EXIT_USAGE, "--format: 'medium' is not small, big or auto"},
 	{"replay " TRACE("ten_blocks.trace") " --ptr-bytes 2", KHEAP_EXIT_USAGE,
 	 "--ptr-bytes must be 4 or 8"},
+	{"replay " TRACE("ten_blocks.trace") " --ptr-bytes 16",
+	 KHEAP_EXIT_USAGE, "--ptr-bytes must be 4 or 8, not '16'"},
 	{"replay " TRACE("ten_blocks.trace") " --heap nosuch", KHEAP_EXIT_USAGE,
 	 "the trace has no heap 'nosuch' (heaps: h)"},
 	{"replay " OUT("no-such-file.trace"), KHEAP_EXIT_TRACE,
@@ -716,6 +721,16 @@ static void test_hostile_command_input(void **state)
 	assert_int_equal(kheap("size " OUT("header-only.trace"), &out),
 			 KHEAP_EXIT_TRACE);
 	assert_contains(out, "header-only.trace: the trace has no events");
+	free(out);
+
+	/* --max-bytes is bounded by the largest region sys_heap takes. */
+	assert_int_equal(
+		kheap("size " TRACE(
+			      "ten_blocks.trace") " --max-bytes 17179869184",
+		      &out),
+		KHEAP_EXIT_USAGE);
+	assert_contains(out, "--max-bytes: 17179869184 is above sys_heap's "
+			     "maximum region");
 	free(out);
 
 	/* --window is bounded: each 8 bytes may cost a replay. */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <kheap/version.h>
+#include <zephyr/sys/sys_heap.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -91,10 +92,10 @@ static void apply_option(struct options *o, enum cli_option_id id,
 		o->format = format_arg(v);
 		break;
 	case CLI_OPT_PTR_BYTES:
-		o->ptr_bytes = uint_arg("--ptr-bytes", v, 8);
-		if (o->ptr_bytes != 4u && o->ptr_bytes != 8u) {
-			usage_error("--ptr-bytes must be 4 or 8");
+		if (strcmp(v, "4") != 0 && strcmp(v, "8") != 0) {
+			usage_error("--ptr-bytes must be 4 or 8, not '%s'", v);
 		}
+		o->ptr_bytes = v[0] == '4' ? 4u : 8u;
 		break;
 	case CLI_OPT_SAMPLES:
 		o->samples = uint_arg("--samples", v, MAX_SAMPLES);
@@ -118,6 +119,11 @@ static void apply_option(struct options *o, enum cli_option_id id,
 		break;
 	case CLI_OPT_MAX_BYTES:
 		o->max_bytes = bytes_arg("--max-bytes", v);
+		if (o->max_bytes > SYS_HEAP_MAX_REGION_BYTES) {
+			usage_error("--max-bytes: %s is above sys_heap's "
+				    "maximum region (%" PRIu64 " bytes)",
+				    v, (uint64_t)SYS_HEAP_MAX_REGION_BYTES);
+		}
 		break;
 	case CLI_OPT_AT:
 		o->at = v;

@@ -14,6 +14,8 @@
 
 #include "util.h"
 
+#include <zephyr/sys/sys_heap.h>
+
 static const char *const op_names[OP_COUNT] = {
 	[OP_K_MALLOC] = "k_malloc",
 	[OP_K_CALLOC] = "k_calloc",
@@ -277,6 +279,16 @@ static int parse_heap_decl(struct reader *r, char **f, size_t n)
 	if (strcmp(f[2], "-") != 0) {
 		if (!parse_decimal_u64(f[2], &h->bytes)) {
 			return fail(r, "@heap %s: bad size '%s'", f[1], f[2]);
+		}
+		/* A size no sys_heap region can have: the trace, not the
+		 * command line, is wrong (exit 3 with this line). */
+		if (h->bytes > SYS_HEAP_MAX_REGION_BYTES) {
+			return fail(
+				r,
+				"@heap %s: size %s is above sys_heap's "
+				"maximum region (%llu bytes)",
+				f[1], f[2],
+				(unsigned long long)SYS_HEAP_MAX_REGION_BYTES);
 		}
 		h->bytes_known = true;
 	}
