@@ -4,11 +4,15 @@
  * LLVMFuzzerTestOneInput() without libFuzzer, so the checked-in corpus
  * is an ordinary test (ctest label "fuzz") in every host build.
  *
- *   replay_<target> [-v] PATH...
+ *   replay_<target> [-v] [--every N] PATH...
  *
  * Each PATH is a file (one input) or a directory (every regular file in
  * it and its subdirectories, in name order; names starting with '.' are
- * skipped). -v prints each input's name before running it. An oracle
+ * skipped). -v prints each input's name before running it. --every N
+ * runs a deterministic sample of a directory: every seed-* and regress-*
+ * file, and of the grown inputs the 1st, (N+1)th, (2N+1)th... in name
+ * order (for the memcheck preset, where a whole grown corpus costs
+ * minutes; the other presets replay all of it). An oracle
  * failure aborts the program; the signal handler first prints which input
  * was running. Exit status: 0 when every input ran, 1 on a usage or I/O
  * error or when the paths held no input at all.
@@ -43,6 +47,10 @@ void __sanitizer_set_death_callback(void (*callback)(void));
 
 static const char *current_input;
 static bool verbose;
+/* --every N: 1 runs every input. */
+static unsigned long sample_every = 1u;
+/* Grown inputs met so far in directories (the sample's position). */
+static unsigned long grown_seen;
 static unsigned long inputs_run;
 static unsigned long long bytes_run;
 
@@ -121,12 +129,24 @@ static int run_file(const char *path)
 	return 0;
 }
 
+/* Is a directory entry at path (named base) in the sample? Seeds and
+ * regressions always are. */
+static bool sampled(const char *base)
+{
+	if (strncmp(base, "seed-", 5u) == 0 ||
+	    strncmp(base, "regress-", 8u) == 0) {
+		return true;
+	}
+	return grown_seen++ % sample_every == 0u;
+}
+
 static int compare_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int run_path(const char *path);
+static int run_entry(const char *path, size_t base_offset);
 
 static int run_dir(const char *path)
 {
@@ -172,7 +192,7 @@ static int run_dir(const char *path)
 	}
 	for (size_t i = 0; i < count; i++) {
 		if (rc == 0) {
-			rc = run_path(names[i]);
+			rc = run_entry(names[i], strlen(path) + 1u);
 		}
 		free(names[i]);
 	}
@@ -197,18 +217,52 @@ static int run_path(const char *path)
 	return 0;
 }
 
+/* An entry of a directory: subdirectories always, files if sampled. */
+static int run_entry(const char *path, size_t base_offset)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0) {
+		perror(path);
+		return 1;
+	}
+	if (S_ISREG(sb.st_mode) && !sampled(path + base_offset)) {
+		return 0;
+	}
+	return run_path(path);
+}
+
+static int usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s [-v] [--every N] CORPUS_DIR_OR_FILE...\n",
+		argv0);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	int first = 1;
 
-	if (argc > 1 && strcmp(argv[1], "-v") == 0) {
-		verbose = true;
-		first = 2;
+	while (first < argc && argv[first][0] == '-') {
+		if (strcmp(argv[first], "-v") == 0) {
+			verbose = true;
+			first++;
+			continue;
+		}
+		if (strcmp(argv[first], "--every") != 0 || first + 1 >= argc) {
+			return usage(argv[0]);
+		}
+		char *end;
+		unsigned long every = strtoul(argv[first + 1], &end, 10);
+
+		if (*argv[first + 1] == '\0' || *end != '\0' || every == 0u) {
+			return usage(argv[0]);
+		}
+		sample_every = every;
+		first += 2;
 	}
 	if (first >= argc) {
-		fprintf(stderr, "usage: %s [-v] CORPUS_DIR_OR_FILE...\n",
-			argv[0]);
-		return 1;
+		return usage(argv[0]);
 	}
 	signal(SIGABRT, on_fatal_signal);
 #ifdef REPLAY_ASAN
@@ -228,7 +282,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "replay: no inputs found\n");
 		return 1;
 	}
-	printf("replay: %lu inputs, %llu bytes, all passed\n", inputs_run,
+	printf("replay: %lu inputs, %llu bytes, all passed", inputs_run,
 	       bytes_run);
+	if (sample_every > 1u) {
+		printf(" (every %lu of %lu grown inputs, and every seed and "
+		       "regression)",
+		       sample_every, grown_seen);
+	}
+	printf("\n");
 	return 0;
 }
