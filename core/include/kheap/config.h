@@ -60,18 +60,6 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
 #endif
 
 /*
- * KHEAP_TESTABLE: linkage of internal helpers. `static` in product
- * builds; test builds define KHEAP_TESTING so that tests can call helpers
- * (software clz, size-class mapping) directly without widening the
- * public API.
- */
-#ifdef KHEAP_TESTING
-#define KHEAP_TESTABLE
-#else
-#define KHEAP_TESTABLE static
-#endif
-
-/*
  * KHEAP_MAY_ALIAS: lets the core read and write block headers through
  * integer lvalues in memory whose declared type is a byte array (the
  * caller's region) without breaking strict-aliasing rules.
