@@ -158,7 +158,6 @@ COLD void report_fault(const struct sys_heap *heap, const void *mem,
 			.mem = mem,
 			.kind = kind,
 			.operation = operation,
-			.message = sys_heap_fault_message(kind),
 		};
 		/* User code: outside the memory checker's bracket, so that
 		 * the tool checks it (every caller is inside one). */
@@ -1411,36 +1410,6 @@ bool sys_heap_owns(const struct sys_heap *heap, const void *mem)
 void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler)
 {
 	z_heap_fault_handler = handler;
-}
-
-const char *sys_heap_fault_message(enum sys_heap_fault_kind kind)
-{
-	switch (kind) {
-	case SYS_HEAP_FAULT_BAD_POINTER:
-		return "pointer is not inside this heap's block area";
-	case SYS_HEAP_FAULT_NOT_ALLOCATED:
-		return "block is not allocated (double free or stale pointer)";
-	case SYS_HEAP_FAULT_CORRUPT_HEADER:
-		return "block header is corrupt (interior pointer, a write "
-		       "before the block, an overflow of the previous one), "
-		       "or the control block is";
-	case SYS_HEAP_FAULT_OVERFLOW:
-		return "block overflowed: the next block's header no longer "
-		       "matches its size";
-	case SYS_HEAP_FAULT_CORRUPT_LINKS:
-		return "free-list links are corrupt (a free block was written "
-		       "after free, or overflowed into)";
-	case SYS_HEAP_FAULT_CANARY:
-		return "block canary is corrupt: the block was written past "
-		       "its usable size";
-	case SYS_HEAP_FAULT_INVALID_HEAP:
-		return "heap failed validation (metadata corrupted before or "
-		       "during this call)";
-	case SYS_HEAP_FAULT_BAD_REGION:
-		return "region cannot hold a heap (smaller than Z_HEAP_MIN_SIZE "
-		       "once aligned, too large, NULL or wrapping)";
-	}
-	return "";
 }
 
 unsigned int kheap_soft_clz32(uint32_t value)

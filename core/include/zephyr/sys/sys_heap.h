@@ -586,8 +586,6 @@ struct sys_heap_fault {
 	 * (CONFIG_ASSERT), "multi_heap_free" and "multi_heap_realloc"
 	 * (zephyr/sys/multi_heap.h). */
 	const char *operation;
-	/* A sentence describing the problem, fixed per kind. */
-	const char *message;
 };
 
 typedef void (*sys_heap_fault_handler_t)(const struct sys_heap_fault *fault);
@@ -605,7 +603,12 @@ typedef void (*sys_heap_fault_handler_t)(const struct sys_heap_fault *fault);
  */
 void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler);
 
-/** The fixed message for a fault kind ("" for unknown kinds). */
+/**
+ * The fixed sentence describing a fault kind ("" for unknown kinds), for
+ * handlers that print one. Not called by the heap itself: the text lives
+ * in its own file (core/src/heap_fault_message.c), which a program that
+ * never calls this does not link. O(1), thread- and ISR-safe.
+ */
 const char *sys_heap_fault_message(enum sys_heap_fault_kind kind);
 
 #ifdef __cplusplus
