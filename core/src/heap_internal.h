@@ -144,43 +144,37 @@ void z_heap_notify(uintptr_t heap_id, enum heap_event_types event,
 		   void *old_mem, size_t old_bytes, void *mem, size_t bytes);
 
 /*
- * KHEAP_COMPACT: optimising for size (GCC's -Os). The hot paths are then
- * not specialised per header format; the format is read from the
- * control block where it is needed and the header accessors are called,
- * not inlined, since each inlined access would carry both formats.
+ * The header format (kheap/config.h): fixed at build time with
+ * CONFIG_SYS_HEAP_SMALL_ONLY or CONFIG_SYS_HEAP_BIG_ONLY, when every
+ * format test below is a constant; else (AUTO) chosen per heap at init.
  */
-#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
-#define KHEAP_COMPACT 1
-#define KHEAP_ACCESSOR static __attribute__((__noinline__, __unused__))
-#else
-#define KHEAP_COMPACT 0
-#define KHEAP_ACCESSOR static inline
-#endif
+#define FORMAT_FIXED (CONFIG_SYS_HEAP_SMALL_ONLY || CONFIG_SYS_HEAP_BIG_ONLY)
+
+/* The format a region of `bytes` gets. */
+static inline bool format_for_region(size_t bytes)
+{
+	return CONFIG_SYS_HEAP_BIG_ONLY ||
+	       (!CONFIG_SYS_HEAP_SMALL_ONLY &&
+		bytes > SYS_HEAP_SMALL_REGION_MAX_BYTES);
+}
 
 /*
  * A heap as the hot paths see it: the control block, chunk 0's address and
- * the header format, loaded once per call. Helpers take it by value; with
- * the format a compile-time constant (see WITH_FORMAT in sys_heap.c) every
- * format test folds away, and no header store forces a reload of the
- * control block (header stores may alias it). In compact builds it is
- * just the control block: one register to pass instead of three.
+ * the header format, loaded once per call and passed by value, so that no
+ * header store forces a reload of the control block (header stores may
+ * alias it). Where the format is a compile-time constant (a fixed format,
+ * or a path compiled once per format: WITH_FORMAT in sys_heap.c), every
+ * format test folds away.
  */
 struct heap_view {
 	struct z_heap *h;
-#if !KHEAP_COMPACT
 	unsigned char *base;
 	bool big;
-#endif
 };
 
 static inline struct heap_view view_of(const struct z_heap *h, bool big)
 {
 	struct z_heap *rw = (struct z_heap *)(uintptr_t)h;
-#if KHEAP_COMPACT
-	struct heap_view v = {.h = rw};
-
-	(void)big;
-#else
 	unsigned char *base = (unsigned char *)rw + rw->chunk_base_offset;
 
 #if defined(__GNUC__)
@@ -194,7 +188,6 @@ static inline struct heap_view view_of(const struct z_heap *h, bool big)
 		.base = base,
 		.big = big,
 	};
-#endif
 	return v;
 }
 
@@ -206,21 +199,16 @@ static inline struct heap_view any_view(const struct z_heap *h)
 /* The header format: true for 32-bit fields (8-byte headers). */
 static inline bool view_big(struct heap_view v)
 {
-#if KHEAP_COMPACT
-	return v.h->big != 0u;
-#else
+	if (FORMAT_FIXED) {
+		return CONFIG_SYS_HEAP_BIG_ONLY != 0;
+	}
 	return v.big;
-#endif
 }
 
 /* Chunk 0's address. */
 static inline unsigned char *view_base(struct heap_view v)
 {
-#if KHEAP_COMPACT
-	return (unsigned char *)v.h + v.h->chunk_base_offset;
-#else
 	return v.base;
-#endif
 }
 
 static inline unsigned char *heads_base(struct heap_view v)
@@ -245,8 +233,8 @@ static inline chunksz_t min_chunks(struct heap_view v)
 }
 
 /* Element i of an array of 16- or 32-bit ids, by heap format. */
-KHEAP_ACCESSOR uint32_t id_get(struct heap_view v, const unsigned char *p,
-			       size_t i)
+static inline uint32_t id_get(struct heap_view v, const unsigned char *p,
+			      size_t i)
 {
 	if (view_big(v)) {
 		return ((const hfield32_t *)(const void *)p)[i];
@@ -254,8 +242,8 @@ KHEAP_ACCESSOR uint32_t id_get(struct heap_view v, const unsigned char *p,
 	return ((const hfield16_t *)(const void *)p)[i];
 }
 
-KHEAP_ACCESSOR void id_set(struct heap_view v, unsigned char *p, size_t i,
-			   uint32_t value)
+static inline void id_set(struct heap_view v, unsigned char *p, size_t i,
+			  uint32_t value)
 {
 	if (view_big(v)) {
 		((hfield32_t *)(void *)p)[i] = value;
@@ -264,14 +252,14 @@ KHEAP_ACCESSOR void id_set(struct heap_view v, unsigned char *p, size_t i,
 	}
 }
 
-KHEAP_ACCESSOR uint32_t field_get(struct heap_view v, chunkid_t c,
-				  enum chunk_field f)
+static inline uint32_t field_get(struct heap_view v, chunkid_t c,
+				 enum chunk_field f)
 {
 	return id_get(v, chunk_ptr(v, c), (size_t)f);
 }
 
-KHEAP_ACCESSOR void field_set(struct heap_view v, chunkid_t c,
-			      enum chunk_field f, uint32_t value)
+static inline void field_set(struct heap_view v, chunkid_t c,
+			     enum chunk_field f, uint32_t value)
 {
 	id_set(v, chunk_ptr(v, c), (size_t)f, value);
 }

@@ -25,17 +25,18 @@
 #define EINVAL_RESULT (-22)
 
 /*
- * Hot paths are compiled once per header format (WITH_FORMAT), so that the
- * format is a constant inside them. When optimising for size the helpers
- * stay out of line and the format is a run-time value instead; so they do
- * without optimisation (-O0: debugging and coverage builds measure one
- * copy of each branch, not one per format).
+ * The same source at every optimisation level. Optimising for speed, the
+ * hot paths are inlined into each public call, and with both header
+ * formats (AUTO) compiled once per format (WITH_FORMAT), so that the format
+ * is a constant inside them. Optimising for size (or not at all: -O0
+ * debugging and coverage builds measure one copy of each branch) the
+ * helpers are the compiler's to inline, and with both formats the format
+ * is a run-time value in the view. With one format (kheap/config.h) it is
+ * a constant everywhere.
  */
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
 #define HOT static inline __attribute__((__always_inline__, __unused__))
-#define WITH_FORMAT(h, fn, ...)                                                \
-	((h)->big != 0u ? fn(view_of((h), true), __VA_ARGS__)                  \
-			: fn(view_of((h), false), __VA_ARGS__))
+#define FORMAT_COPIES (!FORMAT_FIXED)
 #else
 #if defined(__GNUC__)
 /* Some helpers serve only optional features (listeners, sanitizer
@@ -44,6 +45,14 @@
 #else
 #define HOT static
 #endif
+#define FORMAT_COPIES 0
+#endif
+
+#if FORMAT_COPIES
+#define WITH_FORMAT(h, fn, ...)                                                \
+	((h)->big != 0u ? fn(view_of((h), true), __VA_ARGS__)                  \
+			: fn(view_of((h), false), __VA_ARGS__))
+#else
 #define WITH_FORMAT(h, fn, ...) fn(any_view(h), __VA_ARGS__)
 #endif
 
@@ -307,84 +316,65 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 	unsigned int fl = cls >> SL_SHIFT;
 	unsigned int sl = cls & (SL_COUNT - 1u);
 	uint32_t sl_bits = h->sl_bitmap[fl];
-	bool probing = ((sl_bits >> sl) & 1u) != 0u;
-	bool larger_class = false;
 	chunkid_t c;
 	chunkid_t next;
 	chunksz_t size;
 
-	/* Compact builds reach the head read below again after the search
-	 * (one copy of it); otherwise the search has its own copy, which is
-	 * about ten instructions shorter at -O2. */
-	for (;;) {
-		if (probing) {
-			c = list_head(v, cls);
-			if (!listed_size(v, c, &size)) {
-				goto corrupt;
-			}
-			if (size >= want_chunks) {
-				goto take_head;
-			}
-			/* Compact builds: every member of a larger class is
-			 * large enough; a smaller head is corrupt. */
-			if (KHEAP_COMPACT && larger_class) {
-				goto corrupt;
-			}
-			/* The next heads of the request's own class. Past
-			 * the tail the walk stays on the tail (self-link). */
-			chunkid_t prev = c;
-
-			for (unsigned int i = 1u; i < SYS_HEAP_FIT_PROBES;
-			     i++) {
-				c = free_next(v, prev);
-				/* A link: BASIC checks it is a chunk of the
-				 * heap, MODERATE and up (listed_size) that
-				 * it is a sound one. */
-				if ((HARDENING < SYS_HEAP_HARDENING_MODERATE &&
-				     !chunk_id_ok(v, c)) ||
-				    !listed_size(v, c, &size)) {
-					goto corrupt;
-				}
-				if (size >= want_chunks) {
-					if (!takeable(v, c, size, want_chunks,
-						      &next)) {
-						goto corrupt;
-					}
-					list_unlink_after(v, prev, c, next);
-					goto taken;
-				}
-				prev = c;
-			}
-		}
-		uint32_t mask = sl_bits & (~1u << sl);
-
-		if (mask == 0u) {
-			uint32_t fl_mask = h->fl_bitmap & (~1u << fl);
-
-			if (fl_mask == 0u) {
-				return false;
-			}
-			fl = lowest_bit(fl_mask);
-			mask = h->sl_bitmap[fl];
-			if (!first_level_ok(v, fl, mask)) {
-				goto corrupt;
-			}
-		}
-		/* Every chunk of this class is large enough. */
-		cls = (fl << SL_SHIFT) + lowest_bit(mask);
-		if (!class_ok(v, cls)) {
-			goto corrupt;
-		}
-		if (KHEAP_COMPACT) {
-			probing = true;
-			larger_class = true;
-			continue;
-		}
+	if (((sl_bits >> sl) & 1u) != 0u) {
+		/* The request's own class: its members may be too small. */
 		c = list_head(v, cls);
 		if (!listed_size(v, c, &size)) {
 			goto corrupt;
 		}
-		break;
+		if (size >= want_chunks) {
+			goto take_head;
+		}
+		/* The next heads of the class. Past the tail the walk stays
+		 * on the tail (self-link). */
+		chunkid_t prev = c;
+
+		for (unsigned int i = 1u; i < SYS_HEAP_FIT_PROBES; i++) {
+			c = free_next(v, prev);
+			/* A link: BASIC checks it is a chunk of the heap,
+			 * MODERATE and up (listed_size) that it is a sound
+			 * one. */
+			if ((HARDENING < SYS_HEAP_HARDENING_MODERATE &&
+			     !chunk_id_ok(v, c)) ||
+			    !listed_size(v, c, &size)) {
+				goto corrupt;
+			}
+			if (size >= want_chunks) {
+				if (!takeable(v, c, size, want_chunks, &next)) {
+					goto corrupt;
+				}
+				list_unlink_after(v, prev, c, next);
+				goto taken;
+			}
+			prev = c;
+		}
+	}
+	/* The first non-empty larger class: every member is large enough. */
+	uint32_t mask = sl_bits & (~1u << sl);
+
+	if (mask == 0u) {
+		uint32_t fl_mask = h->fl_bitmap & (~1u << fl);
+
+		if (fl_mask == 0u) {
+			return false;
+		}
+		fl = lowest_bit(fl_mask);
+		mask = h->sl_bitmap[fl];
+		if (!first_level_ok(v, fl, mask)) {
+			goto corrupt;
+		}
+	}
+	cls = (fl << SL_SHIFT) + lowest_bit(mask);
+	if (!class_ok(v, cls)) {
+		goto corrupt;
+	}
+	c = list_head(v, cls);
+	if (!listed_size(v, c, &size)) {
+		goto corrupt;
 	}
 take_head:
 	if (!takeable(v, c, size, want_chunks, &next)) {
@@ -409,7 +399,6 @@ HOT void *claim_chunk(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 	return chunk_mem(v, c);
 }
 
-#if !KHEAP_COMPACT
 HOT void *alloc_in(struct heap_view v, const struct sys_heap *heap,
 		   size_t bytes)
 {
@@ -431,7 +420,6 @@ HOT void *alloc_in(struct heap_view v, const struct sys_heap *heap,
 	}
 	return claim_chunk(v, c, size, want);
 }
-#endif
 
 /* ---- alignment ------------------------------------------------------- */
 
@@ -539,13 +527,9 @@ HOT void *aligned_alloc_in(struct heap_view v, const struct sys_heap *heap,
 	if (!decode_align(align, &align_bytes, &rewind_bytes)) {
 		return NULL;
 	}
-#if !KHEAP_COMPACT
-	/* (Compact builds take the aligned path for plain requests too:
-	 * one copy of the allocation code.) */
 	if (align_bytes == CHUNK_BYTES && rewind_bytes == 0u) {
 		return alloc_in(v, heap, bytes);
 	}
-#endif
 	size_t want = search_chunks(v, align_bytes, rewind_bytes, bytes);
 
 	if (want == 0u || !take_chunk(v, heap, (chunksz_t)want, &c, &size)) {
@@ -940,12 +924,18 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 		return EINVAL_RESULT;
 	}
 	heap->heap = NULL;
+	/* With 4-byte headers only, a region the format cannot address is
+	 * refused (CONFIG_SYS_HEAP_SMALL_ONLY, kheap/config.h). */
+	uint64_t max_bytes = CONFIG_SYS_HEAP_SMALL_ONLY
+				     ? SYS_HEAP_SMALL_REGION_MAX_BYTES
+				     : SYS_HEAP_MAX_REGION_BYTES;
+
 	if (mem == NULL || bytes < Z_HEAP_MIN_SIZE ||
-	    (bytes >> CHUNK_SHIFT) > BIG_MAX_CHUNKS ||
+	    (uint64_t)bytes > max_bytes ||
 	    (uintptr_t)mem + bytes < (uintptr_t)mem) {
 		return refuse_region(heap, mem);
 	}
-	bool big = bytes > SYS_HEAP_SMALL_REGION_MAX_BYTES;
+	bool big = format_for_region(bytes);
 	uintptr_t end = (uintptr_t)mem + bytes;
 	uintptr_t start = ((uintptr_t)mem + 7u) & ~(uintptr_t)7u;
 	unsigned int heads = heads_for(start, end, big);
@@ -1106,40 +1096,10 @@ static void *alloc_done(struct sys_heap *heap, chunksz_t used_before, void *mem)
 #define INJECTED_FAILURE() false
 #endif
 
-void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
-{
-#if KHEAP_COMPACT
-	return sys_heap_aligned_alloc(heap, 0u, bytes);
-#else
-	KHEAP_SAN_ENTER();
-	struct z_heap *h = heap_rw(heap);
-
-	if (h == NULL) {
-		report_unusable(heap, NULL, (enum sys_heap_fault_kind)0,
-				"alloc");
-		KHEAP_SAN_EXIT();
-		return NULL;
-	}
-	if (!HEAP_SOUND(heap, NULL, "alloc")) {
-		KHEAP_SAN_EXIT();
-		return NULL;
-	}
-	chunksz_t used_before = USED_CHUNKS(h);
-
-	return alloc_done(heap, used_before,
-			  INJECTED_FAILURE()
-				  ? NULL
-				  : WITH_FORMAT(h, alloc_in, heap, bytes));
-#endif
-}
-
-void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes)
-{
-	(void)align;
-	return sys_heap_alloc(heap, bytes);
-}
-
-void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
+/* sys_heap_alloc and sys_heap_aligned_alloc (align 0 for a plain
+ * request; inlined where the hot paths are, so that a plain request skips
+ * the alignment decoding there). */
+HOT void *alloc_entry(struct sys_heap *heap, size_t align, size_t bytes)
 {
 	KHEAP_SAN_ENTER();
 	struct z_heap *h = heap_rw(heap);
@@ -1160,6 +1120,22 @@ void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 			  INJECTED_FAILURE() ? NULL
 					     : WITH_FORMAT(h, aligned_alloc_in,
 							   heap, align, bytes));
+}
+
+void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
+{
+	return alloc_entry(heap, 0u, bytes);
+}
+
+void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes)
+{
+	(void)align;
+	return alloc_entry(heap, 0u, bytes);
+}
+
+void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
+{
+	return alloc_entry(heap, align, bytes);
 }
 
 void sys_heap_free(struct sys_heap *heap, void *mem)
@@ -1298,12 +1274,7 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 			MONITOR_FAILED(v.h);
 			return NULL;
 		}
-#if KHEAP_COMPACT
 		mem = aligned_alloc_in(v, heap, align, bytes);
-#else
-		mem = align == 0u ? alloc_in(v, heap, bytes)
-				  : aligned_alloc_in(v, heap, align, bytes);
-#endif
 		if (mem == NULL) {
 			MONITOR_FAILED(v.h);
 			return NULL;

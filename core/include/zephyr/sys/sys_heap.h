@@ -92,7 +92,9 @@ struct sys_heap {
 
 /* Regions of at most this many bytes use 4-byte block headers; larger
  * regions use 8-byte headers. The choice depends only on the byte count
- * given to sys_heap_init(), never on the pointer size. */
+ * given to sys_heap_init(), never on the pointer size; a build may fix
+ * it instead (CONFIG_SYS_HEAP_SMALL_ONLY: 4-byte headers, larger regions
+ * refused; CONFIG_SYS_HEAP_BIG_ONLY: 8-byte headers; kheap/config.h). */
 #define SYS_HEAP_SMALL_REGION_MAX_BYTES 262144u
 
 /* Bytes of the control block before its class-list heads (the core's
@@ -114,10 +116,18 @@ struct sys_heap {
  * bytes; the control block holds one class-list head (2 bytes with 4-byte
  * headers, 4 with 8-byte ones) per size class up to that block's; chunk
  * 0's header ends 8-aligned; the end sentinel's header follows the block.
- * A size that fits 4-byte headers is used only if no region just above
- * SYS_HEAP_SMALL_REGION_MAX_BYTES (8-byte headers) would fail the
- * request, so that every larger region serves it.
+ * With both formats (AUTO), a size that fits 4-byte headers is used only
+ * if no region just above SYS_HEAP_SMALL_REGION_MAX_BYTES (8-byte
+ * headers) would fail the request, so that every larger region serves it.
+ * With CONFIG_SYS_HEAP_SMALL_ONLY a result above
+ * SYS_HEAP_SMALL_REGION_MAX_BYTES names a region init refuses: no region
+ * serves that request.
  */
+#if CONFIG_SYS_HEAP_SMALL_ONLY
+#define Z_HEAP_MIN_SIZE_FOR(bytes) Z_HEAP_REGION_FOR_(bytes, 4u, 2u)
+#elif CONFIG_SYS_HEAP_BIG_ONLY
+#define Z_HEAP_MIN_SIZE_FOR(bytes) Z_HEAP_REGION_FOR_(bytes, 8u, 4u)
+#else
 #define Z_HEAP_MIN_SIZE_FOR(bytes)                                             \
 	((Z_HEAP_REGION_FOR_(bytes, 4u, 2u) <=                                 \
 		  SYS_HEAP_SMALL_REGION_MAX_BYTES &&                           \
@@ -125,6 +135,7 @@ struct sys_heap {
 		  SYS_HEAP_SMALL_REGION_MAX_BYTES + 1u)                        \
 		 ? Z_HEAP_REGION_FOR_(bytes, 4u, 2u)                           \
 		 : Z_HEAP_REGION_FOR_(bytes, 8u, 4u))
+#endif
 
 /* The smallest region sys_heap_init() accepts, at an 8-byte-aligned
  * address: it holds one block, for a request of 1 byte and up to 4
@@ -175,8 +186,9 @@ struct sys_heap {
 	(CONFIG_SYS_HEAP_HARDENING_LEVEL >= SYS_HEAP_HARDENING_FULL ? 4u : 0u)
 
 /* How many heads of the request's own size class alloc inspects before it
- * falls back to the next larger class (the constant in the time bound). */
-#define SYS_HEAP_FIT_PROBES 2u
+ * falls back to the next larger class (the constant in the time bound):
+ * CONFIG_SYS_HEAP_FIT_PROBES, 2 by default (kheap/config.h). */
+#define SYS_HEAP_FIT_PROBES ((unsigned int)CONFIG_SYS_HEAP_FIT_PROBES)
 
 /**
  * Initialise a heap over [mem, mem + bytes).
@@ -192,7 +204,9 @@ struct sys_heap {
  * bytes > SYS_HEAP_MAX_REGION_BYTES, mem + bytes wraps around the address
  * space, or the region cannot hold the control block and one block for a
  * 1-byte request: always below Z_HEAP_MIN_SIZE bytes, and up to
- * SYS_HEAP_MIN_REGION_BYTES - 1 when mem is not 8-byte aligned. (Zephyr
+ * SYS_HEAP_MIN_REGION_BYTES - 1 when mem is not 8-byte aligned; built
+ * with CONFIG_SYS_HEAP_SMALL_ONLY, also when bytes >
+ * SYS_HEAP_SMALL_REGION_MAX_BYTES (4-byte headers cannot address it). (Zephyr
  * returns void; the int result is an extension that callers may ignore.)
  *
  * Built with CONFIG_ASSERT (kheap/config.h), every refusal but heap ==
