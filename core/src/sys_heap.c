@@ -13,7 +13,9 @@
  * - a size class is computed without a branch, and never to unlink a
  *   chunk: a list head's free_prev holds its class (head_mark), other
  *   chunks need none (see heap_internal.h);
- * - misuse reports and listener notifications are out of line.
+ * - misuse reports and listener notifications are out of line;
+ * - the checks against misuse and corruption are in heap_checks.h, this
+ *   file asks them one question at a time.
  */
 #include <string.h>
 
@@ -24,46 +26,6 @@
 
 #define EINVAL_RESULT (-22)
 
-/*
- * The same source at every optimisation level. Optimising for speed, the
- * hot paths are inlined into each public call, and with both header
- * formats (AUTO) compiled once per format (WITH_FORMAT), so that the format
- * is a constant inside them. Optimising for size (or not at all: -O0
- * debugging and coverage builds measure one copy of each branch) the
- * helpers are the compiler's to inline, and with both formats the format
- * is a run-time value in the view. With one format (kheap/config.h) it is
- * a constant everywhere.
- */
-#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
-#define HOT static inline __attribute__((__always_inline__, __unused__))
-#define FORMAT_COPIES (!FORMAT_FIXED)
-#else
-#if defined(__GNUC__)
-/* Some helpers serve only optional features (listeners, sanitizer
- * hooks) that a configuration may leave out. */
-#define HOT static __attribute__((__unused__))
-#else
-#define HOT static
-#endif
-#define FORMAT_COPIES 0
-#endif
-
-#if FORMAT_COPIES
-#define WITH_FORMAT(h, fn, ...)                                                \
-	((h)->big != 0u ? fn(view_of((h), true), __VA_ARGS__)                  \
-			: fn(view_of((h), false), __VA_ARGS__))
-#else
-#define WITH_FORMAT(h, fn, ...) fn(any_view(h), __VA_ARGS__)
-#endif
-
-#if defined(__GNUC__)
-#define COLD static __attribute__((__noinline__, __cold__))
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define COLD static
-#define UNLIKELY(x) (x)
-#endif
-
 sys_heap_fault_handler_t z_heap_fault_handler;
 
 /* Z_HEAP_MIN_SIZE_FOR (sys_heap.h) computes region sizes from this. */
@@ -72,15 +34,16 @@ _Static_assert(sizeof(struct z_heap) == Z_HEAP_CONTROL_BYTES,
 
 /* ---- free lists ------------------------------------------------------ */
 
-HOT void clear_class_bits(struct z_heap *h, unsigned int cls)
+HOT void clear_class_bits(struct heap_view v, unsigned int cls)
 {
 	unsigned int fl = cls >> SL_SHIFT;
-	unsigned int bits = h->sl_bitmap[fl] & ~(1u << (cls & (SL_COUNT - 1u)));
+	uint8_t *sl = sl_byte(v, fl);
+	unsigned int bits = *sl & ~(1u << (cls & (SL_COUNT - 1u)));
 
-	h->sl_bitmap[fl] = (uint8_t)bits;
+	*sl = (uint8_t)bits;
 	if (bits == 0u) {
 		/* ~(1 << fl) as a rotation: one instruction less on x86. */
-		h->fl_bitmap &= (~1u << fl) | (~1u >> ((32u - fl) & 31u));
+		v.h->fl_bitmap &= (~1u << fl) | (~1u >> ((32u - fl) & 31u));
 	}
 }
 
@@ -97,13 +60,13 @@ HOT void list_push(struct heap_view v, chunkid_t c, chunksz_t size)
 	unsigned int cls = size_class(size);
 	unsigned int fl = cls >> SL_SHIFT;
 	unsigned int sl = cls & (SL_COUNT - 1u);
-	unsigned int bits = h->sl_bitmap[fl];
+	unsigned int bits = *sl_byte(v, fl);
 	chunkid_t next = list_head(v, cls);
 
 	if (((bits >> sl) & 1u) == 0u) {
 		/* The class was empty: c is also the tail. */
 		next = c;
-		h->sl_bitmap[fl] = (uint8_t)(bits | (1u << sl));
+		*sl_byte(v, fl) = (uint8_t)(bits | (1u << sl));
 		h->fl_bitmap |= 1u << fl;
 	} else if (UNLIKELY(!head_id_ok(v, next))) {
 		h->lists_damaged = 1u;
@@ -123,7 +86,7 @@ HOT void list_pop_head(struct heap_view v, chunkid_t c, chunkid_t next,
 		       unsigned int cls)
 {
 	if (next == c) {
-		clear_class_bits(v.h, cls);
+		clear_class_bits(v, cls);
 		return;
 	}
 	set_list_head(v, cls, next);
@@ -300,7 +263,8 @@ HOT bool takeable(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 /*
  * Find a free chunk of at least want_chunks and take it off its list:
  * returns false if the constant-time search finds none, or finds a chunk
- * that fails the checks (listed_size, takeable, first_level_ok), which it
+ * that fails the checks (listed_size, takeable, first_level_ok and
+ * second_level_ok), which it
  * reports for heap before anything has changed.
  *
  * First up to SYS_HEAP_FIT_PROBES heads of the request's own class (whose
@@ -315,7 +279,7 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 	unsigned int cls = size_class(want_chunks);
 	unsigned int fl = cls >> SL_SHIFT;
 	unsigned int sl = cls & (SL_COUNT - 1u);
-	uint32_t sl_bits = h->sl_bitmap[fl];
+	uint32_t sl_bits = *sl_byte(v, fl);
 	chunkid_t c;
 	chunkid_t next;
 	chunksz_t size;
@@ -363,8 +327,11 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 			return false;
 		}
 		fl = lowest_bit(fl_mask);
-		mask = h->sl_bitmap[fl];
-		if (!first_level_ok(v, fl, mask)) {
+		if (!first_level_ok(v, fl)) {
+			goto corrupt;
+		}
+		mask = *sl_byte(v, fl);
+		if (!second_level_ok(mask)) {
 			goto corrupt;
 		}
 	}
@@ -538,150 +505,6 @@ HOT void *aligned_alloc_in(struct heap_view v, const struct sys_heap *heap,
 	return carve_aligned(v, c, size, align_bytes, rewind_bytes, bytes);
 }
 
-/* ---- misuse checks --------------------------------------------------- */
-
-/* A block that passed the checks: its chunk, size, left neighbour's size
- * and that neighbour's size-and-used word (1, "in use", for chunk 0). */
-struct live_block {
-	chunkid_t c;
-	chunksz_t size;
-	chunksz_t left;
-	uint32_t left_word;
-};
-
-/*
- * Used block c of size_chunks, whose left_size agrees with its left
- * neighbour, and the header at right = c + size_chunks (inside the heap),
- * whose left_size does not agree with size_chunks: did c's own size
- * change (a write before the block: CORRUPT_HEADER), rather than the next
- * header (c written past its end: OVERFLOW)? Decided by both neighbours:
- * c's size is the changed one if it is impossible for a used block (more
- * chunks than are in use), or if the header at right names a left
- * neighbour that starts inside c's claimed extent and whose size agrees:
- * that block and the header at right are then sound, and c's size runs
- * over a block boundary. A size changed to a smaller value that still
- * ends inside the block cannot be told from an overflow (false).
- */
-COLD bool own_size_changed(struct heap_view v, chunksz_t size_chunks,
-			   chunkid_t right)
-{
-	chunksz_t right_left = left_size(v, right);
-
-	if (size_chunks > v.h->allocated_chunks) {
-		return true;
-	}
-	/* 1 <= right_left < size_chunks: a boundary in (c, right). */
-	return right_left - 1u < size_chunks - 1u &&
-	       chunk_size(v, right - right_left) == right_left;
-}
-
-/*
- * The O(1) checks made before a block is freed, resized or measured, as
- * many as the hardening level asks for (kheap/config.h). Returns 0 and
- * fills *b if mem looks like a live block, else the fault kind.
- */
-HOT enum sys_heap_fault_kind
-check_live_block(struct heap_view v, const void *mem, struct live_block *b)
-{
-	chunkid_t end = v.h->end_chunk;
-	/* Below the first block wraps to a huge offset: one compare. */
-	uintptr_t offset = (uintptr_t)mem - (uintptr_t)chunk_mem(v, 0);
-
-	if (UNLIKELY(offset >= ((uintptr_t)end << CHUNK_SHIFT))) {
-		return SYS_HEAP_FAULT_BAD_POINTER;
-	}
-	chunkid_t c = (chunkid_t)(offset >> CHUNK_SHIFT);
-	/* chunk_ptr(v, c), without truncating c to 32 bits first. */
-	const unsigned char *hdr = view_base(v) + (offset & ~(uintptr_t)7u);
-	uint32_t size_and_used = id_get(v, hdr, SIZE_AND_USED);
-	chunksz_t size = size_and_used >> 1;
-	chunksz_t left = id_get(v, hdr, LEFT_SIZE);
-	/* Cannot wrap: c and size are below 2^31. */
-	chunkid_t right = c + size;
-	uint32_t left_word = 1u;
-
-	if (HARDENING == SYS_HEAP_HARDENING_NONE) {
-		/* Trust the headers (see kheap/config.h). */
-		if (left != 0u) {
-			left_word = field_get(v, c - left, SIZE_AND_USED);
-		}
-		goto sound;
-	}
-	/*
-	 * The block ends inside the heap, and mem (up to 7 bytes past the
-	 * block's start for rewound blocks) lies inside the block, before
-	 * the canary (FULL and up) and the next header: a stale pointer 1..7
-	 * bytes into a small block would otherwise have a negative usable
-	 * size. That also refuses sizes below min_chunks.
-	 */
-	if (UNLIKELY(right > end || (uintptr_t)mem >= (uintptr_t)view_base(v) +
-							      ((uintptr_t)right
-							       << CHUNK_SHIFT) -
-							      CANARY_BYTES)) {
-		return SYS_HEAP_FAULT_CORRUPT_HEADER;
-	}
-	const unsigned char *right_hdr = chunk_ptr(v, right);
-
-	if (UNLIKELY((size_and_used & 1u) == 0u)) {
-		return SYS_HEAP_FAULT_NOT_ALLOCATED;
-	}
-	/* Own header before the neighbour's: an interior pointer or an
-	 * overflow from the left shows here, not as our overflow. Only
-	 * chunk 0 has no left neighbour (left_size 0). */
-	if (UNLIKELY(left - 1u >= c)) {
-		if ((left | c) != 0u) {
-			return SYS_HEAP_FAULT_CORRUPT_HEADER;
-		}
-	} else {
-		left_word = field_get(v, c - left, SIZE_AND_USED);
-		if (UNLIKELY((left_word >> 1) != left)) {
-			return SYS_HEAP_FAULT_CORRUPT_HEADER;
-		}
-	}
-	if (UNLIKELY(id_get(v, right_hdr, LEFT_SIZE) != size)) {
-		return own_size_changed(v, size, right)
-			       ? SYS_HEAP_FAULT_CORRUPT_HEADER
-			       : SYS_HEAP_FAULT_OVERFLOW;
-	}
-	/* The canary last: its place depends on the size checked above. */
-	if (HARDENING >= SYS_HEAP_HARDENING_FULL &&
-	    UNLIKELY(!canary_intact(v, c, size))) {
-		return SYS_HEAP_FAULT_CANARY;
-	}
-sound:
-	b->c = c;
-	b->size = size;
-	b->left = left;
-	b->left_word = left_word;
-	return (enum sys_heap_fault_kind)0;
-}
-
-/*
- * BASIC and up, before live block b is freed or grown: a neighbour that
- * says it is free will be unlinked, so it must be a sound list member
- * (free_chunk_ok). Returns 0 or SYS_HEAP_FAULT_CORRUPT_LINKS.
- */
-HOT enum sys_heap_fault_kind check_merge_partners(struct heap_view v,
-						  const struct live_block *b)
-{
-	if (HARDENING == SYS_HEAP_HARDENING_NONE) {
-		return (enum sys_heap_fault_kind)0;
-	}
-	/* The left neighbour's size already agrees with c's left_size
-	 * (check_live_block): only its links are left to check. */
-	if ((b->left_word & 1u) == 0u &&
-	    UNLIKELY(!links_ok(v, b->c - b->left))) {
-		return SYS_HEAP_FAULT_CORRUPT_LINKS;
-	}
-	chunkid_t right = b->c + b->size;
-
-	/* Its left_size agrees with c's size (check_live_block). */
-	if (!chunk_used(v, right) && UNLIKELY(!free_chunk_ok(v, right))) {
-		return SYS_HEAP_FAULT_CORRUPT_LINKS;
-	}
-	return (enum sys_heap_fault_kind)0;
-}
-
 /* Usable bytes from mem to the end of its chunk c of size_chunks (the
  * canary, at FULL hardening, is not usable). */
 HOT size_t usable_bytes(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
@@ -847,6 +670,20 @@ HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
  * accesses. Without sanitizer hooks both are empty.
  */
 
+/* First levels, and so bitmap bytes (sl_byte), that `heads` classes use
+ * (none for none: heads_for starts from an area without heads). */
+static unsigned int fl_count_for(unsigned int heads)
+{
+	return (heads + SL_COUNT - 1u) >> SL_SHIFT;
+}
+
+/* Bytes from the control block's start to the end of its heads. */
+static size_t control_bytes(bool big, unsigned int heads)
+{
+	return sizeof(struct z_heap) + fl_count_for(heads) +
+	       heads * (big ? 4u : 2u);
+}
+
 /*
  * Where a region's chunks go: the block area left after the control block
  * holds `heads` class-list heads, in chunks, and chunk 0's address. start
@@ -854,13 +691,13 @@ HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
  * chunk 0's header for every head count init tries: it has at least
  * Z_HEAP_MIN_SIZE - 7 bytes from start, and the counts tried are at most
  * one more than the class of the whole area, whose heads take a few bytes
- * per doubling of the region (4 heads, 68 bytes in all, at the minimum).
+ * per doubling of the region.
  */
 static chunkid_t area_chunks(uintptr_t start, uintptr_t end, bool big,
 			     unsigned int heads, uintptr_t *chunk_base)
 {
 	size_t hdr_bytes = big ? 8u : 4u;
-	size_t ctrl_bytes = sizeof(struct z_heap) + heads * (big ? 4u : 2u);
+	size_t ctrl_bytes = control_bytes(big, heads);
 	/* chunk_base + hdr_bytes is 8-aligned: so is every block. */
 	uintptr_t base =
 		((start + ctrl_bytes + hdr_bytes + 7u) & ~(uintptr_t)7u) -
@@ -952,7 +789,8 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 		return refuse_region(heap, mem);
 	}
 	struct z_heap *h = (struct z_heap *)start;
-	size_t ctrl_bytes = sizeof(struct z_heap) + heads * (big ? 4u : 2u);
+	/* The control block, its bitmap and the heads below chunk 0. */
+	size_t ctrl_bytes = chunk_base - start;
 
 	KHEAP_ASSERT(end_chunk <= (big ? BIG_MAX_CHUNKS : SMALL_MAX_CHUNKS));
 	KHEAP_SAN_REGION_OPEN(mem, bytes);
@@ -961,7 +799,7 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	h->chunk_base_offset = (uint32_t)(chunk_base - start);
 	h->end_chunk = end_chunk;
 	h->big = big ? 1u : 0u;
-	h->fl_count = (uint8_t)(((heads - 1u) >> SL_SHIFT) + 1u);
+	h->fl_count = (uint8_t)fl_count_for(heads);
 	h->class_count = (uint8_t)heads;
 	h->magic = control_magic(h);
 

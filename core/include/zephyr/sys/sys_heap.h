@@ -97,10 +97,11 @@ struct sys_heap {
  * refused; CONFIG_SYS_HEAP_BIG_ONLY: 8-byte headers; kheap/config.h). */
 #define SYS_HEAP_SMALL_REGION_MAX_BYTES 262144u
 
-/* Bytes of the control block before its class-list heads (the core's
- * internal layout, here for Z_HEAP_MIN_SIZE_FOR; the core checks that it
- * matches). Monitoring (CONFIG_SYS_HEAP_MONITOR) adds 8. */
-#define Z_HEAP_CONTROL_BYTES (60u + (CONFIG_SYS_HEAP_MONITOR ? 8u : 0u))
+/* Bytes of the control block before its size-class bitmap and class-list
+ * heads (the core's internal layout, here for Z_HEAP_MIN_SIZE_FOR; the
+ * core checks that it matches). Monitoring (CONFIG_SYS_HEAP_MONITOR) adds
+ * 8. */
+#define Z_HEAP_CONTROL_BYTES (28u + (CONFIG_SYS_HEAP_MONITOR ? 8u : 0u))
 
 /*
  * Z_HEAP_MIN_SIZE_FOR(bytes): the size of the smallest 8-byte-aligned
@@ -113,8 +114,9 @@ struct sys_heap {
  * bytes more.
  *
  * How: the block for `bytes` takes Z_HEAP_BLOCK_CHUNKS_ chunks of 8
- * bytes; the control block holds one class-list head (2 bytes with 4-byte
- * headers, 4 with 8-byte ones) per size class up to that block's; chunk
+ * bytes; the control block holds one bitmap byte per 8 size classes and
+ * one class-list head (2 bytes with 4-byte headers, 4 with 8-byte ones)
+ * per size class up to that block's; chunk
  * 0's header ends 8-aligned; the end sentinel's header follows the block.
  * With both formats (AUTO), a size that fits 4-byte headers is used only
  * if no region just above SYS_HEAP_SMALL_REGION_MAX_BYTES (8-byte
@@ -140,7 +142,8 @@ struct sys_heap {
 /* The smallest region sys_heap_init() accepts, at an 8-byte-aligned
  * address: it holds one block, for a request of 1 byte and up to 4
  * (FULL hardening and up: up to 8, the rest of the block being the
- * canary's). 80 bytes by default, on 32- and 64-bit targets alike. */
+ * canary's). 48 bytes by default, on 32- and 64-bit targets alike (72
+ * with 8-byte headers only, CONFIG_SYS_HEAP_BIG_ONLY). */
 #define Z_HEAP_MIN_SIZE Z_HEAP_MIN_SIZE_FOR(1u)
 
 /* The smallest region sys_heap_init() accepts at any address. */
@@ -170,6 +173,7 @@ struct sys_heap {
  * is 8-aligned, then the block, then the sentinel's header. */
 #define Z_HEAP_REGION_FOR_(bytes, hdr, id)                                     \
 	((Z_HEAP_CONTROL_BYTES +                                               \
+	  (Z_HEAP_CLASS_(Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)) >> 3) + 1u +        \
 	  (Z_HEAP_CLASS_(Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)) + 1u) * (id) +      \
 	  (hdr) + 7u) /                                                        \
 		 8u * 8u +                                                     \
