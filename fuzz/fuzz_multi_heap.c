@@ -106,7 +106,8 @@ static void on_fault(const struct sys_heap_fault *fault)
 	st.last_fault = *fault;
 	FUZZ_CHECK(st.faults_seen <= st.faults_expected,
 		   "unexpected fault: %s(%p) %s: %s", fault->operation,
-		   fault->mem, fault_kind_name(fault->kind), fault->message);
+		   fault->mem, fault_kind_name(fault->kind),
+		   sys_heap_fault_message(fault->kind));
 }
 
 /* --- decoding --------------------------------------------------------------- */

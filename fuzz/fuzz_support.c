@@ -244,7 +244,7 @@ void fuzz_fault_unexpected(const struct sys_heap_fault *fault)
 {
 	fuzz_fail("unexpected heap fault %s in %s(%p): %s",
 		  fault_kind_name(fault->kind), fault->operation, fault->mem,
-		  fault->message);
+		  sys_heap_fault_message(fault->kind));
 }
 
 /* --- regions ------------------------------------------------------------ */

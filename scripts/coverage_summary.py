@@ -113,7 +113,7 @@ def main():
     if os.path.exists(compact_path):
         compact = load(compact_path)
         part, compact_totals = table(
-            compact, "the -Os (KHEAP_COMPACT) core alone (sys_heap-*-compact tests)"
+            compact, "the -Os core alone (sys_heap-*-compact tests)"
         )
         summary += [""] + part
         compact_missed = uncovered(root, compact)
@@ -126,7 +126,7 @@ def main():
         f.write("# every -O0 build merged\n")
         f.write("\n".join(missed) + ("\n" if missed else ""))
         if compact_totals is not None:
-            f.write("# the -Os (KHEAP_COMPACT) core alone\n")
+            f.write("# the -Os core alone\n")
             f.write("\n".join(compact_missed) + ("\n" if compact_missed else ""))
 
     print("\n".join(summary))

@@ -14,7 +14,7 @@
  *   in order, until the array is full; a refused init saves nothing (and
  *   there is reported as SYS_HEAP_FAULT_BAD_REGION).
  *
- * Built twice (tests/CMakeLists.txt): over kheap_core_testing and over
+ * Built twice (tests/CMakeLists.txt): over kheap_core and over
  * kheap_core_assert.
  *
  * Usage: test_heap_library [test-name-pattern]

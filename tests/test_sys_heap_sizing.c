@@ -17,6 +17,12 @@
  *   across the 4-byte/8-byte header cutover, where a size that fits
  *   4-byte headers may still need the 8-byte format's room).
  *
+ * Built with a fixed header format (CONFIG_SYS_HEAP_SMALL_ONLY or
+ * CONFIG_SYS_HEAP_BIG_ONLY, kheap/config.h; tests/CMakeLists.txt runs it
+ * over those cores too) the same holds with that format's figures, and
+ * with 4-byte headers only, every region above
+ * SYS_HEAP_SMALL_REGION_MAX_BYTES is refused.
+ *
  * The same file runs on the Cortex-M targets (target/, cmocka_lite) for
  * 32-bit pointers: KHEAP_TEST_SIZING_MAX_BYTES bounds the regions (the
  * micro:bit has 16 KiB of RAM) and KHEAP_TEST_BIG_REGIONS=0 leaves out the
@@ -46,6 +52,14 @@
 	(KHEAP_TEST_SIZING_MAX_BYTES / 16u < 4096u                             \
 		 ? KHEAP_TEST_SIZING_MAX_BYTES / 16u                           \
 		 : 4096u)
+
+/* The header bytes of the smallest regions in this build. */
+#define SMALL_REGION_HEADER_BYTES (CONFIG_SYS_HEAP_BIG_ONLY ? 8u : 4u)
+
+/* The largest region this build accepts that the test allocates. */
+#define LARGEST_REGION_BYTES                                                   \
+	(CONFIG_SYS_HEAP_SMALL_ONLY ? (size_t)SYS_HEAP_SMALL_REGION_MAX_BYTES  \
+				    : (size_t)1u << 20)
 
 /* Regions right above Z_HEAP_MIN_SIZE_FOR(n) that must serve n too. */
 #define SIZES_ABOVE 24u
@@ -205,7 +219,12 @@ static void test_every_size_below_minimum_is_refused(void **state)
 static void test_smallest_region_at_every_offset(void **state)
 {
 	struct buffer b = buffer_new(SYS_HEAP_MIN_REGION_BYTES);
-	const size_t one_block_usable = SYS_HEAP_CANARY_BYTES != 0u ? 8u : 4u;
+	const size_t hdr = SMALL_REGION_HEADER_BYTES;
+	/* The one block of the smallest region: a 1-byte request's chunks,
+	 * less header and canary. */
+	const size_t one_block_usable =
+		(hdr + 1u + SYS_HEAP_CANARY_BYTES + 7u) / 8u * 8u - hdr -
+		SYS_HEAP_CANARY_BYTES;
 
 	(void)state;
 	for (size_t offset = 0; offset < 8u; offset++) {
@@ -220,7 +239,7 @@ static void test_smallest_region_at_every_offset(void **state)
 
 		test_meta_release(b.mem, b.bytes);
 		assert_int_equal(sys_heap_init(&heap, region, smallest), 0);
-		assert_int_equal(sys_heap_header_bytes(&heap), 4);
+		assert_int_equal(sys_heap_header_bytes(&heap), hdr);
 		void *mem = sys_heap_alloc(&heap, one_block_usable);
 
 		assert_non_null(mem);
@@ -251,7 +270,7 @@ static void test_min_size_for_every_small_request(void **state)
 static void test_min_size_for_sampled_requests(void **state)
 {
 	const size_t max_region = KHEAP_TEST_BIG_REGIONS
-					  ? (size_t)1u << 20
+					  ? LARGEST_REGION_BYTES
 					  : KHEAP_TEST_SIZING_MAX_BYTES;
 	struct buffer b = buffer_new(max_region);
 	struct test_rng rng;
@@ -275,7 +294,9 @@ static void test_min_size_for_sampled_requests(void **state)
  * near SYS_HEAP_SMALL_REGION_MAX_BYTES, every region from
  * Z_HEAP_MIN_SIZE_FOR(request) up to past the cutover serves it, although
  * the regions above the cutover have 8-byte headers and a larger control
- * block.
+ * block. With 4-byte headers only, the regions above the cutover are
+ * refused instead; with 8-byte headers only there is no cutover, and the
+ * same must hold.
  */
 static void test_min_size_for_across_header_cutover(void **state)
 {
@@ -291,13 +312,27 @@ static void test_min_size_for_across_header_cutover(void **state)
 	unsigned int small_answers = 0;
 	unsigned int big_answers = 0;
 
+	/* The largest region that serves anything. */
+	const size_t last_region = CONFIG_SYS_HEAP_SMALL_ONLY ? small_max
+							      : past_cutover;
+
+	if (CONFIG_SYS_HEAP_SMALL_ONLY) {
+		for (size_t region = small_max + 1u; region <= past_cutover;
+		     region++) {
+			struct sys_heap heap;
+
+			assert_int_equal(sys_heap_init(&heap, b.mem, region),
+					 -22);
+			assert_null(sys_heap_alloc(&heap, 1));
+		}
+	}
 	/* The requests whose smallest region lies within 1 KiB below the
 	 * cutover, and those just beyond (every third). */
 	while (Z_HEAP_MIN_SIZE_FOR(first) < small_max - 1024u) {
 		first += 64u;
 	}
 	for (size_t request = first;
-	     Z_HEAP_MIN_SIZE_FOR(request) <= past_cutover; request += 3u) {
+	     Z_HEAP_MIN_SIZE_FOR(request) <= last_region; request += 3u) {
 		size_t exact = Z_HEAP_MIN_SIZE_FOR(request);
 
 		assert_true(region_serves(&b, 0u, exact, request));
@@ -309,7 +344,7 @@ static void test_min_size_for_across_header_cutover(void **state)
 		}
 		/* Region sizes up to past the cutover, in steps that hit
 		 * every size around it. */
-		for (size_t region = exact; region <= past_cutover;
+		for (size_t region = exact; region <= last_region;
 		     region += region < small_max - 16u ? 61u : 1u) {
 			if (!region_serves(&b, 0u, region, request)) {
 				fail_msg("a region of %zu does not serve %zu "
@@ -319,9 +354,9 @@ static void test_min_size_for_across_header_cutover(void **state)
 			}
 		}
 	}
-	/* Both kinds of answer were checked. */
-	assert_true(small_answers > 0u);
-	assert_true(big_answers > 0u);
+	/* Both kinds of answer were checked (one with a fixed format). */
+	assert_true(small_answers > 0u || CONFIG_SYS_HEAP_BIG_ONLY);
+	assert_true(big_answers > 0u || CONFIG_SYS_HEAP_SMALL_ONLY);
 	buffer_free(&b);
 }
 

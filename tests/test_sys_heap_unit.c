@@ -318,7 +318,8 @@ static void test_init_rejects_null_arguments(void **state)
 static void test_init_rejects_region_below_minimum(void **state)
 {
 	uint8_t *region = malloc(Z_HEAP_MIN_SIZE);
-	static const size_t too_small[] = {0, 1, 8, 64, Z_HEAP_MIN_SIZE - 1u};
+	static const size_t too_small[] = {0, 1, 8, Z_HEAP_MIN_SIZE / 2u,
+					   Z_HEAP_MIN_SIZE - 1u};
 	struct sys_heap heap;
 	struct sys_memory_stats stats;
 

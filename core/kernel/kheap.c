@@ -55,8 +55,8 @@ static void register_heap(const struct k_heap *heap)
 
 static void report_heap_fault(const struct sys_heap_fault *fault)
 {
-	kheap_port_fault(fault->operation, fault->message, fault->heap,
-			 fault->mem);
+	kheap_port_fault(fault->operation, sys_heap_fault_message(fault->kind),
+			 fault->heap, fault->mem);
 }
 
 /* Idempotent, so every init may do it. */

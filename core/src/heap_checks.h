@@ -19,6 +19,10 @@
  *   every call; the list heads and bitmaps, which every call changes,
  *   are range-checked where they are used as addresses or indexes.
  *
+ * The last part checks a block the caller names (free, realloc,
+ * usable_size): check_live_block and check_merge_partners, which return a
+ * fault kind.
+ *
  * Each helper is one question with a bool answer; the caller decides what
  * a "no" means (refuse and report, or stop a read-only walk). None hides
  * control flow. A helper is compiled in from the level its comment names
@@ -198,16 +202,24 @@ static inline bool control_damaged(const struct sys_heap *heap)
 }
 
 /*
- * Can the allocation search use first level fl (found in fl_bitmap) with
- * second-level bits sl_bits? The level must have list heads (below
- * fl_count) and a non-empty second level (the lowest set bit of 0 is
- * undefined). FULL and up; below, the control block is trusted and both
- * hold by construction.
+ * Can the allocation search use first level fl, found in fl_bitmap? The
+ * level must have a bitmap byte and list heads (below fl_count): checked
+ * before its byte is read. FULL and up; below, the control block is
+ * trusted and this holds by construction.
  */
-CHECK_FN bool first_level_ok(struct heap_view v, unsigned int fl,
-			     uint32_t sl_bits)
+CHECK_FN bool first_level_ok(struct heap_view v, unsigned int fl)
 {
-	return !CHECKS_CONTROL_BLOCK || (fl < v.h->fl_count && sl_bits != 0u);
+	return !CHECKS_CONTROL_BLOCK || fl < v.h->fl_count;
+}
+
+/*
+ * Has a first level whose fl_bitmap bit is set second-level bits sl_bits?
+ * Its second level must not be empty (the lowest set bit of 0 is
+ * undefined). FULL and up, as first_level_ok.
+ */
+CHECK_FN bool second_level_ok(uint32_t sl_bits)
+{
+	return !CHECKS_CONTROL_BLOCK || sl_bits != 0u;
 }
 
 /*
@@ -230,6 +242,150 @@ CHECK_FN bool class_ok(struct heap_view v, unsigned int cls)
 CHECK_FN bool head_id_ok(struct heap_view v, chunkid_t id)
 {
 	return !CHECKS_CONTROL_BLOCK || id < v.h->end_chunk;
+}
+
+/* ---- a block the caller names (BASIC and up) ---------------------------- */
+
+/* A block that passed the checks: its chunk, size, left neighbour's size
+ * and that neighbour's size-and-used word (1, "in use", for chunk 0). */
+struct live_block {
+	chunkid_t c;
+	chunksz_t size;
+	chunksz_t left;
+	uint32_t left_word;
+};
+
+/*
+ * Used block c of size_chunks, whose left_size agrees with its left
+ * neighbour, and the header at right = c + size_chunks (inside the heap),
+ * whose left_size does not agree with size_chunks: did c's own size
+ * change (a write before the block: CORRUPT_HEADER), rather than the next
+ * header (c written past its end: OVERFLOW)? Decided by both neighbours:
+ * c's size is the changed one if it is impossible for a used block (more
+ * chunks than are in use), or if the header at right names a left
+ * neighbour that starts inside c's claimed extent and whose size agrees:
+ * that block and the header at right are then sound, and c's size runs
+ * over a block boundary. A size changed to a smaller value that still
+ * ends inside the block cannot be told from an overflow (false).
+ */
+COLD bool own_size_changed(struct heap_view v, chunksz_t size_chunks,
+			   chunkid_t right)
+{
+	chunksz_t right_left = left_size(v, right);
+
+	if (size_chunks > v.h->allocated_chunks) {
+		return true;
+	}
+	/* 1 <= right_left < size_chunks: a boundary in (c, right). */
+	return right_left - 1u < size_chunks - 1u &&
+	       chunk_size(v, right - right_left) == right_left;
+}
+
+/*
+ * The O(1) checks made before a block is freed, resized or measured, as
+ * many as the hardening level asks for (kheap/config.h). Returns 0 and
+ * fills *b if mem looks like a live block, else the fault kind.
+ */
+HOT enum sys_heap_fault_kind
+check_live_block(struct heap_view v, const void *mem, struct live_block *b)
+{
+	chunkid_t end = v.h->end_chunk;
+	/* Below the first block wraps to a huge offset: one compare. */
+	uintptr_t offset = (uintptr_t)mem - (uintptr_t)chunk_mem(v, 0);
+
+	if (UNLIKELY(offset >= ((uintptr_t)end << CHUNK_SHIFT))) {
+		return SYS_HEAP_FAULT_BAD_POINTER;
+	}
+	chunkid_t c = (chunkid_t)(offset >> CHUNK_SHIFT);
+	/* chunk_ptr(v, c), without truncating c to 32 bits first. */
+	const unsigned char *hdr = view_base(v) + (offset & ~(uintptr_t)7u);
+	uint32_t size_and_used = id_get(v, hdr, SIZE_AND_USED);
+	chunksz_t size = size_and_used >> 1;
+	chunksz_t left = id_get(v, hdr, LEFT_SIZE);
+	/* Cannot wrap: c and size are below 2^31. */
+	chunkid_t right = c + size;
+	uint32_t left_word = 1u;
+
+	if (HARDENING == SYS_HEAP_HARDENING_NONE) {
+		/* Trust the headers (see kheap/config.h). */
+		if (left != 0u) {
+			left_word = field_get(v, c - left, SIZE_AND_USED);
+		}
+		goto sound;
+	}
+	/*
+	 * The block ends inside the heap, and mem (up to 7 bytes past the
+	 * block's start for rewound blocks) lies inside the block, before
+	 * the canary (FULL and up) and the next header: a stale pointer 1..7
+	 * bytes into a small block would otherwise have a negative usable
+	 * size. That also refuses sizes below min_chunks.
+	 */
+	if (UNLIKELY(right > end || (uintptr_t)mem >= (uintptr_t)view_base(v) +
+							      ((uintptr_t)right
+							       << CHUNK_SHIFT) -
+							      CANARY_BYTES)) {
+		return SYS_HEAP_FAULT_CORRUPT_HEADER;
+	}
+	const unsigned char *right_hdr = chunk_ptr(v, right);
+
+	if (UNLIKELY((size_and_used & 1u) == 0u)) {
+		return SYS_HEAP_FAULT_NOT_ALLOCATED;
+	}
+	/* Own header before the neighbour's: an interior pointer or an
+	 * overflow from the left shows here, not as our overflow. Only
+	 * chunk 0 has no left neighbour (left_size 0). */
+	if (UNLIKELY(left - 1u >= c)) {
+		if ((left | c) != 0u) {
+			return SYS_HEAP_FAULT_CORRUPT_HEADER;
+		}
+	} else {
+		left_word = field_get(v, c - left, SIZE_AND_USED);
+		if (UNLIKELY((left_word >> 1) != left)) {
+			return SYS_HEAP_FAULT_CORRUPT_HEADER;
+		}
+	}
+	if (UNLIKELY(id_get(v, right_hdr, LEFT_SIZE) != size)) {
+		return own_size_changed(v, size, right)
+			       ? SYS_HEAP_FAULT_CORRUPT_HEADER
+			       : SYS_HEAP_FAULT_OVERFLOW;
+	}
+	/* The canary last: its place depends on the size checked above. */
+	if (HARDENING >= SYS_HEAP_HARDENING_FULL &&
+	    UNLIKELY(!canary_intact(v, c, size))) {
+		return SYS_HEAP_FAULT_CANARY;
+	}
+sound:
+	b->c = c;
+	b->size = size;
+	b->left = left;
+	b->left_word = left_word;
+	return (enum sys_heap_fault_kind)0;
+}
+
+/*
+ * BASIC and up, before live block b is freed or grown: a neighbour that
+ * says it is free will be unlinked, so it must be a sound list member
+ * (free_chunk_ok). Returns 0 or SYS_HEAP_FAULT_CORRUPT_LINKS.
+ */
+HOT enum sys_heap_fault_kind check_merge_partners(struct heap_view v,
+						  const struct live_block *b)
+{
+	if (HARDENING == SYS_HEAP_HARDENING_NONE) {
+		return (enum sys_heap_fault_kind)0;
+	}
+	/* The left neighbour's size already agrees with c's left_size
+	 * (check_live_block): only its links are left to check. */
+	if ((b->left_word & 1u) == 0u &&
+	    UNLIKELY(!links_ok(v, b->c - b->left))) {
+		return SYS_HEAP_FAULT_CORRUPT_LINKS;
+	}
+	chunkid_t right = b->c + b->size;
+
+	/* Its left_size agrees with c's size (check_live_block). */
+	if (!chunk_used(v, right) && UNLIKELY(!free_chunk_ok(v, right))) {
+		return SYS_HEAP_FAULT_CORRUPT_LINKS;
+	}
+	return (enum sys_heap_fault_kind)0;
 }
 
 #endif /* KHEAP_HEAP_CHECKS_H */

@@ -4,9 +4,15 @@
  *
  * Region layout (addresses grow to the right):
  *
- *   [slack][struct z_heap][free-list heads][pad][chunk 0][chunk 1]...[end]
- *    <8 B   fixed 60 B     class_count ids       ^                    ^
- *                                                chunk_base      sentinel
+ *   [slack][struct z_heap][heads][pad][sl_bitmap][chunk 0][chunk 1]...[end]
+ *    <8 B   fixed 28 B    class_count   fl_count B ^                    ^
+ *                         ids                    chunk_base      sentinel
+ *
+ * The second-level bitmap (one byte per first level in use) ends where
+ * chunk 0 starts, level 0 last: byte fl is the (fl + 1)th byte below
+ * chunk_base, so the hot paths find it from chunk 0's address (in a
+ * register) without the head count, in as many instructions as a field
+ * of the control block.
  *
  * The block area is measured in chunks of 8 bytes. Chunk c starts at
  * chunk_base + 8*c with its header; the block's memory starts right after
@@ -34,8 +40,8 @@
  * - chunks tile [0, end_chunk) exactly; left_size(c + size(c)) == size(c);
  * - no two neighbouring chunks are both free (coalescing is immediate);
  * - every free chunk is on exactly the list of its size class; a class's
- *   bit is set in sl_bitmap[fl] iff its list is non-empty; bit fl of
- *   fl_bitmap is set iff sl_bitmap[fl] != 0;
+ *   bit is set in sl_byte(fl) iff its list is non-empty; bit fl of
+ *   fl_bitmap is set iff sl_byte(fl) != 0;
  * - class lists are doubly linked, newest first. The tail's free_next is
  *   the tail itself; the head's free_prev is head_mark(cls): the top bit
  *   of the field (no chunk id has it) plus the class. So no "null" id is
@@ -90,7 +96,7 @@ struct z_heap {
 	uint32_t chunk_base_offset;
 	/* Chunks in the block area; also the id of the end sentinel. */
 	chunkid_t end_chunk;
-	/* Bit fl set iff sl_bitmap[fl] != 0. */
+	/* Bit fl set iff the bitmap byte of level fl (sl_byte) != 0. */
 	uint32_t fl_bitmap;
 	/* Chunks in use (headers and padding included) and their maximum. */
 	chunksz_t allocated_chunks;
@@ -105,13 +111,11 @@ struct z_heap {
 	 * list_push); 0 between calls, sealed with the four bytes from
 	 * big (heap_checks.h, control_seal). Always 0 below FULL. */
 	uint8_t lists_damaged;
-	/* Class-list heads that follow this struct: one per class up to
-	 * that of the whole block area (size_class(end_chunk) <
-	 * class_count), so a small region pays for no class it cannot use.
-	 * At most size_class(BIG_MAX_CHUNKS) + 1 = 232. */
+	/* Class-list heads (after this struct): one per class up to that of
+	 * the whole block area (size_class(end_chunk) < class_count), so a
+	 * small region pays for no class it cannot use. At most
+	 * size_class(BIG_MAX_CHUNKS) + 1 = 232. */
 	uint8_t class_count;
-	/* Bit sl of sl_bitmap[fl] set iff class (fl, sl) is non-empty. */
-	uint8_t sl_bitmap[FL_MAX];
 #if CONFIG_SYS_HEAP_MONITOR
 	/* Allocating calls (alloc, aligned alloc, a realloc that grows)
 	 * that returned NULL on this heap since init. */
@@ -119,7 +123,7 @@ struct z_heap {
 	/* The usage threshold in chunks; 0: none. */
 	chunksz_t threshold_chunks;
 #endif
-	/* Followed by the free-list heads, hfield16_t or hfield32_t. */
+	/* Followed by the class-list heads, hfield16_t or hfield32_t. */
 };
 
 /* control_seal reads big, fl_count, lists_damaged and class_count as one
@@ -144,43 +148,37 @@ void z_heap_notify(uintptr_t heap_id, enum heap_event_types event,
 		   void *old_mem, size_t old_bytes, void *mem, size_t bytes);
 
 /*
- * KHEAP_COMPACT: optimising for size (GCC's -Os). The hot paths are then
- * not specialised per header format; the format is read from the
- * control block where it is needed and the header accessors are called,
- * not inlined, since each inlined access would carry both formats.
+ * The header format (kheap/config.h): fixed at build time with
+ * CONFIG_SYS_HEAP_SMALL_ONLY or CONFIG_SYS_HEAP_BIG_ONLY, when every
+ * format test below is a constant; else (AUTO) chosen per heap at init.
  */
-#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
-#define KHEAP_COMPACT 1
-#define KHEAP_ACCESSOR static __attribute__((__noinline__, __unused__))
-#else
-#define KHEAP_COMPACT 0
-#define KHEAP_ACCESSOR static inline
-#endif
+#define FORMAT_FIXED (CONFIG_SYS_HEAP_SMALL_ONLY || CONFIG_SYS_HEAP_BIG_ONLY)
+
+/* The format a region of `bytes` gets. */
+static inline bool format_for_region(size_t bytes)
+{
+	return CONFIG_SYS_HEAP_BIG_ONLY ||
+	       (!CONFIG_SYS_HEAP_SMALL_ONLY &&
+		bytes > SYS_HEAP_SMALL_REGION_MAX_BYTES);
+}
 
 /*
  * A heap as the hot paths see it: the control block, chunk 0's address and
- * the header format, loaded once per call. Helpers take it by value; with
- * the format a compile-time constant (see WITH_FORMAT in sys_heap.c) every
- * format test folds away, and no header store forces a reload of the
- * control block (header stores may alias it). In compact builds it is
- * just the control block: one register to pass instead of three.
+ * the header format, loaded once per call and passed by value, so that no
+ * header store forces a reload of the control block (header stores may
+ * alias it). Where the format is a compile-time constant (a fixed format,
+ * or a path compiled once per format: WITH_FORMAT in sys_heap.c), every
+ * format test folds away.
  */
 struct heap_view {
 	struct z_heap *h;
-#if !KHEAP_COMPACT
 	unsigned char *base;
 	bool big;
-#endif
 };
 
 static inline struct heap_view view_of(const struct z_heap *h, bool big)
 {
 	struct z_heap *rw = (struct z_heap *)(uintptr_t)h;
-#if KHEAP_COMPACT
-	struct heap_view v = {.h = rw};
-
-	(void)big;
-#else
 	unsigned char *base = (unsigned char *)rw + rw->chunk_base_offset;
 
 #if defined(__GNUC__)
@@ -194,7 +192,6 @@ static inline struct heap_view view_of(const struct z_heap *h, bool big)
 		.base = base,
 		.big = big,
 	};
-#endif
 	return v;
 }
 
@@ -206,26 +203,28 @@ static inline struct heap_view any_view(const struct z_heap *h)
 /* The header format: true for 32-bit fields (8-byte headers). */
 static inline bool view_big(struct heap_view v)
 {
-#if KHEAP_COMPACT
-	return v.h->big != 0u;
-#else
+	if (FORMAT_FIXED) {
+		return CONFIG_SYS_HEAP_BIG_ONLY != 0;
+	}
 	return v.big;
-#endif
 }
 
 /* Chunk 0's address. */
 static inline unsigned char *view_base(struct heap_view v)
 {
-#if KHEAP_COMPACT
-	return (unsigned char *)v.h + v.h->chunk_base_offset;
-#else
 	return v.base;
-#endif
 }
 
 static inline unsigned char *heads_base(struct heap_view v)
 {
 	return (unsigned char *)v.h + sizeof(struct z_heap);
+}
+
+/* Byte fl of the second-level bitmap (fl < fl_count): bit sl is set iff
+ * class (fl, sl) is non-empty. The (fl + 1)th byte below chunk 0. */
+static inline uint8_t *sl_byte(struct heap_view v, unsigned int fl)
+{
+	return view_base(v) - 1 - fl;
 }
 
 static inline unsigned char *chunk_ptr(struct heap_view v, chunkid_t c)
@@ -245,8 +244,8 @@ static inline chunksz_t min_chunks(struct heap_view v)
 }
 
 /* Element i of an array of 16- or 32-bit ids, by heap format. */
-KHEAP_ACCESSOR uint32_t id_get(struct heap_view v, const unsigned char *p,
-			       size_t i)
+static inline uint32_t id_get(struct heap_view v, const unsigned char *p,
+			      size_t i)
 {
 	if (view_big(v)) {
 		return ((const hfield32_t *)(const void *)p)[i];
@@ -254,8 +253,8 @@ KHEAP_ACCESSOR uint32_t id_get(struct heap_view v, const unsigned char *p,
 	return ((const hfield16_t *)(const void *)p)[i];
 }
 
-KHEAP_ACCESSOR void id_set(struct heap_view v, unsigned char *p, size_t i,
-			   uint32_t value)
+static inline void id_set(struct heap_view v, unsigned char *p, size_t i,
+			  uint32_t value)
 {
 	if (view_big(v)) {
 		((hfield32_t *)(void *)p)[i] = value;
@@ -264,14 +263,14 @@ KHEAP_ACCESSOR void id_set(struct heap_view v, unsigned char *p, size_t i,
 	}
 }
 
-KHEAP_ACCESSOR uint32_t field_get(struct heap_view v, chunkid_t c,
-				  enum chunk_field f)
+static inline uint32_t field_get(struct heap_view v, chunkid_t c,
+				 enum chunk_field f)
 {
 	return id_get(v, chunk_ptr(v, c), (size_t)f);
 }
 
-KHEAP_ACCESSOR void field_set(struct heap_view v, chunkid_t c,
-			      enum chunk_field f, uint32_t value)
+static inline void field_set(struct heap_view v, chunkid_t c,
+			     enum chunk_field f, uint32_t value)
 {
 	id_set(v, chunk_ptr(v, c), (size_t)f, value);
 }
@@ -373,6 +372,49 @@ static inline chunksz_t class_min_chunks(unsigned int cls)
 
 	return fl == 0u ? sl : (SL_COUNT + sl) << (fl - 1u);
 }
+
+/* ---- how the core's functions are compiled -------------------------- */
+
+/*
+ * The same source at every optimisation level. Optimising for speed, the
+ * hot paths are inlined into each public call, and with both header
+ * formats (AUTO) compiled once per format (WITH_FORMAT), so that the format
+ * is a constant inside them. Optimising for size (or not at all: -O0
+ * debugging and coverage builds measure one copy of each branch) the
+ * helpers are the compiler's to inline, and with both formats the format
+ * is a run-time value in the view. With one format (kheap/config.h) it is
+ * a constant everywhere.
+ */
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+#define HOT static inline __attribute__((__always_inline__, __unused__))
+#define FORMAT_COPIES (!FORMAT_FIXED)
+#else
+#if defined(__GNUC__)
+/* Some helpers serve only optional features (listeners, sanitizer
+ * hooks) that a configuration may leave out. */
+#define HOT static __attribute__((__unused__))
+#else
+#define HOT static
+#endif
+#define FORMAT_COPIES 0
+#endif
+
+#if FORMAT_COPIES
+#define WITH_FORMAT(h, fn, ...)                                                \
+	((h)->big != 0u ? fn(view_of((h), true), __VA_ARGS__)                  \
+			: fn(view_of((h), false), __VA_ARGS__))
+#else
+#define WITH_FORMAT(h, fn, ...) fn(any_view(h), __VA_ARGS__)
+#endif
+
+#if defined(__GNUC__)
+/* Unused in the files that include this header for other helpers. */
+#define COLD static __attribute__((__noinline__, __cold__, __unused__))
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define COLD static
+#define UNLIKELY(x) (x)
+#endif
 
 /* ---- hardening (levels: kheap/config.h) ----------------------------- */
 

@@ -114,16 +114,12 @@ static bool validate_index(struct heap_view v, const uint32_t *free_per_class,
 	const struct z_heap *h = v.h;
 	uint32_t fl_bits = 0;
 
-	for (unsigned int fl = 0; fl < FL_MAX; fl++) {
-		if (fl >= h->fl_count) {
-			if (h->sl_bitmap[fl] != 0u) {
-				return false;
-			}
-			continue;
-		}
+	/* Levels from fl_count up have no bitmap byte: their fl_bitmap bits
+	 * must be clear (the compare at the end). */
+	for (unsigned int fl = 0; fl < h->fl_count; fl++) {
 		for (unsigned int sl = 0; sl < SL_COUNT; sl++) {
 			unsigned int cls = (fl << SL_SHIFT) + sl;
-			bool bit = (h->sl_bitmap[fl] >> sl) & 1u;
+			bool bit = (*sl_byte(v, fl) >> sl) & 1u;
 
 			if (bit != (free_per_class[cls] != 0u)) {
 				return false;
@@ -134,7 +130,7 @@ static bool validate_index(struct heap_view v, const uint32_t *free_per_class,
 				return false;
 			}
 		}
-		if (h->sl_bitmap[fl] != 0u) {
+		if (*sl_byte(v, fl) != 0u) {
 			fl_bits |= 1u << fl;
 		}
 	}
@@ -245,10 +241,10 @@ chunksz_t z_heap_largest_free_chunks(struct heap_view v)
 	}
 	unsigned int fl = highest_bit(h->fl_bitmap);
 
-	if (!first_level_ok(v, fl, h->sl_bitmap[fl])) {
+	if (!first_level_ok(v, fl) || !second_level_ok(*sl_byte(v, fl))) {
 		return 0u;
 	}
-	unsigned int cls = (fl << SL_SHIFT) + highest_bit(h->sl_bitmap[fl]);
+	unsigned int cls = (fl << SL_SHIFT) + highest_bit(*sl_byte(v, fl));
 	chunkid_t c = list_head(v, cls);
 	chunksz_t largest = 0;
 

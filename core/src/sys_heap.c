@@ -13,7 +13,9 @@
  * - a size class is computed without a branch, and never to unlink a
  *   chunk: a list head's free_prev holds its class (head_mark), other
  *   chunks need none (see heap_internal.h);
- * - misuse reports and listener notifications are out of line.
+ * - misuse reports and listener notifications are out of line;
+ * - the checks against misuse and corruption are in heap_checks.h, this
+ *   file asks them one question at a time.
  */
 #include <string.h>
 
@@ -24,37 +26,6 @@
 
 #define EINVAL_RESULT (-22)
 
-/*
- * Hot paths are compiled once per header format (WITH_FORMAT), so that the
- * format is a constant inside them. When optimising for size the helpers
- * stay out of line and the format is a run-time value instead; so they do
- * without optimisation (-O0: debugging and coverage builds measure one
- * copy of each branch, not one per format).
- */
-#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
-#define HOT static inline __attribute__((__always_inline__, __unused__))
-#define WITH_FORMAT(h, fn, ...)                                                \
-	((h)->big != 0u ? fn(view_of((h), true), __VA_ARGS__)                  \
-			: fn(view_of((h), false), __VA_ARGS__))
-#else
-#if defined(__GNUC__)
-/* Some helpers serve only optional features (listeners, sanitizer
- * hooks) that a configuration may leave out. */
-#define HOT static __attribute__((__unused__))
-#else
-#define HOT static
-#endif
-#define WITH_FORMAT(h, fn, ...) fn(any_view(h), __VA_ARGS__)
-#endif
-
-#if defined(__GNUC__)
-#define COLD static __attribute__((__noinline__, __cold__))
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define COLD static
-#define UNLIKELY(x) (x)
-#endif
-
 sys_heap_fault_handler_t z_heap_fault_handler;
 
 /* Z_HEAP_MIN_SIZE_FOR (sys_heap.h) computes region sizes from this. */
@@ -63,15 +34,16 @@ _Static_assert(sizeof(struct z_heap) == Z_HEAP_CONTROL_BYTES,
 
 /* ---- free lists ------------------------------------------------------ */
 
-HOT void clear_class_bits(struct z_heap *h, unsigned int cls)
+HOT void clear_class_bits(struct heap_view v, unsigned int cls)
 {
 	unsigned int fl = cls >> SL_SHIFT;
-	unsigned int bits = h->sl_bitmap[fl] & ~(1u << (cls & (SL_COUNT - 1u)));
+	uint8_t *sl = sl_byte(v, fl);
+	unsigned int bits = *sl & ~(1u << (cls & (SL_COUNT - 1u)));
 
-	h->sl_bitmap[fl] = (uint8_t)bits;
+	*sl = (uint8_t)bits;
 	if (bits == 0u) {
 		/* ~(1 << fl) as a rotation: one instruction less on x86. */
-		h->fl_bitmap &= (~1u << fl) | (~1u >> ((32u - fl) & 31u));
+		v.h->fl_bitmap &= (~1u << fl) | (~1u >> ((32u - fl) & 31u));
 	}
 }
 
@@ -88,13 +60,13 @@ HOT void list_push(struct heap_view v, chunkid_t c, chunksz_t size)
 	unsigned int cls = size_class(size);
 	unsigned int fl = cls >> SL_SHIFT;
 	unsigned int sl = cls & (SL_COUNT - 1u);
-	unsigned int bits = h->sl_bitmap[fl];
+	unsigned int bits = *sl_byte(v, fl);
 	chunkid_t next = list_head(v, cls);
 
 	if (((bits >> sl) & 1u) == 0u) {
 		/* The class was empty: c is also the tail. */
 		next = c;
-		h->sl_bitmap[fl] = (uint8_t)(bits | (1u << sl));
+		*sl_byte(v, fl) = (uint8_t)(bits | (1u << sl));
 		h->fl_bitmap |= 1u << fl;
 	} else if (UNLIKELY(!head_id_ok(v, next))) {
 		h->lists_damaged = 1u;
@@ -114,7 +86,7 @@ HOT void list_pop_head(struct heap_view v, chunkid_t c, chunkid_t next,
 		       unsigned int cls)
 {
 	if (next == c) {
-		clear_class_bits(v.h, cls);
+		clear_class_bits(v, cls);
 		return;
 	}
 	set_list_head(v, cls, next);
@@ -158,7 +130,6 @@ COLD void report_fault(const struct sys_heap *heap, const void *mem,
 			.mem = mem,
 			.kind = kind,
 			.operation = operation,
-			.message = sys_heap_fault_message(kind),
 		};
 		/* User code: outside the memory checker's bracket, so that
 		 * the tool checks it (every caller is inside one). */
@@ -292,7 +263,8 @@ HOT bool takeable(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 /*
  * Find a free chunk of at least want_chunks and take it off its list:
  * returns false if the constant-time search finds none, or finds a chunk
- * that fails the checks (listed_size, takeable, first_level_ok), which it
+ * that fails the checks (listed_size, takeable, first_level_ok and
+ * second_level_ok), which it
  * reports for heap before anything has changed.
  *
  * First up to SYS_HEAP_FIT_PROBES heads of the request's own class (whose
@@ -307,85 +279,69 @@ HOT bool take_chunk(struct heap_view v, const struct sys_heap *heap,
 	unsigned int cls = size_class(want_chunks);
 	unsigned int fl = cls >> SL_SHIFT;
 	unsigned int sl = cls & (SL_COUNT - 1u);
-	uint32_t sl_bits = h->sl_bitmap[fl];
-	bool probing = ((sl_bits >> sl) & 1u) != 0u;
-	bool larger_class = false;
+	uint32_t sl_bits = *sl_byte(v, fl);
 	chunkid_t c;
 	chunkid_t next;
 	chunksz_t size;
 
-	/* Compact builds reach the head read below again after the search
-	 * (one copy of it); otherwise the search has its own copy, which is
-	 * about ten instructions shorter at -O2. */
-	for (;;) {
-		if (probing) {
-			c = list_head(v, cls);
-			if (!listed_size(v, c, &size)) {
-				goto corrupt;
-			}
-			if (size >= want_chunks) {
-				goto take_head;
-			}
-			/* Compact builds: every member of a larger class is
-			 * large enough; a smaller head is corrupt. */
-			if (KHEAP_COMPACT && larger_class) {
-				goto corrupt;
-			}
-			/* The next heads of the request's own class. Past
-			 * the tail the walk stays on the tail (self-link). */
-			chunkid_t prev = c;
-
-			for (unsigned int i = 1u; i < SYS_HEAP_FIT_PROBES;
-			     i++) {
-				c = free_next(v, prev);
-				/* A link: BASIC checks it is a chunk of the
-				 * heap, MODERATE and up (listed_size) that
-				 * it is a sound one. */
-				if ((HARDENING < SYS_HEAP_HARDENING_MODERATE &&
-				     !chunk_id_ok(v, c)) ||
-				    !listed_size(v, c, &size)) {
-					goto corrupt;
-				}
-				if (size >= want_chunks) {
-					if (!takeable(v, c, size, want_chunks,
-						      &next)) {
-						goto corrupt;
-					}
-					list_unlink_after(v, prev, c, next);
-					goto taken;
-				}
-				prev = c;
-			}
-		}
-		uint32_t mask = sl_bits & (~1u << sl);
-
-		if (mask == 0u) {
-			uint32_t fl_mask = h->fl_bitmap & (~1u << fl);
-
-			if (fl_mask == 0u) {
-				return false;
-			}
-			fl = lowest_bit(fl_mask);
-			mask = h->sl_bitmap[fl];
-			if (!first_level_ok(v, fl, mask)) {
-				goto corrupt;
-			}
-		}
-		/* Every chunk of this class is large enough. */
-		cls = (fl << SL_SHIFT) + lowest_bit(mask);
-		if (!class_ok(v, cls)) {
-			goto corrupt;
-		}
-		if (KHEAP_COMPACT) {
-			probing = true;
-			larger_class = true;
-			continue;
-		}
+	if (((sl_bits >> sl) & 1u) != 0u) {
+		/* The request's own class: its members may be too small. */
 		c = list_head(v, cls);
 		if (!listed_size(v, c, &size)) {
 			goto corrupt;
 		}
-		break;
+		if (size >= want_chunks) {
+			goto take_head;
+		}
+		/* The next heads of the class. Past the tail the walk stays
+		 * on the tail (self-link). */
+		chunkid_t prev = c;
+
+		for (unsigned int i = 1u; i < SYS_HEAP_FIT_PROBES; i++) {
+			c = free_next(v, prev);
+			/* A link: BASIC checks it is a chunk of the heap,
+			 * MODERATE and up (listed_size) that it is a sound
+			 * one. */
+			if ((HARDENING < SYS_HEAP_HARDENING_MODERATE &&
+			     !chunk_id_ok(v, c)) ||
+			    !listed_size(v, c, &size)) {
+				goto corrupt;
+			}
+			if (size >= want_chunks) {
+				if (!takeable(v, c, size, want_chunks, &next)) {
+					goto corrupt;
+				}
+				list_unlink_after(v, prev, c, next);
+				goto taken;
+			}
+			prev = c;
+		}
+	}
+	/* The first non-empty larger class: every member is large enough. */
+	uint32_t mask = sl_bits & (~1u << sl);
+
+	if (mask == 0u) {
+		uint32_t fl_mask = h->fl_bitmap & (~1u << fl);
+
+		if (fl_mask == 0u) {
+			return false;
+		}
+		fl = lowest_bit(fl_mask);
+		if (!first_level_ok(v, fl)) {
+			goto corrupt;
+		}
+		mask = *sl_byte(v, fl);
+		if (!second_level_ok(mask)) {
+			goto corrupt;
+		}
+	}
+	cls = (fl << SL_SHIFT) + lowest_bit(mask);
+	if (!class_ok(v, cls)) {
+		goto corrupt;
+	}
+	c = list_head(v, cls);
+	if (!listed_size(v, c, &size)) {
+		goto corrupt;
 	}
 take_head:
 	if (!takeable(v, c, size, want_chunks, &next)) {
@@ -410,7 +366,6 @@ HOT void *claim_chunk(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 	return chunk_mem(v, c);
 }
 
-#if !KHEAP_COMPACT
 HOT void *alloc_in(struct heap_view v, const struct sys_heap *heap,
 		   size_t bytes)
 {
@@ -432,7 +387,6 @@ HOT void *alloc_in(struct heap_view v, const struct sys_heap *heap,
 	}
 	return claim_chunk(v, c, size, want);
 }
-#endif
 
 /* ---- alignment ------------------------------------------------------- */
 
@@ -540,163 +494,15 @@ HOT void *aligned_alloc_in(struct heap_view v, const struct sys_heap *heap,
 	if (!decode_align(align, &align_bytes, &rewind_bytes)) {
 		return NULL;
 	}
-#if !KHEAP_COMPACT
-	/* (Compact builds take the aligned path for plain requests too:
-	 * one copy of the allocation code.) */
 	if (align_bytes == CHUNK_BYTES && rewind_bytes == 0u) {
 		return alloc_in(v, heap, bytes);
 	}
-#endif
 	size_t want = search_chunks(v, align_bytes, rewind_bytes, bytes);
 
 	if (want == 0u || !take_chunk(v, heap, (chunksz_t)want, &c, &size)) {
 		return NULL;
 	}
 	return carve_aligned(v, c, size, align_bytes, rewind_bytes, bytes);
-}
-
-/* ---- misuse checks --------------------------------------------------- */
-
-/* A block that passed the checks: its chunk, size, left neighbour's size
- * and that neighbour's size-and-used word (1, "in use", for chunk 0). */
-struct live_block {
-	chunkid_t c;
-	chunksz_t size;
-	chunksz_t left;
-	uint32_t left_word;
-};
-
-/*
- * Used block c of size_chunks, whose left_size agrees with its left
- * neighbour, and the header at right = c + size_chunks (inside the heap),
- * whose left_size does not agree with size_chunks: did c's own size
- * change (a write before the block: CORRUPT_HEADER), rather than the next
- * header (c written past its end: OVERFLOW)? Decided by both neighbours:
- * c's size is the changed one if it is impossible for a used block (more
- * chunks than are in use), or if the header at right names a left
- * neighbour that starts inside c's claimed extent and whose size agrees:
- * that block and the header at right are then sound, and c's size runs
- * over a block boundary. A size changed to a smaller value that still
- * ends inside the block cannot be told from an overflow (false).
- */
-COLD bool own_size_changed(struct heap_view v, chunksz_t size_chunks,
-			   chunkid_t right)
-{
-	chunksz_t right_left = left_size(v, right);
-
-	if (size_chunks > v.h->allocated_chunks) {
-		return true;
-	}
-	/* 1 <= right_left < size_chunks: a boundary in (c, right). */
-	return right_left - 1u < size_chunks - 1u &&
-	       chunk_size(v, right - right_left) == right_left;
-}
-
-/*
- * The O(1) checks made before a block is freed, resized or measured, as
- * many as the hardening level asks for (kheap/config.h). Returns 0 and
- * fills *b if mem looks like a live block, else the fault kind.
- */
-HOT enum sys_heap_fault_kind
-check_live_block(struct heap_view v, const void *mem, struct live_block *b)
-{
-	chunkid_t end = v.h->end_chunk;
-	/* Below the first block wraps to a huge offset: one compare. */
-	uintptr_t offset = (uintptr_t)mem - (uintptr_t)chunk_mem(v, 0);
-
-	if (UNLIKELY(offset >= ((uintptr_t)end << CHUNK_SHIFT))) {
-		return SYS_HEAP_FAULT_BAD_POINTER;
-	}
-	chunkid_t c = (chunkid_t)(offset >> CHUNK_SHIFT);
-	/* chunk_ptr(v, c), without truncating c to 32 bits first. */
-	const unsigned char *hdr = view_base(v) + (offset & ~(uintptr_t)7u);
-	uint32_t size_and_used = id_get(v, hdr, SIZE_AND_USED);
-	chunksz_t size = size_and_used >> 1;
-	chunksz_t left = id_get(v, hdr, LEFT_SIZE);
-	/* Cannot wrap: c and size are below 2^31. */
-	chunkid_t right = c + size;
-	uint32_t left_word = 1u;
-
-	if (HARDENING == SYS_HEAP_HARDENING_NONE) {
-		/* Trust the headers (see kheap/config.h). */
-		if (left != 0u) {
-			left_word = field_get(v, c - left, SIZE_AND_USED);
-		}
-		goto sound;
-	}
-	/*
-	 * The block ends inside the heap, and mem (up to 7 bytes past the
-	 * block's start for rewound blocks) lies inside the block, before
-	 * the canary (FULL and up) and the next header: a stale pointer 1..7
-	 * bytes into a small block would otherwise have a negative usable
-	 * size. That also refuses sizes below min_chunks.
-	 */
-	if (UNLIKELY(right > end || (uintptr_t)mem >= (uintptr_t)view_base(v) +
-							      ((uintptr_t)right
-							       << CHUNK_SHIFT) -
-							      CANARY_BYTES)) {
-		return SYS_HEAP_FAULT_CORRUPT_HEADER;
-	}
-	const unsigned char *right_hdr = chunk_ptr(v, right);
-
-	if (UNLIKELY((size_and_used & 1u) == 0u)) {
-		return SYS_HEAP_FAULT_NOT_ALLOCATED;
-	}
-	/* Own header before the neighbour's: an interior pointer or an
-	 * overflow from the left shows here, not as our overflow. Only
-	 * chunk 0 has no left neighbour (left_size 0). */
-	if (UNLIKELY(left - 1u >= c)) {
-		if ((left | c) != 0u) {
-			return SYS_HEAP_FAULT_CORRUPT_HEADER;
-		}
-	} else {
-		left_word = field_get(v, c - left, SIZE_AND_USED);
-		if (UNLIKELY((left_word >> 1) != left)) {
-			return SYS_HEAP_FAULT_CORRUPT_HEADER;
-		}
-	}
-	if (UNLIKELY(id_get(v, right_hdr, LEFT_SIZE) != size)) {
-		return own_size_changed(v, size, right)
-			       ? SYS_HEAP_FAULT_CORRUPT_HEADER
-			       : SYS_HEAP_FAULT_OVERFLOW;
-	}
-	/* The canary last: its place depends on the size checked above. */
-	if (HARDENING >= SYS_HEAP_HARDENING_FULL &&
-	    UNLIKELY(!canary_intact(v, c, size))) {
-		return SYS_HEAP_FAULT_CANARY;
-	}
-sound:
-	b->c = c;
-	b->size = size;
-	b->left = left;
-	b->left_word = left_word;
-	return (enum sys_heap_fault_kind)0;
-}
-
-/*
- * BASIC and up, before live block b is freed or grown: a neighbour that
- * says it is free will be unlinked, so it must be a sound list member
- * (free_chunk_ok). Returns 0 or SYS_HEAP_FAULT_CORRUPT_LINKS.
- */
-HOT enum sys_heap_fault_kind check_merge_partners(struct heap_view v,
-						  const struct live_block *b)
-{
-	if (HARDENING == SYS_HEAP_HARDENING_NONE) {
-		return (enum sys_heap_fault_kind)0;
-	}
-	/* The left neighbour's size already agrees with c's left_size
-	 * (check_live_block): only its links are left to check. */
-	if ((b->left_word & 1u) == 0u &&
-	    UNLIKELY(!links_ok(v, b->c - b->left))) {
-		return SYS_HEAP_FAULT_CORRUPT_LINKS;
-	}
-	chunkid_t right = b->c + b->size;
-
-	/* Its left_size agrees with c's size (check_live_block). */
-	if (!chunk_used(v, right) && UNLIKELY(!free_chunk_ok(v, right))) {
-		return SYS_HEAP_FAULT_CORRUPT_LINKS;
-	}
-	return (enum sys_heap_fault_kind)0;
 }
 
 /* Usable bytes from mem to the end of its chunk c of size_chunks (the
@@ -864,6 +670,20 @@ HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
  * accesses. Without sanitizer hooks both are empty.
  */
 
+/* First levels, and so bitmap bytes (sl_byte), that `heads` classes use
+ * (none for none: heads_for starts from an area without heads). */
+static unsigned int fl_count_for(unsigned int heads)
+{
+	return (heads + SL_COUNT - 1u) >> SL_SHIFT;
+}
+
+/* Bytes from the control block's start to the end of its heads. */
+static size_t control_bytes(bool big, unsigned int heads)
+{
+	return sizeof(struct z_heap) + fl_count_for(heads) +
+	       heads * (big ? 4u : 2u);
+}
+
 /*
  * Where a region's chunks go: the block area left after the control block
  * holds `heads` class-list heads, in chunks, and chunk 0's address. start
@@ -871,13 +691,13 @@ HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
  * chunk 0's header for every head count init tries: it has at least
  * Z_HEAP_MIN_SIZE - 7 bytes from start, and the counts tried are at most
  * one more than the class of the whole area, whose heads take a few bytes
- * per doubling of the region (4 heads, 68 bytes in all, at the minimum).
+ * per doubling of the region.
  */
 static chunkid_t area_chunks(uintptr_t start, uintptr_t end, bool big,
 			     unsigned int heads, uintptr_t *chunk_base)
 {
 	size_t hdr_bytes = big ? 8u : 4u;
-	size_t ctrl_bytes = sizeof(struct z_heap) + heads * (big ? 4u : 2u);
+	size_t ctrl_bytes = control_bytes(big, heads);
 	/* chunk_base + hdr_bytes is 8-aligned: so is every block. */
 	uintptr_t base =
 		((start + ctrl_bytes + hdr_bytes + 7u) & ~(uintptr_t)7u) -
@@ -941,12 +761,18 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 		return EINVAL_RESULT;
 	}
 	heap->heap = NULL;
+	/* With 4-byte headers only, a region the format cannot address is
+	 * refused (CONFIG_SYS_HEAP_SMALL_ONLY, kheap/config.h). */
+	uint64_t max_bytes = CONFIG_SYS_HEAP_SMALL_ONLY
+				     ? SYS_HEAP_SMALL_REGION_MAX_BYTES
+				     : SYS_HEAP_MAX_REGION_BYTES;
+
 	if (mem == NULL || bytes < Z_HEAP_MIN_SIZE ||
-	    (bytes >> CHUNK_SHIFT) > BIG_MAX_CHUNKS ||
+	    (uint64_t)bytes > max_bytes ||
 	    (uintptr_t)mem + bytes < (uintptr_t)mem) {
 		return refuse_region(heap, mem);
 	}
-	bool big = bytes > SYS_HEAP_SMALL_REGION_MAX_BYTES;
+	bool big = format_for_region(bytes);
 	uintptr_t end = (uintptr_t)mem + bytes;
 	uintptr_t start = ((uintptr_t)mem + 7u) & ~(uintptr_t)7u;
 	unsigned int heads = heads_for(start, end, big);
@@ -963,7 +789,8 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 		return refuse_region(heap, mem);
 	}
 	struct z_heap *h = (struct z_heap *)start;
-	size_t ctrl_bytes = sizeof(struct z_heap) + heads * (big ? 4u : 2u);
+	/* The control block, its bitmap and the heads below chunk 0. */
+	size_t ctrl_bytes = chunk_base - start;
 
 	KHEAP_ASSERT(end_chunk <= (big ? BIG_MAX_CHUNKS : SMALL_MAX_CHUNKS));
 	KHEAP_SAN_REGION_OPEN(mem, bytes);
@@ -972,7 +799,7 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	h->chunk_base_offset = (uint32_t)(chunk_base - start);
 	h->end_chunk = end_chunk;
 	h->big = big ? 1u : 0u;
-	h->fl_count = (uint8_t)(((heads - 1u) >> SL_SHIFT) + 1u);
+	h->fl_count = (uint8_t)fl_count_for(heads);
 	h->class_count = (uint8_t)heads;
 	h->magic = control_magic(h);
 
@@ -1107,40 +934,10 @@ static void *alloc_done(struct sys_heap *heap, chunksz_t used_before, void *mem)
 #define INJECTED_FAILURE() false
 #endif
 
-void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
-{
-#if KHEAP_COMPACT
-	return sys_heap_aligned_alloc(heap, 0u, bytes);
-#else
-	KHEAP_SAN_ENTER();
-	struct z_heap *h = heap_rw(heap);
-
-	if (h == NULL) {
-		report_unusable(heap, NULL, (enum sys_heap_fault_kind)0,
-				"alloc");
-		KHEAP_SAN_EXIT();
-		return NULL;
-	}
-	if (!HEAP_SOUND(heap, NULL, "alloc")) {
-		KHEAP_SAN_EXIT();
-		return NULL;
-	}
-	chunksz_t used_before = USED_CHUNKS(h);
-
-	return alloc_done(heap, used_before,
-			  INJECTED_FAILURE()
-				  ? NULL
-				  : WITH_FORMAT(h, alloc_in, heap, bytes));
-#endif
-}
-
-void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes)
-{
-	(void)align;
-	return sys_heap_alloc(heap, bytes);
-}
-
-void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
+/* sys_heap_alloc and sys_heap_aligned_alloc (align 0 for a plain
+ * request; inlined where the hot paths are, so that a plain request skips
+ * the alignment decoding there). */
+HOT void *alloc_entry(struct sys_heap *heap, size_t align, size_t bytes)
 {
 	KHEAP_SAN_ENTER();
 	struct z_heap *h = heap_rw(heap);
@@ -1161,6 +958,22 @@ void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 			  INJECTED_FAILURE() ? NULL
 					     : WITH_FORMAT(h, aligned_alloc_in,
 							   heap, align, bytes));
+}
+
+void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
+{
+	return alloc_entry(heap, 0u, bytes);
+}
+
+void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes)
+{
+	(void)align;
+	return alloc_entry(heap, 0u, bytes);
+}
+
+void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
+{
+	return alloc_entry(heap, align, bytes);
 }
 
 void sys_heap_free(struct sys_heap *heap, void *mem)
@@ -1299,12 +1112,7 @@ HOT void *realloc_in(struct heap_view v, struct sys_heap *heap, void *ptr,
 			MONITOR_FAILED(v.h);
 			return NULL;
 		}
-#if KHEAP_COMPACT
 		mem = aligned_alloc_in(v, heap, align, bytes);
-#else
-		mem = align == 0u ? alloc_in(v, heap, bytes)
-				  : aligned_alloc_in(v, heap, align, bytes);
-#endif
 		if (mem == NULL) {
 			MONITOR_FAILED(v.h);
 			return NULL;
@@ -1411,36 +1219,6 @@ bool sys_heap_owns(const struct sys_heap *heap, const void *mem)
 void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler)
 {
 	z_heap_fault_handler = handler;
-}
-
-const char *sys_heap_fault_message(enum sys_heap_fault_kind kind)
-{
-	switch (kind) {
-	case SYS_HEAP_FAULT_BAD_POINTER:
-		return "pointer is not inside this heap's block area";
-	case SYS_HEAP_FAULT_NOT_ALLOCATED:
-		return "block is not allocated (double free or stale pointer)";
-	case SYS_HEAP_FAULT_CORRUPT_HEADER:
-		return "block header is corrupt (interior pointer, a write "
-		       "before the block, an overflow of the previous one), "
-		       "or the control block is";
-	case SYS_HEAP_FAULT_OVERFLOW:
-		return "block overflowed: the next block's header no longer "
-		       "matches its size";
-	case SYS_HEAP_FAULT_CORRUPT_LINKS:
-		return "free-list links are corrupt (a free block was written "
-		       "after free, or overflowed into)";
-	case SYS_HEAP_FAULT_CANARY:
-		return "block canary is corrupt: the block was written past "
-		       "its usable size";
-	case SYS_HEAP_FAULT_INVALID_HEAP:
-		return "heap failed validation (metadata corrupted before or "
-		       "during this call)";
-	case SYS_HEAP_FAULT_BAD_REGION:
-		return "region cannot hold a heap (smaller than Z_HEAP_MIN_SIZE "
-		       "once aligned, too large, NULL or wrapping)";
-	}
-	return "";
 }
 
 unsigned int kheap_soft_clz32(uint32_t value)

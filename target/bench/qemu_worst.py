@@ -1192,8 +1192,10 @@ def render(data, args):
     w("")
     w("**The bound** is the longest path through the linked code "
       "(`target/bench/wcet_bound.py` on the image's disassembly): a call "
-      "costs its callee's bound; a loop on the path runs at most twice "
-      "(the free-list search; `-O2` unrolls it); calls to the functions "
+      "costs its callee's bound; no instruction of a loop runs more than "
+      "`SYS_HEAP_FIT_PROBES` times, at least twice (the probe of the "
+      "request's own class list, whose count the image holds; `-O2` "
+      "unrolls it); calls to the functions "
       "the core marks cold (misuse reports, listener calls: GCC places "
       "them in `.text.unlikely`, which the image's link map shows) are "
       "off the path; memcpy costs nothing (realloc's bound excludes the "

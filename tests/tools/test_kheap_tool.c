@@ -9,12 +9,11 @@
  * headers, 8-byte chunks; design.md "Memory layout"):
  * - a request of n bytes takes ceil((n + 4) / 8) chunks: 100 bytes ->
  *   13 chunks = 104 bytes, 150 -> 20 chunks = 160 bytes;
- * - the control block is 60 bytes plus 16 bytes of list heads per
- *   first-level class (fl_count, enough for the region's chunk count),
- *   and chunk 0 starts 4 bytes before an 8-byte boundary; the last 4
- *   bytes hold the end sentinel's header. With an 8-aligned region and
- *   fl_count = 6 (128..255 chunks) the control block is 156 bytes; with
- *   fl_count = 4 (32..63 chunks), 124 bytes.
+ * - the control block is 28 bytes plus a 2-byte list head per size class
+ *   up to that of the region's chunk count and a bitmap byte per 8 such
+ *   classes, and chunk 0 starts 4 bytes before an 8-byte boundary; the
+ *   last 4 bytes hold the end sentinel's header (the tests below work
+ *   out each heap).
  *
  * Usage: test_kheap_tool [test-name-pattern]
  */
@@ -293,13 +292,14 @@ static void test_ten_blocks_peak(void **state)
 
 /*
  * The smallest heap for ten_blocks.trace: 1040 bytes of chunks (130
- * chunks, of size class 40, so 41 class-list heads and a 60 + 82 = 142
- * byte control block; chunk 0 then starts at 148, for its memory to be
- * 8-aligned) plus the 4-byte end sentinel: 148 + 1040 + 4 = 1192 bytes.
- * At 1191 only 129 chunks fit and the tenth allocation fails. 20% margin:
- * 1431 bytes. The system heap for it: CONFIG_HEAP_MEM_POOL_SIZE=1269,
- * whose region, Z_HEAP_MIN_SIZE_FOR(1269), is 1432 bytes (1268 would give
- * 160 chunks, 1424 bytes); with no margin 1029 gives exactly 1192.
+ * chunks, of size class 40, so 41 class-list heads and 6 bitmap bytes: a
+ * 28 + 82 + 6 = 116 byte control block; chunk 0 starts right there, its
+ * memory 8-aligned) plus the 4-byte end sentinel: 116 + 1040 + 4 = 1160
+ * bytes. At 1159 only 129 chunks fit and the tenth allocation fails. 20%
+ * margin: 1392 bytes. The system heap for it:
+ * CONFIG_HEAP_MEM_POOL_SIZE=1253, whose region, Z_HEAP_MIN_SIZE_FOR(1253),
+ * is 1392 bytes (1252 would give 1384); with no margin 1029 gives exactly
+ * 1160.
  */
 static void test_ten_blocks_size(void **state)
 {
@@ -320,32 +320,32 @@ static void test_ten_blocks_size(void **state)
 
 	assert_int_equal(sizing_run(&t, &cfg, &res, err, sizeof(err)), 0);
 	assert_true(res.found);
-	assert_int_equal(res.min_bytes, 1192);
+	assert_int_equal(res.min_bytes, 1160);
 	assert_true(res.below_fails);
 	assert_int_equal(res.below_fail_event, 9); /* the tenth alloc */
-	assert_true(res.window_end_bytes >= 1192u + 512u);
+	assert_true(res.window_end_bytes >= 1160u + 512u);
 	assert_int_equal(res.isolated_success, 0);
 	assert_true(res.margin_found);
-	assert_int_equal(res.margin_bytes, 1431);
-	assert_int_equal(sizing_pool_size_for_region(1431), 1269);
-	assert_int_equal(Z_HEAP_MIN_SIZE_FOR(1269), 1432);
-	assert_int_equal(Z_HEAP_MIN_SIZE_FOR(1268), 1424);
-	assert_int_equal(sizing_pool_size_for_region(1192), 1029);
+	assert_int_equal(res.margin_bytes, 1392);
+	assert_int_equal(sizing_pool_size_for_region(1392), 1253);
+	assert_int_equal(Z_HEAP_MIN_SIZE_FOR(1253), 1392);
+	assert_int_equal(Z_HEAP_MIN_SIZE_FOR(1252), 1384);
+	assert_int_equal(sizing_pool_size_for_region(1160), 1029);
 	assert_int_equal(sizing_pool_size_for_region(1), 1);
 	assert_int_equal(sizing_peak_requested(&t, cfg.replay.heap), 1000);
 	trace_free(&t);
 
 	assert_int_equal(kheap("size " TRACE("ten_blocks.trace"), &out), 0);
-	assert_contains(out, "smallest heap: 1192 bytes (4-byte headers)");
-	assert_contains(out, "1191 bytes fails first at event 10 (line 14");
-	assert_contains(out, "CONFIG_HEAP_MEM_POOL_SIZE=1269 (a system heap "
-			     "of 1432 bytes)");
+	assert_contains(out, "smallest heap: 1160 bytes (4-byte headers)");
+	assert_contains(out, "1159 bytes fails first at event 10 (line 14");
+	assert_contains(out, "CONFIG_HEAP_MEM_POOL_SIZE=1253 (a system heap "
+			     "of 1392 bytes)");
 	free(out);
 	assert_int_equal(kheap("size " TRACE("ten_blocks.trace") " --margin 0",
 			       &out),
 			 0);
 	assert_contains(out, "CONFIG_HEAP_MEM_POOL_SIZE=1029 (a system heap "
-			     "of 1192 bytes)");
+			     "of 1160 bytes)");
 	free(out);
 	/* Forced 8-byte headers: the smallest such region is used. */
 	assert_int_equal(
@@ -358,13 +358,13 @@ static void test_ten_blocks_size(void **state)
 }
 
 /*
- * failure.trace on 512 bytes: 48 chunks (29 class heads, a 118-byte
- * control block, chunk 0 at 124: 124 + 384 + 4 = 512). Two 150-byte
- * blocks take 2 * 20 chunks; the 100-byte block needs 13 more and only 8
- * are left: event 3 fails. Its id 3 is then absent (event 6 frees
+ * failure.trace on 512 bytes: 52 chunks (30 class heads and 4 bitmap
+ * bytes, a 92-byte control block, chunk 0 at 92: 92 + 416 + 4 = 512). Two
+ * 150-byte blocks take 2 * 20 chunks; the 100-byte block needs 13 more and
+ * only 12 are left: event 3 fails. Its id 3 is then absent (event 6 frees
  * nothing). Event 5 fits in the 20 chunks freed by event 4. The smallest
- * heap holds 53 chunks at the peak (30 heads, chunk 0 still at 124):
- * 124 + 424 + 4 = 552 bytes.
+ * heap holds 53 chunks at the peak (still 30 heads, chunk 0 at 92):
+ * 92 + 424 + 4 = 520 bytes.
  */
 static void test_failure_trace(void **state)
 {
@@ -410,7 +410,7 @@ static void test_failure_trace(void **state)
 	assert_contains(out, "failures: none");
 	free(out);
 	assert_int_equal(kheap("size " TRACE("failure.trace"), &out), 0);
-	assert_contains(out, "smallest heap: 552 bytes");
+	assert_contains(out, "smallest heap: 520 bytes");
 	free(out);
 }
 
@@ -476,8 +476,8 @@ static const struct cli_case cli_cases[] = {
 	 "--heap-bytes needs a value"},
 	{"replay " TRACE("ten_blocks.trace") " --heap-bytes x",
 	 KHEAP_EXIT_USAGE, "--heap-bytes: 'x' is not a byte count"},
-	{"replay " TRACE("ten_blocks.trace") " --heap-bytes 50",
-	 KHEAP_EXIT_USAGE, "below sys_heap's minimum region (80 bytes)"},
+	{"replay " TRACE("ten_blocks.trace") " --heap-bytes 40",
+	 KHEAP_EXIT_USAGE, "below sys_heap's minimum region (48 bytes)"},
 	{"replay " TRACE("ten_blocks.trace") " --heap-bytes 300000 --format "
 					     "small",
 	 KHEAP_EXIT_USAGE, "--format small needs a heap of at most 262144"},
@@ -493,15 +493,15 @@ static const struct cli_case cli_cases[] = {
 	 "the trace has no heap 'nosuch' (heaps: h)"},
 	{"replay " OUT("no-such-file.trace"), KHEAP_EXIT_TRACE,
 	 "no-such-file.trace: cannot open"},
-	{"replay " TRACE("ten_blocks.trace") " --heap-bytes 1191",
+	{"replay " TRACE("ten_blocks.trace") " --heap-bytes 1159",
 	 KHEAP_EXIT_FAILED, "failures: 1 event"},
 	{"size " TRACE("ten_blocks.trace") " --heap-bytes 4096",
 	 KHEAP_EXIT_USAGE, "size takes no --heap-bytes"},
 	{"size " TRACE("ten_blocks.trace") " --max-bytes 1000",
 	 KHEAP_EXIT_FAILED,
-	 "no heap size from 80 to 1000 bytes fits this trace"},
-	{"size " TRACE("ten_blocks.trace") " --max-bytes 50", KHEAP_EXIT_USAGE,
-	 "--max-bytes 50 is below the smallest size to try (80)"},
+	 "no heap size from 48 to 1000 bytes fits this trace"},
+	{"size " TRACE("ten_blocks.trace") " --max-bytes 40", KHEAP_EXIT_USAGE,
+	 "--max-bytes 40 is below the smallest size to try (48)"},
 	/* Progress goes to stderr (here joined with stdout). */
 	{"replay " TRACE("ten_blocks.trace") " --progress", KHEAP_EXIT_OK,
 	 "kheap replay:   0% (0/20 events)"},
@@ -749,7 +749,7 @@ static void test_hostile_command_input(void **state)
 							"64K --margin 0",
 		      &out),
 		0);
-	assert_contains(out, "every size from 1192 to 66728 bytes works");
+	assert_contains(out, "every size from 1160 to 66696 bytes works");
 	free(out);
 }
 

@@ -60,15 +60,41 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
 #endif
 
 /*
- * KHEAP_TESTABLE: linkage of internal helpers. `static` in product
- * builds; test builds define KHEAP_TESTING so that tests can call helpers
- * (software clz, size-class mapping) directly without widening the
- * public API.
+ * The block-header format, as Zephyr's CONFIG_SYS_HEAP_SMALL_ONLY /
+ * CONFIG_SYS_HEAP_BIG_ONLY / CONFIG_SYS_HEAP_AUTO (docs/api.md, "Build
+ * configuration", says what each costs):
+ * - AUTO (the default: neither of the others set): 4-byte headers for
+ *   regions of up to SYS_HEAP_SMALL_REGION_MAX_BYTES, 8-byte ones above;
+ *   the format is chosen per heap and tested on every header access.
+ * - CONFIG_SYS_HEAP_SMALL_ONLY=1: 4-byte headers always; sys_heap_init
+ *   refuses a region above SYS_HEAP_SMALL_REGION_MAX_BYTES (-EINVAL).
+ * - CONFIG_SYS_HEAP_BIG_ONLY=1: 8-byte headers always, any region size.
+ * With one format the core carries no format test and one copy of each
+ * path.
  */
-#ifdef KHEAP_TESTING
-#define KHEAP_TESTABLE
-#else
-#define KHEAP_TESTABLE static
+#ifndef CONFIG_SYS_HEAP_SMALL_ONLY
+#define CONFIG_SYS_HEAP_SMALL_ONLY 0
+#endif
+#ifndef CONFIG_SYS_HEAP_BIG_ONLY
+#define CONFIG_SYS_HEAP_BIG_ONLY 0
+#endif
+#if CONFIG_SYS_HEAP_SMALL_ONLY && CONFIG_SYS_HEAP_BIG_ONLY
+#error "CONFIG_SYS_HEAP_SMALL_ONLY and CONFIG_SYS_HEAP_BIG_ONLY exclude each other"
+#endif
+
+/*
+ * CONFIG_SYS_HEAP_FIT_PROBES: how many heads of the request's own size
+ * class an allocation inspects before it takes the head of the next
+ * non-empty larger class (like Zephyr's CONFIG_SYS_HEAP_ALLOC_LOOPS). At
+ * least 1. More probes serve more requests from their own class (better
+ * utilization) and add a bounded number of steps to the worst case
+ * (docs/api.md, "Build configuration", has the measured trade-off).
+ */
+#ifndef CONFIG_SYS_HEAP_FIT_PROBES
+#define CONFIG_SYS_HEAP_FIT_PROBES 2
+#endif
+#if CONFIG_SYS_HEAP_FIT_PROBES < 1
+#error "CONFIG_SYS_HEAP_FIT_PROBES must be at least 1"
 #endif
 
 /*

@@ -92,13 +92,16 @@ struct sys_heap {
 
 /* Regions of at most this many bytes use 4-byte block headers; larger
  * regions use 8-byte headers. The choice depends only on the byte count
- * given to sys_heap_init(), never on the pointer size. */
+ * given to sys_heap_init(), never on the pointer size; a build may fix
+ * it instead (CONFIG_SYS_HEAP_SMALL_ONLY: 4-byte headers, larger regions
+ * refused; CONFIG_SYS_HEAP_BIG_ONLY: 8-byte headers; kheap/config.h). */
 #define SYS_HEAP_SMALL_REGION_MAX_BYTES 262144u
 
-/* Bytes of the control block before its class-list heads (the core's
- * internal layout, here for Z_HEAP_MIN_SIZE_FOR; the core checks that it
- * matches). Monitoring (CONFIG_SYS_HEAP_MONITOR) adds 8. */
-#define Z_HEAP_CONTROL_BYTES (60u + (CONFIG_SYS_HEAP_MONITOR ? 8u : 0u))
+/* Bytes of the control block before its size-class bitmap and class-list
+ * heads (the core's internal layout, here for Z_HEAP_MIN_SIZE_FOR; the
+ * core checks that it matches). Monitoring (CONFIG_SYS_HEAP_MONITOR) adds
+ * 8. */
+#define Z_HEAP_CONTROL_BYTES (28u + (CONFIG_SYS_HEAP_MONITOR ? 8u : 0u))
 
 /*
  * Z_HEAP_MIN_SIZE_FOR(bytes): the size of the smallest 8-byte-aligned
@@ -111,13 +114,22 @@ struct sys_heap {
  * bytes more.
  *
  * How: the block for `bytes` takes Z_HEAP_BLOCK_CHUNKS_ chunks of 8
- * bytes; the control block holds one class-list head (2 bytes with 4-byte
- * headers, 4 with 8-byte ones) per size class up to that block's; chunk
+ * bytes; the control block holds one bitmap byte per 8 size classes and
+ * one class-list head (2 bytes with 4-byte headers, 4 with 8-byte ones)
+ * per size class up to that block's; chunk
  * 0's header ends 8-aligned; the end sentinel's header follows the block.
- * A size that fits 4-byte headers is used only if no region just above
- * SYS_HEAP_SMALL_REGION_MAX_BYTES (8-byte headers) would fail the
- * request, so that every larger region serves it.
+ * With both formats (AUTO), a size that fits 4-byte headers is used only
+ * if no region just above SYS_HEAP_SMALL_REGION_MAX_BYTES (8-byte
+ * headers) would fail the request, so that every larger region serves it.
+ * With CONFIG_SYS_HEAP_SMALL_ONLY a result above
+ * SYS_HEAP_SMALL_REGION_MAX_BYTES names a region init refuses: no region
+ * serves that request.
  */
+#if CONFIG_SYS_HEAP_SMALL_ONLY
+#define Z_HEAP_MIN_SIZE_FOR(bytes) Z_HEAP_REGION_FOR_(bytes, 4u, 2u)
+#elif CONFIG_SYS_HEAP_BIG_ONLY
+#define Z_HEAP_MIN_SIZE_FOR(bytes) Z_HEAP_REGION_FOR_(bytes, 8u, 4u)
+#else
 #define Z_HEAP_MIN_SIZE_FOR(bytes)                                             \
 	((Z_HEAP_REGION_FOR_(bytes, 4u, 2u) <=                                 \
 		  SYS_HEAP_SMALL_REGION_MAX_BYTES &&                           \
@@ -125,11 +137,13 @@ struct sys_heap {
 		  SYS_HEAP_SMALL_REGION_MAX_BYTES + 1u)                        \
 		 ? Z_HEAP_REGION_FOR_(bytes, 4u, 2u)                           \
 		 : Z_HEAP_REGION_FOR_(bytes, 8u, 4u))
+#endif
 
 /* The smallest region sys_heap_init() accepts, at an 8-byte-aligned
  * address: it holds one block, for a request of 1 byte and up to 4
  * (FULL hardening and up: up to 8, the rest of the block being the
- * canary's). 80 bytes by default, on 32- and 64-bit targets alike. */
+ * canary's). 48 bytes by default, on 32- and 64-bit targets alike (72
+ * with 8-byte headers only, CONFIG_SYS_HEAP_BIG_ONLY). */
 #define Z_HEAP_MIN_SIZE Z_HEAP_MIN_SIZE_FOR(1u)
 
 /* The smallest region sys_heap_init() accepts at any address. */
@@ -159,6 +173,7 @@ struct sys_heap {
  * is 8-aligned, then the block, then the sentinel's header. */
 #define Z_HEAP_REGION_FOR_(bytes, hdr, id)                                     \
 	((Z_HEAP_CONTROL_BYTES +                                               \
+	  (Z_HEAP_CLASS_(Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)) >> 3) + 1u +        \
 	  (Z_HEAP_CLASS_(Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)) + 1u) * (id) +      \
 	  (hdr) + 7u) /                                                        \
 		 8u * 8u +                                                     \
@@ -175,8 +190,9 @@ struct sys_heap {
 	(CONFIG_SYS_HEAP_HARDENING_LEVEL >= SYS_HEAP_HARDENING_FULL ? 4u : 0u)
 
 /* How many heads of the request's own size class alloc inspects before it
- * falls back to the next larger class (the constant in the time bound). */
-#define SYS_HEAP_FIT_PROBES 2u
+ * falls back to the next larger class (the constant in the time bound):
+ * CONFIG_SYS_HEAP_FIT_PROBES, 2 by default (kheap/config.h). */
+#define SYS_HEAP_FIT_PROBES ((unsigned int)CONFIG_SYS_HEAP_FIT_PROBES)
 
 /**
  * Initialise a heap over [mem, mem + bytes).
@@ -192,7 +208,9 @@ struct sys_heap {
  * bytes > SYS_HEAP_MAX_REGION_BYTES, mem + bytes wraps around the address
  * space, or the region cannot hold the control block and one block for a
  * 1-byte request: always below Z_HEAP_MIN_SIZE bytes, and up to
- * SYS_HEAP_MIN_REGION_BYTES - 1 when mem is not 8-byte aligned. (Zephyr
+ * SYS_HEAP_MIN_REGION_BYTES - 1 when mem is not 8-byte aligned; built
+ * with CONFIG_SYS_HEAP_SMALL_ONLY, also when bytes >
+ * SYS_HEAP_SMALL_REGION_MAX_BYTES (4-byte headers cannot address it). (Zephyr
  * returns void; the int result is an extension that callers may ignore.)
  *
  * Built with CONFIG_ASSERT (kheap/config.h), every refusal but heap ==
@@ -589,8 +607,6 @@ struct sys_heap_fault {
 	 * (CONFIG_ASSERT), "multi_heap_free" and "multi_heap_realloc"
 	 * (zephyr/sys/multi_heap.h). */
 	const char *operation;
-	/* A sentence describing the problem, fixed per kind. */
-	const char *message;
 };
 
 typedef void (*sys_heap_fault_handler_t)(const struct sys_heap_fault *fault);
@@ -608,7 +624,12 @@ typedef void (*sys_heap_fault_handler_t)(const struct sys_heap_fault *fault);
  */
 void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler);
 
-/** The fixed message for a fault kind ("" for unknown kinds). */
+/**
+ * The fixed sentence describing a fault kind ("" for unknown kinds), for
+ * handlers that print one. Not called by the heap itself: the text lives
+ * in its own file (core/src/heap_fault_message.c), which a program that
+ * never calls this does not link. O(1), thread- and ISR-safe.
+ */
 const char *sys_heap_fault_message(enum sys_heap_fault_kind kind);
 
 #ifdef __cplusplus
