@@ -102,7 +102,7 @@ expect("replay kmalloc: ptr_bytes from the trace", doc["heap"]["ptr_bytes"], 8)
 expect("replay kmalloc: peak", doc["peak"]["allocated_bytes"], 1120)
 
 # size: 1160 bytes for ten_blocks (the arithmetic: test_kheap_tool.c,
-# test_ten_blocks_size), 552 for failure.
+# test_ten_blocks_size), 520 for failure.
 doc = kheap("size", trace("ten_blocks.trace"))
 heap_setup(doc, "size", "h", None, 4)
 expect("size ten_blocks: found", doc["found"], True)
@@ -115,9 +115,9 @@ expect("size ten_blocks: margin at least 20%",
 expect("size ten_blocks: pool region holds the margin size",
        margin["pool_region_bytes"] >= margin["bytes"], True)
 doc = kheap("size", trace("failure.trace"), "--margin", "0", "--window", "64")
-expect("size failure: smallest", doc["smallest_bytes"], 552)
+expect("size failure: smallest", doc["smallest_bytes"], 520)
 expect("size failure: search window", doc["search"]["window_bytes"], 64)
-expect("size failure: margin 0", doc["margin"]["bytes"], 552)
+expect("size failure: margin 0", doc["margin"]["bytes"], 520)
 doc = kheap("size", trace("ten_blocks.trace"), "--max-bytes", "1000",
             status=1)
 expect("size --max-bytes 1000: found", doc["found"], False)
