@@ -895,6 +895,55 @@ static void test_alloc_checks_listed_ids(void **state)
 
 /* FULL and up: a chunk taken off a list agrees with its left neighbour
  * (used, of its left_size); chunk 0 has none. */
+/*
+ * A sound free chunk listed in a larger class than its size's: the search
+ * takes the larger class's head as large enough, and the size check of
+ * the taken chunk (takeable: taken_size_ok at BASIC, the size test from
+ * MODERATE up, where free_chunk_ok finds nothing else wrong) refuses it.
+ */
+static void test_alloc_refuses_small_chunk_in_larger_class(void **state)
+{
+	(void)state;
+	if (LEVEL < SYS_HEAP_HARDENING_BASIC ||
+	    LEVEL >= SYS_HEAP_HARDENING_EXTREME) {
+		skip();
+	}
+	/* x (3 chunks) and y (5) free between used blocks: each the only
+	 * member of its class. */
+	void *x = alloc_chunks(3);
+	void *g1 = alloc_chunks(2);
+	void *y = alloc_chunks(5);
+	void *g2 = alloc_chunks(2);
+	uint32_t cx = chunk_of(x);
+
+	sys_heap_free(&fx.heap, x);
+	sys_heap_free(&fx.heap, y);
+	/* x, linked both ways, becomes the head of y's class (5). */
+	unsigned char *slot = head_slot(size_class(5));
+	uint32_t saved_head = read_uint(slot, fx.fw);
+	uint32_t saved_prev = get_field(cx, FREE_PREV);
+
+	set_field(cx, FREE_PREV, head_mark_bit_now() | size_class(5));
+	write_uint(slot, fx.fw, cx);
+	/* 4 chunks: class 4 is empty, class 5's head is taken. */
+	struct region_snapshot snap;
+
+	region_snapshot_take(&snap, fx.region, fx.region_bytes);
+	fault_capture_arm();
+	assert_null(sys_heap_alloc(&fx.heap, bytes_for_chunks(4)));
+	fault_capture_assert_one(&fx.heap, NULL, SYS_HEAP_FAULT_CORRUPT_LINKS,
+				 "alloc");
+	fault_capture_disarm();
+	region_snapshot_assert_same(&snap, "a 3-chunk head in the 5-chunk "
+					   "class");
+	region_snapshot_release(&snap);
+	assert_false(sys_heap_validate(&fx.heap));
+	write_uint(slot, fx.fw, saved_head);
+	restore_and_validate(field_addr(cx, FREE_PREV), fx.fw, saved_prev);
+	sys_heap_free(&fx.heap, g1);
+	sys_heap_free(&fx.heap, g2);
+}
+
 static void test_alloc_checks_taken_left_size(void **state)
 {
 	(void)state;
@@ -1339,6 +1388,28 @@ static void test_damaged_bitmaps_refused(void **state)
 	region_snapshot_release(&snap);
 	CTRL_SET(fl_bitmap, 0u);
 	restore_and_validate(sl_top, 1u, sl_top_saved);
+
+	/* A class past class_count in the last level (it has such classes
+	 * when class_count is not a multiple of 8: the big heap here), whose
+	 * head slot would lie past the heads. */
+	uint32_t class_count = CTRL_GET(class_count);
+
+	if (class_count % SL_COUNT != 0u) {
+		unsigned char *sl_last = sl_byte_at(fl_count - 1u);
+
+		test_meta_set8(sl_last, (uint8_t)(1u << (SL_COUNT - 1u)));
+		CTRL_SET(fl_bitmap, 1u << (fl_count - 1u));
+		region_snapshot_take(&snap, fx.region, fx.region_bytes);
+		fault_capture_arm();
+		assert_null(sys_heap_alloc(&fx.heap, 8));
+		fault_capture_assert_one(&fx.heap, NULL,
+					 SYS_HEAP_FAULT_CORRUPT_LINKS, "alloc");
+		fault_capture_disarm();
+		region_snapshot_assert_same(&snap, "class past class_count");
+		region_snapshot_release(&snap);
+		CTRL_SET(fl_bitmap, 0u);
+		restore_and_validate(sl_last, 1u, 0u);
+	}
 	sys_heap_free(&fx.heap, all);
 	assert_true(sys_heap_validate(&fx.heap));
 }
@@ -1387,6 +1458,8 @@ static const struct CMUnitTest common_tests[] = {
 		cmocka_unit_test(test_alloc_checks_taken_chunks),              \
 		cmocka_unit_test(test_alloc_refuses_listed_chunk_marked_used), \
 		cmocka_unit_test(test_alloc_checks_listed_ids),                \
+		cmocka_unit_test(                                              \
+			test_alloc_refuses_small_chunk_in_larger_class),       \
 		cmocka_unit_test(test_alloc_checks_taken_left_size),           \
 		cmocka_unit_test(test_own_size_decided_by_both_neighbours),    \
 		cmocka_unit_test(test_queries_bounded_on_bad_ids),             \
