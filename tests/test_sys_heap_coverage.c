@@ -1364,7 +1364,7 @@ static void test_damaged_bitmaps_refused(void **state)
 	uint32_t fl_count = CTRL_GET(fl_count);
 	unsigned char *sl_top = sl_byte_at(fl_count);
 	/* Not a bitmap byte: padding or a head's, restored below. */
-	uint8_t sl_top_saved = *sl_top;
+	uint8_t sl_top_saved = test_meta_get8(sl_top);
 	unsigned char *fl_bits = ctrl_field(offsetof(struct z_heap, fl_bitmap));
 	struct region_snapshot snap;
 
