@@ -213,20 +213,26 @@ static void wrap_item(struct wrap *w, const char *item, size_t len)
 	w->line_empty = false;
 }
 
+/* The words of text (split at spaces) as wrapped items. */
+static void wrap_words(struct wrap *w, const char *text)
+{
+	while (*text != '\0') {
+		size_t len = strcspn(text, " ");
+
+		if (len > 0u) {
+			wrap_item(w, text, len);
+		}
+		text += len + (text[len] == ' ' ? 1u : 0u);
+	}
+}
+
 /* A paragraph, wrapped at HELP_WIDTH, every line indented. */
 static void print_paragraph(FILE *f, int indent, const char *text)
 {
 	struct wrap w = {f, HELP_WIDTH, indent, indent, true};
 
 	fprintf(f, "%*s", indent, "");
-	while (*text != '\0') {
-		size_t len = strcspn(text, " ");
-
-		if (len > 0u) {
-			wrap_item(&w, text, len);
-		}
-		text += len + (text[len] == ' ' ? 1u : 0u);
-	}
+	wrap_words(&w, text);
 	fputc('\n', f);
 }
 
@@ -269,16 +275,7 @@ static void print_exit_statuses(FILE *f)
 		struct wrap w = {f, HELP_WIDTH, 4, 0, true};
 
 		wrap_item(&w, lead, strlen(lead) - 1u);
-		const char *text = cli_exit_statuses[i].meaning;
-
-		while (*text != '\0') {
-			size_t len = strcspn(text, " ");
-
-			if (len > 0u) {
-				wrap_item(&w, text, len);
-			}
-			text += len + (text[len] == ' ' ? 1u : 0u);
-		}
+		wrap_words(&w, cli_exit_statuses[i].meaning);
 		fputc('\n', f);
 	}
 }
