@@ -7,7 +7,7 @@
  * each test names the check it drives.
  *
  * - validate: every control-block field check, the end sentinel, a class
- *   list cut short, bitmap bits beyond fl_count;
+ *   list cut short, bitmap bits beyond fl_count(h);
  * - print_info and max_alloc_bytes on a heap that is not initialised, has
  *   a zero-sized chunk or a free list with a cycle: they stop, bounded;
  * - a control block whose magic is gone reads as "not initialised";
@@ -232,39 +232,26 @@ static void test_validate_checks_control_block_fields(void **state)
 {
 	(void)state;
 	void *a = alloc_chunks(4);
-	uint32_t fl_count = CTRL_GET(fl_count);
+	uint32_t class_count = CTRL_GET(class_count);
+	uint32_t fl_count = fl_count_for(class_count);
 	uint32_t end = CTRL_GET(end_chunk);
 	uint32_t allocated = CTRL_GET(allocated_chunks);
 	uint32_t max = CTRL_GET(max_allocated_chunks);
 	uint32_t magic = CTRL_GET(magic);
-	const size_t fl_off = offsetof(struct z_heap, fl_count);
 	const size_t end_off = offsetof(struct z_heap, end_chunk);
 	const size_t max_off = offsetof(struct z_heap, max_allocated_chunks);
 	const size_t use_off = offsetof(struct z_heap, allocated_chunks);
 
 	assert_true(sys_heap_validate(&fx.heap));
-	/* First levels that do not match the heads (none, more than the
-	 * index has, one short); no heads; heads too few for the block
-	 * area's class (one short); heads of another first level. */
-	static const uint32_t bad_fl_counts[] = {0u, FL_MAX + 1u};
+	/* Heads that do not match the block area: none, one short (too few
+	 * for its class), two past it (init leaves at most one more) and a
+	 * whole first level past it. */
+	const uint32_t bad_class_counts[] = {
+		0u, class_count - 1u, class_count + 2u, class_count + SL_COUNT};
 
-	for (size_t i = 0; i < 2; i++) {
-		CTRL_SET(fl_count, bad_fl_counts[i]);
-		assert_false(sys_heap_validate(&fx.heap));
-		restore_and_validate(ctrl_field(fl_off), 1u, fl_count);
-	}
-	CTRL_SET(fl_count, fl_count - 1u);
-	assert_false(sys_heap_validate(&fx.heap));
-	restore_and_validate(ctrl_field(fl_off), 1u, fl_count);
-	uint32_t class_count = CTRL_GET(class_count);
-	const uint32_t bad_class_counts[] = {0u, class_count - 1u,
-					     class_count + SL_COUNT};
-
-	/* The fixtures' heads cover exactly the block area's class, so one
-	 * fewer is too few (refused by the first-level test instead when
-	 * that crosses a first level). */
+	/* The fixtures' heads cover exactly the block area's class. */
 	assert_int_equal(class_count, size_class(CTRL_GET(end_chunk)) + 1u);
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		CTRL_SET(class_count, bad_class_counts[i]);
 		assert_false(sys_heap_validate(&fx.heap));
 		restore_and_validate(
@@ -1156,11 +1143,10 @@ static void test_control_block_layout_sealed(void **state)
 		size_t width;
 		uint32_t flip;
 	} fields[] = {
-		{offsetof(struct z_heap, chunk_base_offset), 4u, 8u},
+		{offsetof(struct z_heap, chunk_base_offset), 2u, 8u},
 		{offsetof(struct z_heap, end_chunk), 4u, 1u},
-		{offsetof(struct z_heap, big), 1u, 1u},
-		{offsetof(struct z_heap, fl_count), 1u, 1u},
-		{offsetof(struct z_heap, lists_damaged), 1u, 1u},
+		{offsetof(struct z_heap, flags), 1u, HEAP_BIG},
+		{offsetof(struct z_heap, flags), 1u, HEAP_LISTS_DAMAGED},
 		{offsetof(struct z_heap, class_count), 1u, 0x80u},
 	};
 
@@ -1345,7 +1331,7 @@ static void test_damaged_list_head_dropped(void **state)
 
 /*
  * The allocation search and the largest-block scan use a first level of
- * fl_bitmap only if it has list heads (below fl_count) and second-level
+ * fl_bitmap only if it has list heads (below fl_count(h)) and second-level
  * bits: a damaged bitmap is refused (CORRUPT_LINKS), not used as an index.
  */
 static void test_damaged_bitmaps_refused(void **state)
@@ -1361,7 +1347,7 @@ static void test_damaged_bitmaps_refused(void **state)
 
 	assert_non_null(all);
 	assert_int_equal(CTRL_GET(fl_bitmap), 0u);
-	uint32_t fl_count = CTRL_GET(fl_count);
+	uint32_t fl_count = fl_count_for(CTRL_GET(class_count));
 	unsigned char *sl_top = sl_byte_at(fl_count);
 	/* Not a bitmap byte: padding or a head's, restored below. */
 	uint8_t sl_top_saved = test_meta_get8(sl_top);

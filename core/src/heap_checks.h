@@ -150,29 +150,27 @@ CHECK_FN bool free_chunk_ok(struct heap_view v, chunkid_t c)
 
 /*
  * The seal of the control block's fields that no call changes: the ones
- * every address is computed from (chunk_base_offset, end_chunk, the
- * header format, fl_count, class_count) and lists_damaged (0 between
- * calls), mixed with the control block's own address. From FULL
- * up the magic is Z_HEAP_MAGIC ^ seal, so one compare on entry to every
- * call finds a change of any one of them (each term, an odd multiple,
- * changes with each of its fields alone). Below FULL the seal is 0 and
- * the magic the plain constant. Not secret: a guard against accidents.
+ * every address is computed from (the layout word: chunk_base_offset,
+ * class_count and the header format; end_chunk) and the lists-damaged
+ * flag (clear between calls), mixed with the control block's own
+ * address. From FULL up the magic is Z_HEAP_MAGIC ^ seal, so one compare
+ * on entry to every call finds a change of any one of them (each term,
+ * an odd multiple of one word, changes with any change of that word).
+ * Below FULL the seal is 0 and the magic the plain constant. Not secret:
+ * a guard against accidents.
  */
 static inline uint32_t control_seal(const struct z_heap *h)
 {
 	if (!CHECKS_CONTROL_BLOCK) {
 		return 0u;
 	}
-	/* big, fl_count, lists_damaged and class_count, as one word (4-byte
-	 * aligned: offset 24 of the control block; a may_alias load, not a
-	 * memcpy call, which some targets make at -O2). */
-	uint32_t format = *(const hfield32_t *)(const void *)&h->big;
+	/* The layout word, as one 4-byte aligned load (a may_alias load,
+	 * not a memcpy call, which some targets make at -O2). */
+	uint32_t layout =
+		*(const hfield32_t *)(const void *)&h->chunk_base_offset;
 
-	/* Rotated into the offset's term: a damaged field need not stay
-	 * in its range, but the term still changes with either alone. */
-	format = (format << 16) | (format >> 16);
-	return ((h->chunk_base_offset ^ format) * 0x9e3779b1u) ^
-	       (h->end_chunk * 0x85ebca77u) ^ (uint32_t)(uintptr_t)h;
+	return (layout * 0x9e3779b1u) ^ (h->end_chunk * 0x85ebca77u) ^
+	       (uint32_t)(uintptr_t)h;
 }
 
 /* The magic of control block h: sealed from FULL up. */
@@ -203,13 +201,13 @@ static inline bool control_damaged(const struct sys_heap *heap)
 
 /*
  * Can the allocation search use first level fl, found in fl_bitmap? The
- * level must have a bitmap byte and list heads (below fl_count): checked
+ * level must have a bitmap byte and list heads (below fl_count(h)): checked
  * before its byte is read. FULL and up; below, the control block is
  * trusted and this holds by construction.
  */
 CHECK_FN bool first_level_ok(struct heap_view v, unsigned int fl)
 {
-	return !CHECKS_CONTROL_BLOCK || fl < v.h->fl_count;
+	return !CHECKS_CONTROL_BLOCK || fl < fl_count(v.h);
 }
 
 /*

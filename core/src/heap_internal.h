@@ -5,7 +5,7 @@
  * Region layout (addresses grow to the right):
  *
  *   [slack][struct z_heap][heads][pad][sl_bitmap][chunk 0][chunk 1]...[end]
- *    <8 B   fixed 28 B    class_count   fl_count B ^                    ^
+ *    <8 B   fixed 24 B    class_count   fl_count B ^                    ^
  *                         ids                    chunk_base      sentinel
  *
  * The second-level bitmap (one byte per first level in use) ends where
@@ -89,11 +89,21 @@ enum chunk_field {
 };
 
 struct z_heap {
-	/* Z_HEAP_MAGIC; from FULL up, xor the seal of the layout fields
-	 * below (heap_checks.h, control_seal). */
+	/* Z_HEAP_MAGIC; from FULL up, xor the seal of the layout word and
+	 * end_chunk (heap_checks.h, control_seal). */
 	uint32_t magic;
-	/* Bytes from this struct to chunk 0. */
-	uint32_t chunk_base_offset;
+	/* The layout word: the next four fields, sealed as one. */
+	/* Bytes from this struct to chunk 0 (at most the struct, 32 bitmap
+	 * bytes, 232 heads of 4 bytes and a header: below 2^16). */
+	uint16_t chunk_base_offset;
+	/* Class-list heads (after this struct): one per class up to that of
+	 * the whole block area (size_class(end_chunk) < class_count), so a
+	 * small region pays for no class it cannot use. At most
+	 * size_class(BIG_MAX_CHUNKS) + 1 = 232. The bitmap has
+	 * fl_count(h) bytes. */
+	uint8_t class_count;
+	/* HEAP_BIG and HEAP_LISTS_DAMAGED. */
+	uint8_t flags;
 	/* Chunks in the block area; also the id of the end sentinel. */
 	chunkid_t end_chunk;
 	/* Bit fl set iff the bitmap byte of level fl (sl_byte) != 0. */
@@ -101,21 +111,6 @@ struct z_heap {
 	/* Chunks in use (headers and padding included) and their maximum. */
 	chunksz_t allocated_chunks;
 	chunksz_t max_allocated_chunks;
-	/* 1: 32-bit header fields (8-byte headers); 0: 16-bit fields. */
-	uint8_t big;
-	/* First-level classes in use: those holding classes below
-	 * class_count. */
-	uint8_t fl_count;
-	/* FULL and up: 1 while a call that found a damaged list head and
-	 * went on without it has not reported it yet (sys_heap.c,
-	 * list_push); 0 between calls, sealed with the four bytes from
-	 * big (heap_checks.h, control_seal). Always 0 below FULL. */
-	uint8_t lists_damaged;
-	/* Class-list heads (after this struct): one per class up to that of
-	 * the whole block area (size_class(end_chunk) < class_count), so a
-	 * small region pays for no class it cannot use. At most
-	 * size_class(BIG_MAX_CHUNKS) + 1 = 232. */
-	uint8_t class_count;
 #if CONFIG_SYS_HEAP_MONITOR
 	/* Allocating calls (alloc, aligned alloc, a realloc that grows)
 	 * that returned NULL on this heap since init. */
@@ -126,12 +121,33 @@ struct z_heap {
 	/* Followed by the class-list heads, hfield16_t or hfield32_t. */
 };
 
-/* control_seal reads big, fl_count, lists_damaged and class_count as one
+/* flags: 32-bit header fields (8-byte headers); else 16-bit fields. */
+#define HEAP_BIG 0x1u
+/* flags, FULL and up: set while a call that found a damaged list head
+ * and went on without it has not reported it yet (sys_heap.c,
+ * list_push); clear between calls, so sealed clear. Always clear below
+ * FULL. */
+#define HEAP_LISTS_DAMAGED 0x2u
+
+/* control_seal reads chunk_base_offset, class_count and flags as one
  * aligned word. */
-_Static_assert(offsetof(struct z_heap, class_count) ==
-			       offsetof(struct z_heap, big) + 3u &&
-		       offsetof(struct z_heap, big) % 4u == 0u,
-	       "the four format bytes are one aligned word");
+_Static_assert(offsetof(struct z_heap, flags) ==
+			       offsetof(struct z_heap, chunk_base_offset) +
+				       3u &&
+		       offsetof(struct z_heap, chunk_base_offset) % 4u == 0u,
+	       "the layout word is one aligned word");
+
+/* First levels, and so bitmap bytes (sl_byte), that class_count classes
+ * use (derived, not stored: one field less to seal). */
+static inline unsigned int fl_count_for(unsigned int class_count)
+{
+	return (class_count + SL_COUNT - 1u) >> SL_SHIFT;
+}
+
+static inline unsigned int fl_count(const struct z_heap *h)
+{
+	return fl_count_for(h->class_count);
+}
 
 /* Globals shared by the core's files. */
 extern sys_heap_fault_handler_t z_heap_fault_handler;
@@ -197,7 +213,7 @@ static inline struct heap_view view_of(const struct z_heap *h, bool big)
 
 static inline struct heap_view any_view(const struct z_heap *h)
 {
-	return view_of(h, h->big != 0u);
+	return view_of(h, (h->flags & HEAP_BIG) != 0u);
 }
 
 /* The header format: true for 32-bit fields (8-byte headers). */
@@ -401,8 +417,8 @@ static inline chunksz_t class_min_chunks(unsigned int cls)
 
 #if FORMAT_COPIES
 #define WITH_FORMAT(h, fn, ...)                                                \
-	((h)->big != 0u ? fn(view_of((h), true), __VA_ARGS__)                  \
-			: fn(view_of((h), false), __VA_ARGS__))
+	(((h)->flags & HEAP_BIG) != 0u ? fn(view_of((h), true), __VA_ARGS__)   \
+				       : fn(view_of((h), false), __VA_ARGS__))
 #else
 #define WITH_FORMAT(h, fn, ...) fn(any_view(h), __VA_ARGS__)
 #endif

@@ -112,11 +112,14 @@ static bool validate_index(struct heap_view v, const uint32_t *free_per_class,
 			   uint64_t *members)
 {
 	const struct z_heap *h = v.h;
-	uint32_t fl_bits = 0;
+	/* 64 bits: with one class per doubling (SL_SHIFT 0) a damaged
+	 * class_count can name a level past the 32 of fl_bitmap, whose bit
+	 * then makes the compare fail. */
+	uint64_t fl_bits = 0;
 
-	/* Levels from fl_count up have no bitmap byte: their fl_bitmap bits
+	/* Levels from fl_count(h) up have no bitmap byte: their fl_bitmap bits
 	 * must be clear (the compare at the end). */
-	for (unsigned int fl = 0; fl < h->fl_count; fl++) {
+	for (unsigned int fl = 0; fl < fl_count(h); fl++) {
 		for (unsigned int sl = 0; sl < SL_COUNT; sl++) {
 			unsigned int cls = (fl << SL_SHIFT) + sl;
 			bool bit = (*sl_byte(v, fl) >> sl) & 1u;
@@ -131,7 +134,7 @@ static bool validate_index(struct heap_view v, const uint32_t *free_per_class,
 			}
 		}
 		if (*sl_byte(v, fl) != 0u) {
-			fl_bits |= 1u << fl;
+			fl_bits |= (uint64_t)1u << fl;
 		}
 	}
 	return fl_bits == h->fl_bitmap;
@@ -139,19 +142,22 @@ static bool validate_index(struct heap_view v, const uint32_t *free_per_class,
 
 static bool validate_heap(const struct z_heap *h)
 {
-	uint32_t free_per_class[FL_MAX * SL_COUNT] = {0};
+	/* Indexed by every class of a chunk count and of the levels below
+	 * fl_count(h): class_count, checked below, is at most
+	 * size_class(UINT32_MAX) + 2, and its last level is whole. */
+	uint32_t free_per_class[(FL_MAX + 2u) << SL_SHIFT] = {0};
 	chunksz_t free_sum;
 	/* The chunk walk's free chunks minus the lists' members: 0 iff the
 	 * lists hold the free chunks the walk found (member_term). */
 	uint64_t members = 0;
 	struct heap_view v = any_view(h);
 
-	/* fl_count is what class_count needs (at most 32 = FL_MAX: class_count
-	 * is 8 bits), and the heads cover the whole block area's class. */
-	if (h->class_count == 0u ||
-	    ((h->class_count - 1u) >> SL_SHIFT) + 1u != h->fl_count ||
-	    h->end_chunk < min_chunks(v) ||
-	    size_class(h->end_chunk) >= h->class_count) {
+	/* The heads cover the whole block area's class, with at most one
+	 * head more (heads_for in sys_heap.c: removing a head grows the
+	 * area by at most one chunk, its class by at most one); 0 or fewer
+	 * heads wrap to a large difference. */
+	if (h->end_chunk < min_chunks(v) ||
+	    h->class_count - (size_class(h->end_chunk) + 1u) > 1u) {
 		return false;
 	}
 	if (!validate_chunks(v, free_per_class, &free_sum, &members) ||

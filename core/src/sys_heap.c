@@ -51,7 +51,7 @@ HOT void clear_class_bits(struct heap_view v, unsigned int cls)
  * Push free chunk c of `size` chunks onto the head of its class list.
  * FULL and up, the old head of a non-empty class is checked before it is
  * written through (the control block may have been written): a damaged
- * one is dropped, c starts the list afresh, and lists_damaged tells the
+ * one is dropped, c starts the list afresh, and HEAP_LISTS_DAMAGED tells the
  * public call to report it.
  */
 HOT void list_push(struct heap_view v, chunkid_t c, chunksz_t size)
@@ -69,7 +69,7 @@ HOT void list_push(struct heap_view v, chunkid_t c, chunksz_t size)
 		*sl_byte(v, fl) = (uint8_t)(bits | (1u << sl));
 		h->fl_bitmap |= 1u << fl;
 	} else if (UNLIKELY(!head_id_ok(v, next))) {
-		h->lists_damaged = 1u;
+		h->flags |= HEAP_LISTS_DAMAGED;
 		next = c;
 	}
 	set_list_head(v, cls, c);
@@ -670,14 +670,8 @@ HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
  * accesses. Without sanitizer hooks both are empty.
  */
 
-/* First levels, and so bitmap bytes (sl_byte), that `heads` classes use
- * (none for none: heads_for starts from an area without heads). */
-static unsigned int fl_count_for(unsigned int heads)
-{
-	return (heads + SL_COUNT - 1u) >> SL_SHIFT;
-}
-
-/* Bytes from the control block's start to the end of its heads. */
+/* Bytes from the control block's start to the end of its heads (no
+ * bitmap for no heads: heads_for starts from an area without heads). */
 static size_t control_bytes(bool big, unsigned int heads)
 {
 	return sizeof(struct z_heap) + fl_count_for(heads) +
@@ -796,10 +790,9 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	KHEAP_SAN_REGION_OPEN(mem, bytes);
 	KHEAP_SAN_ENTER();
 	memset(h, 0, ctrl_bytes);
-	h->chunk_base_offset = (uint32_t)(chunk_base - start);
+	h->chunk_base_offset = (uint16_t)(chunk_base - start);
 	h->end_chunk = end_chunk;
-	h->big = big ? 1u : 0u;
-	h->fl_count = (uint8_t)fl_count_for(heads);
+	h->flags = big ? (uint8_t)HEAP_BIG : 0u;
 	h->class_count = (uint8_t)heads;
 	h->magic = control_magic(h);
 
@@ -846,8 +839,9 @@ static inline void report_lists_damaged(struct sys_heap *heap, const void *mem,
 {
 	struct z_heap *h = heap->heap;
 
-	if (CHECKS_CONTROL_BLOCK && UNLIKELY(h->lists_damaged != 0u)) {
-		h->lists_damaged = 0u;
+	if (CHECKS_CONTROL_BLOCK &&
+	    UNLIKELY((h->flags & HEAP_LISTS_DAMAGED) != 0u)) {
+		h->flags &= (uint8_t)~HEAP_LISTS_DAMAGED;
 		report_fault(heap, mem, SYS_HEAP_FAULT_CORRUPT_LINKS,
 			     operation);
 	}

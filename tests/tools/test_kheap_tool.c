@@ -9,7 +9,7 @@
  * headers, 8-byte chunks; design.md "Memory layout"):
  * - a request of n bytes takes ceil((n + 4) / 8) chunks: 100 bytes ->
  *   13 chunks = 104 bytes, 150 -> 20 chunks = 160 bytes;
- * - the control block is 28 bytes plus a 2-byte list head per size class
+ * - the control block is 24 bytes plus a 2-byte list head per size class
  *   up to that of the region's chunk count and a bitmap byte per 8 such
  *   classes, and chunk 0 starts 4 bytes before an 8-byte boundary; the
  *   last 4 bytes hold the end sentinel's header (the tests below work
@@ -293,12 +293,12 @@ static void test_ten_blocks_peak(void **state)
 /*
  * The smallest heap for ten_blocks.trace: 1040 bytes of chunks (130
  * chunks, of size class 40, so 41 class-list heads and 6 bitmap bytes: a
- * 28 + 82 + 6 = 116 byte control block; chunk 0 starts right there, its
+ * 24 + 82 + 6 = 112 byte control block; chunk 0 starts 4 bytes later, its
  * memory 8-aligned) plus the 4-byte end sentinel: 116 + 1040 + 4 = 1160
  * bytes. At 1159 only 129 chunks fit and the tenth allocation fails. 20%
  * margin: 1392 bytes. The system heap for it:
- * CONFIG_HEAP_MEM_POOL_SIZE=1253, whose region, Z_HEAP_MIN_SIZE_FOR(1253),
- * is 1392 bytes (1252 would give 1384); with no margin 1029 gives exactly
+ * CONFIG_HEAP_MEM_POOL_SIZE=1261, whose region, Z_HEAP_MIN_SIZE_FOR(1261),
+ * is 1392 bytes (1260 would give 1384); with no margin 1029 gives exactly
  * 1160.
  */
 static void test_ten_blocks_size(void **state)
@@ -327,9 +327,9 @@ static void test_ten_blocks_size(void **state)
 	assert_int_equal(res.isolated_success, 0);
 	assert_true(res.margin_found);
 	assert_int_equal(res.margin_bytes, 1392);
-	assert_int_equal(sizing_pool_size_for_region(1392), 1253);
-	assert_int_equal(Z_HEAP_MIN_SIZE_FOR(1253), 1392);
-	assert_int_equal(Z_HEAP_MIN_SIZE_FOR(1252), 1384);
+	assert_int_equal(sizing_pool_size_for_region(1392), 1261);
+	assert_int_equal(Z_HEAP_MIN_SIZE_FOR(1261), 1392);
+	assert_int_equal(Z_HEAP_MIN_SIZE_FOR(1260), 1384);
 	assert_int_equal(sizing_pool_size_for_region(1160), 1029);
 	assert_int_equal(sizing_pool_size_for_region(1), 1);
 	assert_int_equal(sizing_peak_requested(&t, cfg.replay.heap), 1000);
@@ -338,7 +338,7 @@ static void test_ten_blocks_size(void **state)
 	assert_int_equal(kheap("size " TRACE("ten_blocks.trace"), &out), 0);
 	assert_contains(out, "smallest heap: 1160 bytes (4-byte headers)");
 	assert_contains(out, "1159 bytes fails first at event 10 (line 14");
-	assert_contains(out, "CONFIG_HEAP_MEM_POOL_SIZE=1253 (a system heap "
+	assert_contains(out, "CONFIG_HEAP_MEM_POOL_SIZE=1261 (a system heap "
 			     "of 1392 bytes)");
 	free(out);
 	assert_int_equal(kheap("size " TRACE("ten_blocks.trace") " --margin 0",
@@ -359,7 +359,7 @@ static void test_ten_blocks_size(void **state)
 
 /*
  * failure.trace on 512 bytes: 52 chunks (30 class heads and 4 bitmap
- * bytes, a 92-byte control block, chunk 0 at 92: 92 + 416 + 4 = 512). Two
+ * bytes, an 88-byte control block, chunk 0 at 92: 92 + 416 + 4 = 512). Two
  * 150-byte blocks take 2 * 20 chunks; the 100-byte block needs 13 more and
  * only 12 are left: event 3 fails. Its id 3 is then absent (event 6 frees
  * nothing). Event 5 fits in the 20 chunks freed by event 4. The smallest

@@ -101,7 +101,7 @@ struct sys_heap {
  * heads (the core's internal layout, here for Z_HEAP_MIN_SIZE_FOR; the
  * core checks that it matches). Monitoring (CONFIG_SYS_HEAP_MONITOR) adds
  * 8. */
-#define Z_HEAP_CONTROL_BYTES (28u + (CONFIG_SYS_HEAP_MONITOR ? 8u : 0u))
+#define Z_HEAP_CONTROL_BYTES (24u + (CONFIG_SYS_HEAP_MONITOR ? 8u : 0u))
 
 /*
  * Z_HEAP_MIN_SIZE_FOR(bytes): the size of the smallest 8-byte-aligned
@@ -142,7 +142,7 @@ struct sys_heap {
 /* The smallest region sys_heap_init() accepts, at an 8-byte-aligned
  * address: it holds one block, for a request of 1 byte and up to 4
  * (FULL hardening and up: up to 8, the rest of the block being the
- * canary's). 48 bytes by default, on 32- and 64-bit targets alike (72
+ * canary's). 48 bytes by default, on 32- and 64-bit targets alike (64
  * with 8-byte headers only, CONFIG_SYS_HEAP_BIG_ONLY). */
 #define Z_HEAP_MIN_SIZE Z_HEAP_MIN_SIZE_FOR(1u)
 
