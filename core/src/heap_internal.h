@@ -69,9 +69,11 @@ typedef uint32_t KHEAP_MAY_ALIAS hfield32_t;
 #define CHUNK_BYTES ((size_t)SYS_HEAP_CHUNK_BYTES)
 #define CHUNK_SHIFT 3u
 
-/* Second-level subdivisions per power of two: 8 (3 bits). Sizes below 8
- * chunks each have an exact class of their own in first level 0. */
-#define SL_SHIFT 3u
+/* Second-level subdivisions per power of two: 1 to 8 (0 to 3 bits,
+ * CONFIG_SYS_HEAP_SL_BITS). Sizes below SL_COUNT chunks each have an exact
+ * class of their own in first level 0. A level's second-level bits fit
+ * one bitmap byte. */
+#define SL_SHIFT ((unsigned int)CONFIG_SYS_HEAP_SL_BITS)
 #define SL_COUNT (1u << SL_SHIFT)
 #define FL_MAX 32u
 
@@ -98,9 +100,9 @@ struct z_heap {
 	uint16_t chunk_base_offset;
 	/* Class-list heads (after this struct): one per class up to that of
 	 * the whole block area (size_class(end_chunk) < class_count), so a
-	 * small region pays for no class it cannot use. At most
-	 * size_class(BIG_MAX_CHUNKS) + 1 = 232. The bitmap has
-	 * fl_count(h) bytes. */
+	 * small region pays for no class it cannot use: that class plus 1
+	 * or 2 (sys_heap.c, heads_for), so at most 233 (8 classes per
+	 * doubling). The bitmap has fl_count(h) bytes. */
 	uint8_t class_count;
 	/* HEAP_BIG and HEAP_LISTS_DAMAGED. */
 	uint8_t flags;
@@ -341,13 +343,14 @@ static inline unsigned int highest_bit(uint32_t value)
 }
 
 /*
- * Size class of a chunk count: first level 0 holds exact classes for
- * 0..7 chunks; first level fl >= 1 covers [8 << (fl-1), 8 << fl) in 8
- * equal steps. Returns fl * SL_COUNT + sl.
+ * Size class of a chunk count, with S = SL_SHIFT and N = SL_COUNT = 2^S:
+ * first level 0 holds exact classes for 0..N-1 chunks; first level
+ * fl >= 1 covers [N << (fl-1), N << fl) in N equal steps. Returns
+ * fl * N + sl.
  *
- * Without a branch: with m = max(msb, 3) - 3 (the msb of chunks | 8,
- * minus 3), chunks >> m lies in [8, 16) for chunks >= 8 and equals chunks
- * below 8, and (m << 3) + (chunks >> m) is fl * 8 + sl in both cases.
+ * Without a branch: with m = max(msb, S) - S (the msb of chunks | N,
+ * minus S), chunks >> m lies in [N, 2N) for chunks >= N and equals chunks
+ * below N, and (m << S) + (chunks >> m) is fl * N + sl in both cases.
  */
 static inline unsigned int size_class(chunksz_t chunks)
 {

@@ -98,6 +98,21 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
 #endif
 
 /*
+ * CONFIG_SYS_HEAP_SL_BITS: size classes per doubling of the block size,
+ * as a power of two: 0 (one class per power of two, Zephyr's buckets) to
+ * 3 (8 classes, the default). Fewer classes mean fewer class-list heads
+ * in the control block (2 or 4 bytes each) and a coarser good fit
+ * (docs/api.md, "Build configuration", and docs/design.md, "Size classes
+ * per doubling", have the measured trade-off).
+ */
+#ifndef CONFIG_SYS_HEAP_SL_BITS
+#define CONFIG_SYS_HEAP_SL_BITS 3
+#endif
+#if CONFIG_SYS_HEAP_SL_BITS < 0 || CONFIG_SYS_HEAP_SL_BITS > 3
+#error "CONFIG_SYS_HEAP_SL_BITS must be 0 to 3"
+#endif
+
+/*
  * KHEAP_MAY_ALIAS: lets the core read and write block headers through
  * integer lvalues in memory whose declared type is a byte array (the
  * caller's region) without breaking strict-aliasing rules.

@@ -114,8 +114,9 @@ struct sys_heap {
  * bytes more.
  *
  * How: the block for `bytes` takes Z_HEAP_BLOCK_CHUNKS_ chunks of 8
- * bytes; the control block holds one bitmap byte per 8 size classes and
- * one class-list head (2 bytes with 4-byte headers, 4 with 8-byte ones)
+ * bytes; the control block holds one bitmap byte per first level of
+ * size classes (CONFIG_SYS_HEAP_SL_BITS, kheap/config.h) and one
+ * class-list head (2 bytes with 4-byte headers, 4 with 8-byte ones)
  * per size class up to that block's; chunk
  * 0's header ends 8-aligned; the end sentinel's header follows the block.
  * With both formats (AUTO), a size that fits 4-byte headers is used only
@@ -157,24 +158,29 @@ struct sys_heap {
 	(((hdr) + ((bytes) > 0u ? (bytes) : 1u) + SYS_HEAP_CANARY_BYTES +      \
 	  7u) /                                                                \
 	 8u)
-/* The size class of a block of c chunks (as the core's size_class()):
- * shift = max(msb(c), 3) - 3 counts the powers of two from 16 up that c
- * reaches. */
-#define Z_HEAP_GE4_(c, bit)                                                    \
-	(((c) >= (1u << (bit))) + ((c) >= (1u << ((bit) + 1))) +               \
-	 ((c) >= (1u << ((bit) + 2))) + ((c) >= (1u << ((bit) + 3))))
+/* The size class of a block of c chunks (as the core's size_class()),
+ * with S = CONFIG_SYS_HEAP_SL_BITS: shift = max(msb(c), S) - S counts the
+ * powers of two 2^k, S < k <= 31, that c reaches. */
+#define Z_HEAP_GE_(c, k) ((k) > CONFIG_SYS_HEAP_SL_BITS && (c) >= (1u << (k)))
+#define Z_HEAP_GE4_(c, k)                                                      \
+	(Z_HEAP_GE_(c, k) + Z_HEAP_GE_(c, (k) + 1) + Z_HEAP_GE_(c, (k) + 2) +  \
+	 Z_HEAP_GE_(c, (k) + 3))
 #define Z_HEAP_CLASS_SHIFT_(c)                                                 \
-	(Z_HEAP_GE4_(c, 4) + Z_HEAP_GE4_(c, 8) + Z_HEAP_GE4_(c, 12) +          \
-	 Z_HEAP_GE4_(c, 16) + Z_HEAP_GE4_(c, 20) + Z_HEAP_GE4_(c, 24) +        \
-	 Z_HEAP_GE4_(c, 28))
+	(Z_HEAP_GE4_(c, 1) + Z_HEAP_GE4_(c, 5) + Z_HEAP_GE4_(c, 9) +           \
+	 Z_HEAP_GE4_(c, 13) + Z_HEAP_GE4_(c, 17) + Z_HEAP_GE4_(c, 21) +        \
+	 Z_HEAP_GE4_(c, 25) + Z_HEAP_GE_(c, 29) + Z_HEAP_GE_(c, 30) +          \
+	 Z_HEAP_GE_(c, 31))
 #define Z_HEAP_CLASS_(c)                                                       \
-	((Z_HEAP_CLASS_SHIFT_(c) << 3) + ((c) >> Z_HEAP_CLASS_SHIFT_(c)))
-/* Control block, heads and chunk 0's header, rounded so that the block
- * is 8-aligned, then the block, then the sentinel's header. */
+	((Z_HEAP_CLASS_SHIFT_(c) << CONFIG_SYS_HEAP_SL_BITS) +                 \
+	 ((c) >> Z_HEAP_CLASS_SHIFT_(c)))
+/* Control block, bitmap (a byte per first level up to the block's
+ * class), heads and chunk 0's header, rounded so that the block is
+ * 8-aligned, then the block, then the sentinel's header. */
 #define Z_HEAP_REGION_FOR_(bytes, hdr, id)                                     \
 	((Z_HEAP_CONTROL_BYTES +                                               \
-	  (Z_HEAP_CLASS_(Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)) >> 3) + 1u +        \
-	  (Z_HEAP_CLASS_(Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)) + 1u) * (id) +      \
+	  (Z_HEAP_CLASS_(Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)) >>                  \
+	   CONFIG_SYS_HEAP_SL_BITS) +                                          \
+	  1u + (Z_HEAP_CLASS_(Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)) + 1u) * (id) + \
 	  (hdr) + 7u) /                                                        \
 		 8u * 8u +                                                     \
 	 8u * Z_HEAP_BLOCK_CHUNKS_(bytes, hdr))
