@@ -133,10 +133,11 @@ static unsigned char *ctrl_field(size_t offset)
 	write_uint(ctrl_field(offsetof(struct z_heap, member)),                \
 		   sizeof(((struct z_heap *)0)->member), (value))
 
-/* The head slot of class cls (after the control block). */
+/* The head slot of class cls >= 1 (after the control block; class 0 has
+ * none: its slot would be the control block's last bytes). */
 static unsigned char *head_slot(unsigned int cls)
 {
-	return fx.ctrl + sizeof(struct z_heap) + (size_t)cls * fx.fw;
+	return fx.ctrl + sizeof(struct z_heap) + (size_t)cls * fx.fw - fx.fw;
 }
 
 /* The second-level bitmap byte of first level fl: the (fl + 1)th byte
@@ -232,8 +233,8 @@ static void test_validate_checks_control_block_fields(void **state)
 {
 	(void)state;
 	void *a = alloc_chunks(4);
-	uint32_t class_count = CTRL_GET(class_count);
-	uint32_t fl_count = fl_count_for(class_count);
+	uint32_t head_count = CTRL_GET(head_count);
+	uint32_t fl_count = fl_count_for(head_count);
 	uint32_t end = CTRL_GET(end_chunk);
 	uint32_t allocated = CTRL_GET(allocated_chunks);
 	uint32_t max = CTRL_GET(max_allocated_chunks);
@@ -246,17 +247,17 @@ static void test_validate_checks_control_block_fields(void **state)
 	/* Heads that do not match the block area: none, one short (too few
 	 * for its class), two past it (init leaves at most one more) and a
 	 * whole first level past it. */
-	const uint32_t bad_class_counts[] = {
-		0u, class_count - 1u, class_count + 2u, class_count + SL_COUNT};
+	const uint32_t bad_head_counts[] = {
+		0u, head_count - 1u, head_count + 2u, head_count + SL_COUNT};
 
 	/* The fixtures' heads cover exactly the block area's class. */
-	assert_int_equal(class_count, size_class(CTRL_GET(end_chunk)) + 1u);
+	assert_int_equal(head_count, size_class(CTRL_GET(end_chunk)));
 	for (size_t i = 0; i < 4; i++) {
-		CTRL_SET(class_count, bad_class_counts[i]);
+		CTRL_SET(head_count, bad_head_counts[i]);
 		assert_false(sys_heap_validate(&fx.heap));
 		restore_and_validate(
-			ctrl_field(offsetof(struct z_heap, class_count)), 1u,
-			class_count);
+			ctrl_field(offsetof(struct z_heap, head_count)), 1u,
+			head_count);
 	}
 	CTRL_SET(end_chunk, 0u);
 	assert_false(sys_heap_validate(&fx.heap));
@@ -684,15 +685,36 @@ static void test_free_checks_left_neighbour_links(void **state)
 	make_neighbours(&n, true);
 	uint32_t mark = head_mark_bit_now();
 	uint32_t l_prev = get_field(n.cl, FREE_PREV);
-	uint32_t class_count = CTRL_GET(class_count);
+	uint32_t head_count = CTRL_GET(head_count);
 
 	/* l is a head: its mark names a class past the heads (the first
 	 * one past them), or a class whose head is someone else. */
-	corrupt_and_expect(&n, n.cl, FREE_PREV, mark | class_count,
+	corrupt_and_expect(&n, n.cl, FREE_PREV, mark | (head_count + 1u),
 			   "left head mark past the index");
 	corrupt_and_expect(&n, n.cl, FREE_PREV,
-			   (l_prev & ~mark) == 0u ? mark | 1u : mark,
+			   (l_prev & ~mark) == 1u ? mark | 2u : mark | 1u,
 			   "left head mark of another class");
+	/* A mark of class 0, which has no head: where its slot would be,
+	 * the control block's last bytes, made to name l, so that only the
+	 * class check refuses it (else freeing b would write l's successor
+	 * there). */
+	unsigned char *slot0 = head_slot(1u) - fx.fw;
+	uint32_t slot0_saved = read_uint(slot0, fx.fw);
+	struct region_snapshot snap;
+
+	write_uint(slot0, fx.fw, n.cl);
+	set_field(n.cl, FREE_PREV, mark);
+	region_snapshot_take(&snap, fx.region, fx.region_bytes);
+	fault_capture_arm();
+	sys_heap_free(&fx.heap, n.b);
+	fault_capture_assert_one(&fx.heap, n.b, SYS_HEAP_FAULT_CORRUPT_LINKS,
+				 "free");
+	fault_capture_disarm();
+	region_snapshot_assert_same(&snap, "left head mark of class 0");
+	region_snapshot_release(&snap);
+	set_field(n.cl, FREE_PREV, l_prev);
+	write_uint(slot0, fx.fw, slot0_saved);
+	assert_true(sys_heap_validate(&fx.heap));
 	/* l as a list member: a predecessor outside the heap, and one that
 	 * does not point back. */
 	corrupt_and_expect(&n, n.cl, FREE_PREV, fx.end_chunk,
@@ -1147,7 +1169,7 @@ static void test_control_block_layout_sealed(void **state)
 		{offsetof(struct z_heap, end_chunk), 4u, 1u},
 		{offsetof(struct z_heap, flags), 1u, HEAP_BIG},
 		{offsetof(struct z_heap, flags), 1u, HEAP_LISTS_DAMAGED},
-		{offsetof(struct z_heap, class_count), 1u, 0x80u},
+		{offsetof(struct z_heap, head_count), 1u, 0x80u},
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -1347,7 +1369,7 @@ static void test_damaged_bitmaps_refused(void **state)
 
 	assert_non_null(all);
 	assert_int_equal(CTRL_GET(fl_bitmap), 0u);
-	uint32_t fl_count = fl_count_for(CTRL_GET(class_count));
+	uint32_t fl_count = fl_count_for(CTRL_GET(head_count));
 	unsigned char *sl_top = sl_byte_at(fl_count);
 	/* Not a bitmap byte: padding or a head's, restored below. */
 	uint8_t sl_top_saved = test_meta_get8(sl_top);
@@ -1375,12 +1397,12 @@ static void test_damaged_bitmaps_refused(void **state)
 	CTRL_SET(fl_bitmap, 0u);
 	restore_and_validate(sl_top, 1u, sl_top_saved);
 
-	/* A class past class_count in the last level (it has such classes
-	 * when class_count is not a multiple of 8: the big heap here), whose
+	/* A class past head_count in the last level (it has such classes
+	 * when head_count + 1 is not a multiple of 8: the big heap here), whose
 	 * head slot would lie past the heads. */
-	uint32_t class_count = CTRL_GET(class_count);
+	uint32_t head_count = CTRL_GET(head_count);
 
-	if (class_count % SL_COUNT != 0u) {
+	if ((head_count + 1u) % SL_COUNT != 0u) {
 		unsigned char *sl_last = sl_byte_at(fl_count - 1u);
 
 		test_meta_set8(sl_last, (uint8_t)(1u << (SL_COUNT - 1u)));
@@ -1391,7 +1413,7 @@ static void test_damaged_bitmaps_refused(void **state)
 		fault_capture_assert_one(&fx.heap, NULL,
 					 SYS_HEAP_FAULT_CORRUPT_LINKS, "alloc");
 		fault_capture_disarm();
-		region_snapshot_assert_same(&snap, "class past class_count");
+		region_snapshot_assert_same(&snap, "class past head_count");
 		region_snapshot_release(&snap);
 		CTRL_SET(fl_bitmap, 0u);
 		restore_and_validate(sl_last, 1u, 0u);

@@ -1178,7 +1178,7 @@ static void test_minimum_region_with_monitoring(void **state)
 
 	(void)state;
 	assert_int_equal(Z_HEAP_MIN_SIZE,
-			 (SYS_HEAP_CANARY_BYTES != 0u ? 56u : 48u) + 8u);
+			 (SYS_HEAP_CANARY_BYTES != 0u ? 56u : 40u) + 8u);
 	for (size_t offset = 0; offset < 8u; offset++) {
 		uint8_t *region = buffer + GUARD_BYTES + offset;
 		struct sys_heap heap;

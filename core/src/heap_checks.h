@@ -91,7 +91,8 @@ CHECK_FN bool links_ok(struct heap_view v, chunkid_t c)
 	if ((prev & head_mark_bit(v)) != 0u) {
 		uint32_t cls = prev & ~head_mark_bit(v);
 
-		if (cls >= v.h->class_count || list_head(v, cls) != c) {
+		/* Classes 1..head_count have heads (0 wraps). */
+		if (cls - 1u >= v.h->head_count || list_head(v, cls) != c) {
 			return false;
 		}
 	} else if (prev >= end || free_next(v, prev) != c) {
@@ -151,7 +152,7 @@ CHECK_FN bool free_chunk_ok(struct heap_view v, chunkid_t c)
 /*
  * The seal of the control block's fields that no call changes: the ones
  * every address is computed from (the layout word: chunk_base_offset,
- * class_count and the header format; end_chunk) and the lists-damaged
+ * head_count and the header format; end_chunk) and the lists-damaged
  * flag (clear between calls), mixed with the control block's own
  * address. From FULL up the magic is Z_HEAP_MAGIC ^ seal, so one compare
  * on entry to every call finds a change of any one of them (each term,
@@ -221,15 +222,15 @@ CHECK_FN bool second_level_ok(uint32_t sl_bits)
 }
 
 /*
- * Has class cls, found in the bitmaps, a list head? The heads end at
- * class_count (a region pays for no class it cannot use), so a bitmap bit
- * damaged past it would name a head slot in the block area. FULL and up;
- * below, the bitmaps are trusted and only classes below class_count are
- * ever set.
+ * Has class cls, found in the bitmaps above a request's class (so cls >=
+ * 1), a list head? The heads end at head_count (a region pays for no
+ * class it cannot use), so a bitmap bit damaged past it would name a head
+ * slot in the block area. FULL and up; below, the bitmaps are trusted and
+ * only classes up to head_count are ever set.
  */
 CHECK_FN bool class_ok(struct heap_view v, unsigned int cls)
 {
-	return !CHECKS_CONTROL_BLOCK || cls < v.h->class_count;
+	return !CHECKS_CONTROL_BLOCK || cls <= v.h->head_count;
 }
 
 /*

@@ -72,7 +72,8 @@ static void print_classes(struct heap_view v, struct line *l)
 
 	put_str(l, "  free blocks by size class (bytes incl. header):");
 	end_line(l);
-	for (unsigned int cls = 0; cls < h->class_count; cls++) {
+	/* Class 0 has no list (no chunk has 0 chunks). */
+	for (unsigned int cls = 1; cls <= h->head_count; cls++) {
 		if (((*sl_byte(v, cls >> SL_SHIFT) >> (cls & (SL_COUNT - 1u))) &
 		     1u) == 0u) {
 			continue;

@@ -5,7 +5,7 @@
  * Region layout (addresses grow to the right):
  *
  *   [slack][struct z_heap][heads][pad][sl_bitmap][chunk 0][chunk 1]...[end]
- *    <8 B   fixed 24 B    class_count   fl_count B ^                    ^
+ *    <8 B   fixed 24 B    head_count    fl_count B ^                    ^
  *                         ids                    chunk_base      sentinel
  *
  * The second-level bitmap (one byte per first level in use) ends where
@@ -94,16 +94,18 @@ struct z_heap {
 	/* Z_HEAP_MAGIC; from FULL up, xor the seal of the layout word and
 	 * end_chunk (heap_checks.h, control_seal). */
 	uint32_t magic;
-	/* The layout word: the next four fields, sealed as one. */
+	/* The layout word: the next three fields, sealed as one. */
 	/* Bytes from this struct to chunk 0 (at most the struct, 32 bitmap
 	 * bytes, 232 heads of 4 bytes and a header: below 2^16). */
 	uint16_t chunk_base_offset;
-	/* Class-list heads (after this struct): one per class up to that of
-	 * the whole block area (size_class(end_chunk) < class_count), so a
-	 * small region pays for no class it cannot use: that class plus 1
-	 * or 2 (sys_heap.c, heads_for), so at most 233 (8 classes per
-	 * doubling). The bitmap has fl_count(h) bytes. */
-	uint8_t class_count;
+	/* Class-list heads (after this struct), for classes 1..head_count:
+	 * one per class up to that of the whole block area
+	 * (size_class(end_chunk) <= head_count), so a small region pays for
+	 * no class it cannot use: that class or one more (sys_heap.c,
+	 * heads_for), so at most 232 (8 classes per doubling). Class 0 (no
+	 * chunk has 0 chunks) has no head. The bitmap has fl_count(h)
+	 * bytes. */
+	uint8_t head_count;
 	/* HEAP_BIG and HEAP_LISTS_DAMAGED. */
 	uint8_t flags;
 	/* Chunks in the block area; also the id of the end sentinel. */
@@ -131,7 +133,7 @@ struct z_heap {
  * FULL. */
 #define HEAP_LISTS_DAMAGED 0x2u
 
-/* control_seal reads chunk_base_offset, class_count and flags as one
+/* control_seal reads chunk_base_offset, head_count and flags as one
  * aligned word. */
 _Static_assert(offsetof(struct z_heap, flags) ==
 			       offsetof(struct z_heap, chunk_base_offset) +
@@ -139,16 +141,16 @@ _Static_assert(offsetof(struct z_heap, flags) ==
 		       offsetof(struct z_heap, chunk_base_offset) % 4u == 0u,
 	       "the layout word is one aligned word");
 
-/* First levels, and so bitmap bytes (sl_byte), that class_count classes
+/* First levels, and so bitmap bytes (sl_byte), that classes 0..heads
  * use (derived, not stored: one field less to seal). */
-static inline unsigned int fl_count_for(unsigned int class_count)
+static inline unsigned int fl_count_for(unsigned int heads)
 {
-	return (class_count + SL_COUNT - 1u) >> SL_SHIFT;
+	return (heads >> SL_SHIFT) + 1u;
 }
 
 static inline unsigned int fl_count(const struct z_heap *h)
 {
-	return fl_count_for(h->class_count);
+	return fl_count_for(h->head_count);
 }
 
 /* Globals shared by the core's files. */
@@ -233,9 +235,14 @@ static inline unsigned char *view_base(struct heap_view v)
 	return v.base;
 }
 
+/* Where class 0's head would be: class c's head is the cth id from here.
+ * Class 0 has none (no chunk has 0 chunks), so the heads start right after
+ * the control block and this address is inside it; the checks that take
+ * a class from memory refuse class 0 (links_ok, class_ok). */
 static inline unsigned char *heads_base(struct heap_view v)
 {
-	return (unsigned char *)v.h + sizeof(struct z_heap);
+	return (unsigned char *)v.h + sizeof(struct z_heap) -
+	       (view_big(v) ? 4u : 2u);
 }
 
 /* Byte fl of the second-level bitmap (fl < fl_count): bit sl is set iff

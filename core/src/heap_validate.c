@@ -113,7 +113,7 @@ static bool validate_index(struct heap_view v, const uint32_t *free_per_class,
 {
 	const struct z_heap *h = v.h;
 	/* 64 bits: with one class per doubling (SL_SHIFT 0) a damaged
-	 * class_count can name a level past the 32 of fl_bitmap, whose bit
+	 * head_count can name a level past the 32 of fl_bitmap, whose bit
 	 * then makes the compare fail. */
 	uint64_t fl_bits = 0;
 
@@ -143,8 +143,8 @@ static bool validate_index(struct heap_view v, const uint32_t *free_per_class,
 static bool validate_heap(const struct z_heap *h)
 {
 	/* Indexed by every class of a chunk count and of the levels below
-	 * fl_count(h): class_count, checked below, is at most
-	 * size_class(UINT32_MAX) + 2, and its last level is whole. */
+	 * fl_count(h): head_count, checked below, is at most
+	 * size_class(UINT32_MAX) + 1, and its last level is whole. */
 	uint32_t free_per_class[(FL_MAX + 2u) << SL_SHIFT] = {0};
 	chunksz_t free_sum;
 	/* The chunk walk's free chunks minus the lists' members: 0 iff the
@@ -154,10 +154,10 @@ static bool validate_heap(const struct z_heap *h)
 
 	/* The heads cover the whole block area's class, with at most one
 	 * head more (heads_for in sys_heap.c: removing a head grows the
-	 * area by at most one chunk, its class by at most one); 0 or fewer
-	 * heads wrap to a large difference. */
+	 * area by at most one chunk, its class by at most one); fewer heads
+	 * wrap to a large difference. */
 	if (h->end_chunk < min_chunks(v) ||
-	    h->class_count - (size_class(h->end_chunk) + 1u) > 1u) {
+	    h->head_count - size_class(h->end_chunk) > 1u) {
 		return false;
 	}
 	if (!validate_chunks(v, free_per_class, &free_sum, &members) ||

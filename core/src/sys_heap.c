@@ -670,8 +670,9 @@ HOT void free_checked(struct heap_view v, struct sys_heap *heap, void *mem)
  * accesses. Without sanitizer hooks both are empty.
  */
 
-/* Bytes from the control block's start to the end of its heads (no
- * bitmap for no heads: heads_for starts from an area without heads). */
+/* Bytes from the control block's start to the end of its heads, for
+ * classes 1..heads (0: none, the area heads_for starts from), and the
+ * bitmap bytes of their levels. */
 static size_t control_bytes(bool big, unsigned int heads)
 {
 	return sizeof(struct z_heap) + fl_count_for(heads) +
@@ -716,11 +717,12 @@ static unsigned int heads_for(uintptr_t start, uintptr_t end, bool big)
 {
 	uintptr_t base;
 	unsigned int heads =
-		size_class(area_chunks(start, end, big, 0u, &base)) + 1u;
+		size_class(area_chunks(start, end, big, 0u, &base));
 
-	/* Stops at 1 at the latest: no class is below 0. */
-	while (size_class(area_chunks(start, end, big, heads - 1u, &base)) <
-	       heads - 1u) {
+	/* Class 1 (one chunk) is the smallest an area init accepts has: an
+	 * area of 0 chunks (class 0, no head) is refused after this. */
+	while (heads > 1u && size_class(area_chunks(start, end, big, heads - 1u,
+						    &base)) <= heads - 1u) {
 		heads--;
 	}
 	return heads;
@@ -793,7 +795,7 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	h->chunk_base_offset = (uint16_t)(chunk_base - start);
 	h->end_chunk = end_chunk;
 	h->flags = big ? (uint8_t)HEAP_BIG : 0u;
-	h->class_count = (uint8_t)heads;
+	h->head_count = (uint8_t)heads;
 	h->magic = control_magic(h);
 
 	struct heap_view v = any_view(h);

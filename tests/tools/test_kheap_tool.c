@@ -10,7 +10,7 @@
  * - a request of n bytes takes ceil((n + 4) / 8) chunks: 100 bytes ->
  *   13 chunks = 104 bytes, 150 -> 20 chunks = 160 bytes;
  * - the control block is 24 bytes plus a 2-byte list head per size class
- *   up to that of the region's chunk count and a bitmap byte per 8 such
+ *   from 1 up to that of the region's chunk count and a bitmap byte per 8 such
  *   classes, and chunk 0 starts 4 bytes before an 8-byte boundary; the
  *   last 4 bytes hold the end sentinel's header (the tests below work
  *   out each heap).
@@ -292,8 +292,9 @@ static void test_ten_blocks_peak(void **state)
 
 /*
  * The smallest heap for ten_blocks.trace: 1040 bytes of chunks (130
- * chunks, of size class 40, so 41 class-list heads and 6 bitmap bytes: a
- * 24 + 82 + 6 = 112 byte control block; chunk 0 starts 4 bytes later, its
+ * chunks, of size class 40, so 40 class-list heads (classes 1 to 40) and
+ * 6 bitmap bytes: a 24 + 80 + 6 = 110 byte control block; chunk 0 starts
+ * at 116 (4 bytes before an 8-byte boundary), its
  * memory 8-aligned) plus the 4-byte end sentinel: 116 + 1040 + 4 = 1160
  * bytes. At 1159 only 129 chunks fit and the tenth allocation fails. 20%
  * margin: 1392 bytes. The system heap for it:
@@ -358,12 +359,12 @@ static void test_ten_blocks_size(void **state)
 }
 
 /*
- * failure.trace on 512 bytes: 52 chunks (30 class heads and 4 bitmap
- * bytes, an 88-byte control block, chunk 0 at 92: 92 + 416 + 4 = 512). Two
+ * failure.trace on 512 bytes: 52 chunks (29 class heads and 4 bitmap
+ * bytes, an 86-byte control block, chunk 0 at 92: 92 + 416 + 4 = 512). Two
  * 150-byte blocks take 2 * 20 chunks; the 100-byte block needs 13 more and
  * only 12 are left: event 3 fails. Its id 3 is then absent (event 6 frees
  * nothing). Event 5 fits in the 20 chunks freed by event 4. The smallest
- * heap holds 53 chunks at the peak (still 30 heads, chunk 0 at 92):
+ * heap holds 53 chunks at the peak (still 29 heads, chunk 0 at 92):
  * 92 + 424 + 4 = 520 bytes.
  */
 static void test_failure_trace(void **state)
@@ -476,8 +477,8 @@ static const struct cli_case cli_cases[] = {
 	 "--heap-bytes needs a value"},
 	{"replay " TRACE("ten_blocks.trace") " --heap-bytes x",
 	 KHEAP_EXIT_USAGE, "--heap-bytes: 'x' is not a byte count"},
-	{"replay " TRACE("ten_blocks.trace") " --heap-bytes 40",
-	 KHEAP_EXIT_USAGE, "below sys_heap's minimum region (48 bytes)"},
+	{"replay " TRACE("ten_blocks.trace") " --heap-bytes 32",
+	 KHEAP_EXIT_USAGE, "below sys_heap's minimum region (40 bytes)"},
 	{"replay " TRACE("ten_blocks.trace") " --heap-bytes 300000 --format "
 					     "small",
 	 KHEAP_EXIT_USAGE, "--format small needs a heap of at most 262144"},
@@ -499,9 +500,9 @@ static const struct cli_case cli_cases[] = {
 	 KHEAP_EXIT_USAGE, "size takes no --heap-bytes"},
 	{"size " TRACE("ten_blocks.trace") " --max-bytes 1000",
 	 KHEAP_EXIT_FAILED,
-	 "no heap size from 48 to 1000 bytes fits this trace"},
-	{"size " TRACE("ten_blocks.trace") " --max-bytes 40", KHEAP_EXIT_USAGE,
-	 "--max-bytes 40 is below the smallest size to try (48)"},
+	 "no heap size from 40 to 1000 bytes fits this trace"},
+	{"size " TRACE("ten_blocks.trace") " --max-bytes 32", KHEAP_EXIT_USAGE,
+	 "--max-bytes 32 is below the smallest size to try (40)"},
 	/* Progress goes to stderr (here joined with stdout). */
 	{"replay " TRACE("ten_blocks.trace") " --progress", KHEAP_EXIT_OK,
 	 "kheap replay:   0% (0/20 events)"},

@@ -117,7 +117,7 @@ struct sys_heap {
  * bytes; the control block holds one bitmap byte per first level of
  * size classes (CONFIG_SYS_HEAP_SL_BITS, kheap/config.h) and one
  * class-list head (2 bytes with 4-byte headers, 4 with 8-byte ones)
- * per size class up to that block's; chunk
+ * per size class from 1 up to that block's; chunk
  * 0's header ends 8-aligned; the end sentinel's header follows the block.
  * With both formats (AUTO), a size that fits 4-byte headers is used only
  * if no region just above SYS_HEAP_SMALL_REGION_MAX_BYTES (8-byte
@@ -143,7 +143,7 @@ struct sys_heap {
 /* The smallest region sys_heap_init() accepts, at an 8-byte-aligned
  * address: it holds one block, for a request of 1 byte and up to 4
  * (FULL hardening and up: up to 8, the rest of the block being the
- * canary's). 48 bytes by default, on 32- and 64-bit targets alike (64
+ * canary's). 40 bytes by default, on 32- and 64-bit targets alike (64
  * with 8-byte headers only, CONFIG_SYS_HEAP_BIG_ONLY). */
 #define Z_HEAP_MIN_SIZE Z_HEAP_MIN_SIZE_FOR(1u)
 
@@ -180,7 +180,7 @@ struct sys_heap {
 	((Z_HEAP_CONTROL_BYTES +                                               \
 	  (Z_HEAP_CLASS_(Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)) >>                  \
 	   CONFIG_SYS_HEAP_SL_BITS) +                                          \
-	  1u + (Z_HEAP_CLASS_(Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)) + 1u) * (id) + \
+	  1u + Z_HEAP_CLASS_(Z_HEAP_BLOCK_CHUNKS_(bytes, hdr)) * (id) +        \
 	  (hdr) + 7u) /                                                        \
 		 8u * 8u +                                                     \
 	 8u * Z_HEAP_BLOCK_CHUNKS_(bytes, hdr))
