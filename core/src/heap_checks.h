@@ -47,6 +47,14 @@
 #define CHECK_FN static inline
 #endif
 
+/* Optimising for speed, a loop of two passes is two copies of its body
+ * (GCC's -O2 would keep the loop). */
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+#define UNROLL_AT_SPEED _Pragma("GCC unroll 2")
+#else
+#define UNROLL_AT_SPEED
+#endif
+
 #define CHECKS_BLOCK_AREA (HARDENING >= SYS_HEAP_HARDENING_BASIC)
 #define CHECKS_CONTROL_BLOCK (HARDENING >= SYS_HEAP_HARDENING_FULL)
 
@@ -77,16 +85,16 @@ CHECK_FN bool taken_size_ok(struct heap_view v, chunkid_t c,
 }
 
 /*
- * Is free chunk c linked both ways: its predecessor (or, for a list head,
- * its class's head slot) points at it, and its successor points back at
- * it or it is its list's tail? Every id is range-checked before it is
- * read through. Six reads at most. c < end_chunk.
+ * Are prev and next, read from free chunk c's links, sound: its
+ * predecessor (or, for a list head, whose prev is its class's head mark,
+ * that class's head slot) points at it, and its successor points back at
+ * it or it is its list's tail (next == c)? Every id is range-checked
+ * before it is read through. Four reads at most. c < end_chunk.
  */
-CHECK_FN bool links_ok(struct heap_view v, chunkid_t c)
+FLAT bool links_ok(struct heap_view v, chunkid_t c, uint32_t prev,
+		   chunkid_t next)
 {
 	chunkid_t end = v.h->end_chunk;
-	uint32_t prev = free_prev(v, c);
-	chunkid_t next = free_next(v, c);
 
 	if ((prev & head_mark_bit(v)) != 0u) {
 		uint32_t cls = prev & ~head_mark_bit(v);
@@ -99,6 +107,19 @@ CHECK_FN bool links_ok(struct heap_view v, chunkid_t c)
 		return false;
 	}
 	return next == c || (next < end && free_prev(v, next) == c);
+}
+
+/*
+ * Is word, the size-and-used word of chunk c (< end_chunk), that of a free
+ * chunk: marked free, at least min_chunks long, ending inside the heap
+ * where a right neighbour agrees with its size?
+ */
+CHECK_FN bool free_word_ok(struct heap_view v, chunkid_t c, uint32_t word)
+{
+	chunksz_t size = word >> 1;
+
+	return (word & 1u) == 0u && size >= min_chunks(v) &&
+	       size <= v.h->end_chunk - c && left_size(v, c + size) == size;
 }
 
 /*
@@ -132,19 +153,11 @@ CHECK_FN bool free_left_ok(struct heap_view v, chunkid_t c)
  */
 CHECK_FN bool free_chunk_ok(struct heap_view v, chunkid_t c)
 {
-	chunkid_t end = v.h->end_chunk;
-
-	if (c >= end) {
+	if (c >= v.h->end_chunk) {
 		return false;
 	}
-	uint32_t word = field_get(v, c, SIZE_AND_USED);
-	chunksz_t size = word >> 1;
-
-	if ((word & 1u) != 0u || size < min_chunks(v) || size > end - c ||
-	    left_size(v, c + size) != size) {
-		return false;
-	}
-	return links_ok(v, c);
+	return free_word_ok(v, c, field_get(v, c, SIZE_AND_USED)) &&
+	       links_ok(v, c, free_prev(v, c), free_next(v, c));
 }
 
 /* ---- the control block (FULL and up) ------------------------------------ */
@@ -372,17 +385,32 @@ HOT enum sys_heap_fault_kind check_merge_partners(struct heap_view v,
 	if (HARDENING == SYS_HEAP_HARDENING_NONE) {
 		return (enum sys_heap_fault_kind)0;
 	}
-	/* The left neighbour's size already agrees with c's left_size
-	 * (check_live_block): only its links are left to check. */
-	if ((b->left_word & 1u) == 0u &&
-	    UNLIKELY(!links_ok(v, b->c - b->left))) {
+	chunkid_t right = b->c + b->size;
+	uint32_t right_word = field_get(v, right, SIZE_AND_USED);
+
+	/* The right neighbour's size (its left_size agrees with c's size:
+	 * check_live_block); the left neighbour's size already agrees with
+	 * c's left_size. */
+	if ((right_word & 1u) == 0u &&
+	    UNLIKELY(!free_word_ok(v, right, right_word))) {
 		return SYS_HEAP_FAULT_CORRUPT_LINKS;
 	}
-	chunkid_t right = b->c + b->size;
+	/* The links of each free one, left then right: one copy of
+	 * links_ok for both at -Os. After the size: a free right
+	 * neighbour is then a chunk, not the end sentinel, whose links
+	 * would lie past the region. */
+	chunkid_t partner = b->c - b->left;
+	uint32_t partner_word = b->left_word;
 
-	/* Its left_size agrees with c's size (check_live_block). */
-	if (!chunk_used(v, right) && UNLIKELY(!free_chunk_ok(v, right))) {
-		return SYS_HEAP_FAULT_CORRUPT_LINKS;
+	UNROLL_AT_SPEED
+	for (unsigned int side = 0u; side < 2u; side++) {
+		if ((partner_word & 1u) == 0u &&
+		    UNLIKELY(!links_ok(v, partner, free_prev(v, partner),
+				       free_next(v, partner)))) {
+			return SYS_HEAP_FAULT_CORRUPT_LINKS;
+		}
+		partner = right;
+		partner_word = right_word;
 	}
 	return (enum sys_heap_fault_kind)0;
 }

@@ -425,6 +425,14 @@ static inline chunksz_t class_min_chunks(unsigned int cls)
 #define FORMAT_COPIES 0
 #endif
 
+/* Inlined at every optimisation level (but -O0): helpers whose call would
+ * cost the worst path more than their body (measured at -Os). */
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+#define FLAT static inline __attribute__((__always_inline__, __unused__))
+#else
+#define FLAT static inline
+#endif
+
 #if FORMAT_COPIES
 #define WITH_FORMAT(h, fn, ...)                                                \
 	(((h)->flags & HEAP_BIG) != 0u ? fn(view_of((h), true), __VA_ARGS__)   \
