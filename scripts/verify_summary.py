@@ -118,7 +118,7 @@ def explain_invalid(name, text):
 
 def read_figures(paths, root):
     """{name: entry} and [(id, measured, verdict)] from FIGURE lines."""
-    figures, target_lines = {}, []
+    figures, target_lines, order = {}, {}, []
     for path in paths:
         if not os.path.exists(path):
             continue
@@ -130,14 +130,20 @@ def read_figures(paths, root):
                 name, text = parts[1], parts[2].strip()
                 if name.startswith("target_"):
                     words = text.split()
-                    target_lines.append((name[len("target_"):], words[0],
-                                         words[1] if len(words) > 1
-                                         else "n/a"))
+                    tid = name[len("target_"):]
+                    # A benchmark may judge the targets more than once
+                    # (each script ends with the headline); the last
+                    # judgement, made with the most of this run's
+                    # results, counts, in the order first seen.
+                    if tid not in target_lines:
+                        order.append(tid)
+                    target_lines[tid] = (tid, words[0], words[1]
+                                         if len(words) > 1 else "n/a")
                 first = text.split()[0]
                 figures[name] = {"value": number(first), "text": text,
                                  "log": os.path.relpath(path, root),
                                  "invalid": explain_invalid(name, text)}
-    return figures, target_lines
+    return figures, [target_lines[tid] for tid in order]
 
 
 def target_definitions(root):
