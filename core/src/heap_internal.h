@@ -407,6 +407,14 @@ static inline chunksz_t class_min_chunks(unsigned int cls)
 #define WITH_FORMAT(h, fn, ...) fn(any_view(h), __VA_ARGS__)
 #endif
 
+/* A helper inlined at every optimisation level: small, and on a hot path
+ * whose call would cost more than its body. */
+#if defined(__GNUC__)
+#define INLINE static inline __attribute__((__always_inline__, __unused__))
+#else
+#define INLINE static inline
+#endif
+
 #if defined(__GNUC__)
 /* Unused in the files that include this header for other helpers. */
 #define COLD static __attribute__((__noinline__, __cold__, __unused__))

@@ -357,37 +357,6 @@ corrupt:
 	return false;
 }
 
-/* Turn taken chunk c into a used block of want_chunks; c's right
- * neighbour is in use (free chunks never touch). */
-HOT void *claim_chunk(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
-		      chunksz_t want_chunks)
-{
-	count_allocated(v.h, split_used(v, c, size_chunks, want_chunks, false));
-	return chunk_mem(v, c);
-}
-
-HOT void *alloc_in(struct heap_view v, const struct sys_heap *heap,
-		   size_t bytes)
-{
-	chunkid_t c;
-	chunksz_t size;
-
-	/*
-	 * 1 <= bytes <= heap bytes - header, i.e. 1 <= chunks <= end_chunk;
-	 * bytes == 0 wraps to SIZE_MAX: one test for both bounds.
-	 */
-	if (bytes - 1u >=
-	    ((size_t)v.h->end_chunk << CHUNK_SHIFT) - block_overhead_bytes(v)) {
-		return NULL;
-	}
-	chunksz_t want = (chunksz_t)chunks_for_bytes(v, bytes);
-
-	if (!take_chunk(v, heap, want, &c, &size)) {
-		return NULL;
-	}
-	return claim_chunk(v, c, size, want);
-}
-
 /* ---- alignment ------------------------------------------------------- */
 
 /*
@@ -396,7 +365,8 @@ HOT void *alloc_in(struct heap_view v, const struct sys_heap *heap,
  * align 0 and power-of-two values up to 8 decode to alignment 8, which
  * every block has anyway.
  */
-HOT bool decode_align(size_t align, size_t *align_bytes, size_t *rewind_bytes)
+INLINE bool decode_align(size_t align, size_t *align_bytes,
+			 size_t *rewind_bytes)
 {
 	size_t rewind = align & (0u - align);
 
@@ -416,23 +386,36 @@ HOT bool decode_align(size_t align, size_t *align_bytes, size_t *rewind_bytes)
 	return true;
 }
 
-/*
- * The chunk count an aligned request searches for. Returns 0 for
- * requests that can never succeed on this heap, even empty: 0 bytes, or
- * more than it holds. Overflow-free for every size_t.
- */
-HOT size_t search_chunks(struct heap_view v, size_t align_bytes,
-			 size_t rewind_bytes, size_t bytes)
+/* Does a decoded alignment ask for nothing every block has? */
+INLINE bool plain_alignment(size_t align_bytes, size_t rewind_bytes)
 {
-	size_t heap_bytes = (size_t)v.h->end_chunk << CHUNK_SHIFT;
+	return align_bytes == CHUNK_BYTES && rewind_bytes == 0u;
+}
+
+/*
+ * The chunk count a request searches for on heap h (header format big).
+ * Returns 0 for requests that can never succeed on this heap, even empty:
+ * 0 bytes, or more than it holds. Overflow-free for every size_t. Takes
+ * the control block and the format rather than a view: a view copied into
+ * an inlined helper keeps GCC (-Os) from passing the caller's view in
+ * registers.
+ */
+INLINE size_t search_chunks(const struct z_heap *h, bool big,
+			    size_t align_bytes, size_t rewind_bytes,
+			    size_t bytes)
+{
+	size_t heap_bytes = (size_t)h->end_chunk << CHUNK_SHIFT;
 
 	/* bytes == 0 wraps to SIZE_MAX: one test for both bounds. */
 	if (bytes - 1u >= heap_bytes) {
 		return 0u;
 	}
-	size_t want = chunks_for_bytes(v, bytes);
+	/* chunks_for_bytes, from the format. */
+	size_t want =
+		(bytes + (big ? 8u : 4u) + CANARY_BYTES + CHUNK_BYTES - 1u) >>
+		CHUNK_SHIFT;
 
-	if (align_bytes != CHUNK_BYTES || rewind_bytes != 0u) {
+	if (!plain_alignment(align_bytes, rewind_bytes)) {
 		if (align_bytes > heap_bytes - bytes) {
 			return 0u;
 		}
@@ -442,47 +425,48 @@ HOT size_t search_chunks(struct heap_view v, size_t align_bytes,
 		 * must be skipped in a big heap; a rewind of under 8 bytes
 		 * costs one more chunk at the end.
 		 */
-		want += (align_bytes >> CHUNK_SHIFT) * (view_big(v) ? 2u : 1u) +
-			1u;
+		want += (align_bytes >> CHUNK_SHIFT) * (big ? 2u : 1u) + 1u;
 	}
-	return want > v.h->end_chunk ? 0u : want;
+	return want > h->end_chunk ? 0u : want;
 }
 
 /*
- * Carve an aligned block out of taken chunk c: the block starts at the
- * first p >= chunk_mem(c) with (p + rewind) % align == 0 whose lead is
- * either empty or long enough to be a free chunk; the lead and the tail
- * go back to the free lists. c's neighbours are in use (it was free).
- *   [ ------------- c ------------- ] => [ lead ][ block ][ tail ]
+ * Cut the lead off taken chunk *c (of *size chunks) for an aligned block:
+ * the block starts at the first p >= chunk_mem(*c) with (p + rewind) %
+ * align == 0 whose lead is either empty or long enough to be a free
+ * chunk. The lead goes back to the free lists (c's left neighbour is in
+ * use: it was free); *c and *size become the rest's. Returns p, 0..7
+ * bytes past chunk_mem(*c).
+ *   [ ------------- c ------------- ] => [ lead ][ c ---------------- ]
  */
-HOT void *carve_aligned(struct heap_view v, chunkid_t c, chunksz_t size,
-			size_t align_bytes, size_t rewind_bytes, size_t bytes)
+HOT uintptr_t carve_lead(struct heap_view v, chunkid_t *c, chunksz_t *size,
+			 size_t align_bytes, size_t rewind_bytes)
 {
-	uintptr_t mem = (uintptr_t)chunk_mem(v, c);
+	uintptr_t mem = (uintptr_t)chunk_mem(v, *c);
 	uintptr_t p = ((mem + rewind_bytes + align_bytes - 1u) &
 		       ~(uintptr_t)(align_bytes - 1u)) -
 		      rewind_bytes;
 	chunksz_t lead_chunks = (chunksz_t)((p - mem) >> CHUNK_SHIFT);
 
-	if (lead_chunks != 0u && lead_chunks < min_chunks(v)) {
-		p += align_bytes;
-		lead_chunks = (chunksz_t)((p - mem) >> CHUNK_SHIFT);
-	}
 	if (lead_chunks != 0u) {
-		/* The lead stays free; c's left neighbour is in use. */
-		set_header(v, c, lead_chunks, false);
-		list_push(v, c, lead_chunks);
-		c += lead_chunks;
-		size -= lead_chunks;
+		if (lead_chunks < min_chunks(v)) {
+			p += align_bytes;
+			lead_chunks = (chunksz_t)((p - mem) >> CHUNK_SHIFT);
+		}
+		set_header(v, *c, lead_chunks, false);
+		list_push(v, *c, lead_chunks);
+		*c += lead_chunks;
+		*size -= lead_chunks;
 	}
-	/* p is 0..7 bytes past chunk_mem(c). */
-	size_t want = chunks_for_bytes(v, bytes + (p & (CHUNK_BYTES - 1u)));
-
-	KHEAP_ASSERT(want <= size);
-	claim_chunk(v, c, size, (chunksz_t)want);
-	return (void *)p;
+	return p;
 }
 
+/*
+ * sys_heap_aligned_alloc (align 0 for a plain request) on an initialised
+ * heap: one search, then an aligned request cuts its lead, and the block
+ * its tail (split_used: c's right neighbour is in use).
+ *   [ ------------- c ------------- ] => [ lead ][ block ][ tail ]
+ */
 HOT void *aligned_alloc_in(struct heap_view v, const struct sys_heap *heap,
 			   size_t align, size_t bytes)
 {
@@ -494,15 +478,21 @@ HOT void *aligned_alloc_in(struct heap_view v, const struct sys_heap *heap,
 	if (!decode_align(align, &align_bytes, &rewind_bytes)) {
 		return NULL;
 	}
-	if (align_bytes == CHUNK_BYTES && rewind_bytes == 0u) {
-		return alloc_in(v, heap, bytes);
-	}
-	size_t want = search_chunks(v, align_bytes, rewind_bytes, bytes);
+	size_t want = search_chunks(v.h, view_big(v), align_bytes, rewind_bytes,
+				    bytes);
 
 	if (want == 0u || !take_chunk(v, heap, (chunksz_t)want, &c, &size)) {
 		return NULL;
 	}
-	return carve_aligned(v, c, size, align_bytes, rewind_bytes, bytes);
+	uintptr_t mem = (uintptr_t)chunk_mem(v, c);
+
+	if (!plain_alignment(align_bytes, rewind_bytes)) {
+		mem = carve_lead(v, &c, &size, align_bytes, rewind_bytes);
+		want = chunks_for_bytes(v, bytes + (mem & (CHUNK_BYTES - 1u)));
+	}
+	KHEAP_ASSERT(want <= size);
+	count_allocated(v.h, split_used(v, c, size, (chunksz_t)want, false));
+	return (void *)mem;
 }
 
 /* Usable bytes from mem to the end of its chunk c of size_chunks (the
@@ -1196,7 +1186,7 @@ bool sys_heap_request_fits(const struct sys_heap *heap, size_t align,
 	const struct z_heap *h = heap_of(heap);
 	bool fits = h != NULL &&
 		    decode_align(align, &align_bytes, &rewind_bytes) &&
-		    search_chunks(any_view(h), align_bytes, rewind_bytes,
+		    search_chunks(h, h->big != 0u, align_bytes, rewind_bytes,
 				  bytes) != 0u;
 
 	KHEAP_SAN_EXIT();
