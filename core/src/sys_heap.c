@@ -143,8 +143,8 @@ COLD void report_fault(const struct sys_heap *heap, const void *mem,
 
 /* Write c's size and state, and the matching left_size of its right
  * neighbour (the invariant left_size(c + size) == size). */
-HOT void set_header(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
-		    bool used)
+INLINE void set_header(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
+		       bool used)
 {
 	field_set(v, c, SIZE_AND_USED, (size_chunks << 1) | (used ? 1u : 0u));
 	field_set(v, c + size_chunks, LEFT_SIZE, size_chunks);
@@ -154,39 +154,49 @@ HOT void set_header(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 }
 
 /*
- * Mark chunk c (size_chunks long, on no list) in use, cut down to
- * keep_chunks, returning the tail to the free lists if it can stand
- * alone. With merge_right the tail first merges with a free right
- * neighbour; callers that know the neighbour is in use pass false.
- * Returns the chunks c keeps. Counters are the caller's.
+ * Mark chunk c (size_chunks long, on no list, its right neighbour in use)
+ * in use, cut down to keep_chunks, returning the tail to the free lists
+ * if it can stand alone. Returns the chunks c keeps. Counters are the
+ * caller's.
+ *   [ c ][ tail ][ used ] => [ c ][ free ][ used ]
+ */
+INLINE chunksz_t cut_tail(struct heap_view v, chunkid_t c,
+			  chunksz_t size_chunks, chunksz_t keep_chunks)
+{
+	chunksz_t tail_chunks = size_chunks - keep_chunks;
+
+	if (tail_chunks >= min_chunks(v)) {
+		chunkid_t tail = c + keep_chunks;
+
+		set_header(v, tail, tail_chunks, false);
+		list_push(v, tail, tail_chunks);
+		size_chunks = keep_chunks;
+	}
+	/* Also the right neighbour's left_size when there is no tail: c
+	 * may have grown (realloc) or lost a lead (aligned alloc). */
+	set_header(v, c, size_chunks, true);
+	return size_chunks;
+}
+
+/*
+ * cut_tail for a chunk whose right neighbour may be free (a block resized
+ * in place): with merge_right a tail that can stand alone first merges
+ * with a free right neighbour.
  *   [ c ][ tail ][ free right ] => [ c ][ ------ free ------ ]
  */
 HOT chunksz_t split_used(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 			 chunksz_t keep_chunks, bool merge_right)
 {
-	chunksz_t tail_chunks = size_chunks - keep_chunks;
-
-	if (tail_chunks < min_chunks(v)) {
-		/* Also the right neighbour's left_size: c may have grown
-		 * (realloc) or lost a lead (aligned alloc). */
-		set_header(v, c, size_chunks, true);
-		return size_chunks;
-	}
-	chunkid_t tail = c + keep_chunks;
-	chunkid_t right = c + size_chunks;
-
-	if (merge_right) {
+	if (merge_right && size_chunks - keep_chunks >= min_chunks(v)) {
+		chunkid_t right = c + size_chunks;
 		uint32_t right_word = field_get(v, right, SIZE_AND_USED);
 
 		if ((right_word & 1u) == 0u) {
 			list_unlink(v, right);
-			tail_chunks += right_word >> 1;
+			size_chunks += right_word >> 1;
 		}
 	}
-	set_header(v, c, keep_chunks, true);
-	set_header(v, tail, tail_chunks, false);
-	list_push(v, tail, tail_chunks);
-	return keep_chunks;
+	return cut_tail(v, c, size_chunks, keep_chunks);
 }
 
 /* Count chunks going into use and raise the watermark. */
@@ -463,13 +473,18 @@ HOT uintptr_t carve_lead(struct heap_view v, chunkid_t *c, chunksz_t *size,
 
 /*
  * sys_heap_aligned_alloc (align 0 for a plain request) on an initialised
- * heap: one search, then an aligned request cuts its lead, and the block
- * its tail (split_used: c's right neighbour is in use).
+ * heap of header format big: one search, then an aligned request cuts its
+ * lead, and the block its tail (split_used: c's right neighbour is in
+ * use).
  *   [ ------------- c ------------- ] => [ lead ][ block ][ tail ]
+ * Takes the heap and its format, not a view: four arguments that stay in
+ * registers where this is a call (-Os), and GCC then need not split a
+ * view.
  */
-HOT void *aligned_alloc_in(struct heap_view v, const struct sys_heap *heap,
-			   size_t align, size_t bytes)
+HOT void *alloc_block(const struct sys_heap *heap, bool big, size_t align,
+		      size_t bytes)
 {
+	struct heap_view v = view_of(heap->heap, big);
 	size_t align_bytes;
 	size_t rewind_bytes;
 	chunkid_t c;
@@ -491,8 +506,15 @@ HOT void *aligned_alloc_in(struct heap_view v, const struct sys_heap *heap,
 		want = chunks_for_bytes(v, bytes + (mem & (CHUNK_BYTES - 1u)));
 	}
 	KHEAP_ASSERT(want <= size);
-	count_allocated(v.h, split_used(v, c, size, (chunksz_t)want, false));
+	count_allocated(v.h, cut_tail(v, c, size, (chunksz_t)want));
 	return (void *)mem;
+}
+
+/* An allocation from view v of heap (heap->heap is v.h). */
+INLINE void *aligned_alloc_in(struct heap_view v, const struct sys_heap *heap,
+			      size_t align, size_t bytes)
+{
+	return alloc_block(heap, view_big(v), align, bytes);
 }
 
 /* Usable bytes from mem to the end of its chunk c of size_chunks (the
