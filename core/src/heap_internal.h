@@ -59,6 +59,14 @@
 #include <kheap/config.h>
 #include <zephyr/sys/sys_heap.h>
 
+/* A helper inlined at every optimisation level: small, and on a hot path
+ * whose call would cost more than its body. */
+#if defined(__GNUC__)
+#define INLINE static inline __attribute__((__always_inline__, __unused__))
+#else
+#define INLINE static inline
+#endif
+
 /* Chunk ids and chunk counts: units of CHUNK_BYTES, never bytes. */
 typedef uint32_t chunkid_t;
 typedef uint32_t chunksz_t;
@@ -333,7 +341,7 @@ static inline unsigned int highest_bit(uint32_t value)
  * minus 3), chunks >> m lies in [8, 16) for chunks >= 8 and equals chunks
  * below 8, and (m << 3) + (chunks >> m) is fl * 8 + sl in both cases.
  */
-static inline unsigned int size_class(chunksz_t chunks)
+INLINE unsigned int size_class(chunksz_t chunks)
 {
 	unsigned int m = highest_bit(chunks | SL_COUNT) - SL_SHIFT;
 
@@ -405,14 +413,6 @@ static inline chunksz_t class_min_chunks(unsigned int cls)
 			: fn(view_of((h), false), __VA_ARGS__))
 #else
 #define WITH_FORMAT(h, fn, ...) fn(any_view(h), __VA_ARGS__)
-#endif
-
-/* A helper inlined at every optimisation level: small, and on a hot path
- * whose call would cost more than its body. */
-#if defined(__GNUC__)
-#define INLINE static inline __attribute__((__always_inline__, __unused__))
-#else
-#define INLINE static inline
 #endif
 
 #if defined(__GNUC__)
