@@ -405,18 +405,20 @@ INLINE bool plain_alignment(size_t align_bytes, size_t rewind_bytes)
 }
 
 /*
- * The chunk count a request searches for on heap h (header format big).
- * Returns 0 for requests that can never succeed on this heap, even empty:
- * 0 bytes, or more than it holds. Overflow-free for every size_t. Takes
- * the control block and the format rather than a view: a view copied into
- * an inlined helper keeps GCC (-Os) from passing the caller's view in
- * registers.
+ * The chunk count a request of `bytes` at alignment argument `align`
+ * (sys_heap_aligned_alloc; 0 for a plain request) searches for on heap h
+ * (header format big). Returns 0 for a malformed align (decode_align) and
+ * for requests that can never succeed on this heap, even empty: 0 bytes,
+ * or more than it holds. Overflow-free for every size_t. Takes the control
+ * block and the format rather than a view: a view copied into an inlined
+ * helper keeps GCC (-Os) from passing the caller's view in registers.
  */
-INLINE size_t search_chunks(const struct z_heap *h, bool big,
-			    size_t align_bytes, size_t rewind_bytes,
+INLINE size_t search_chunks(const struct z_heap *h, bool big, size_t align,
 			    size_t bytes)
 {
 	size_t heap_bytes = (size_t)h->end_chunk << CHUNK_SHIFT;
+	size_t align_bytes;
+	size_t rewind_bytes;
 
 	/* bytes == 0 wraps to SIZE_MAX: one test for both bounds. */
 	if (bytes - 1u >= heap_bytes) {
@@ -427,17 +429,24 @@ INLINE size_t search_chunks(const struct z_heap *h, bool big,
 		(bytes + (big ? 8u : 4u) + CANARY_BYTES + CHUNK_BYTES - 1u) >>
 		CHUNK_SHIFT;
 
-	if (!plain_alignment(align_bytes, rewind_bytes)) {
-		if (align_bytes > heap_bytes - bytes) {
+	if (align != 0u) {
+		if (!decode_align(align, &align_bytes, &rewind_bytes)) {
 			return 0u;
 		}
-		/*
-		 * The aligned start lies at most align_bytes - 1 past the
-		 * chunk's memory, plus align_bytes more when a one-chunk lead
-		 * must be skipped in a big heap; a rewind of under 8 bytes
-		 * costs one more chunk at the end.
-		 */
-		want += (align_bytes >> CHUNK_SHIFT) * (big ? 2u : 1u) + 1u;
+		if (!plain_alignment(align_bytes, rewind_bytes)) {
+			if (align_bytes > heap_bytes - bytes) {
+				return 0u;
+			}
+			/*
+			 * The aligned start lies at most align_bytes - 1 past
+			 * the chunk's memory, plus align_bytes more when a
+			 * one-chunk lead must be skipped in a big heap; a
+			 * rewind of under 8 bytes costs one more chunk at the
+			 * end.
+			 */
+			want += (align_bytes >> CHUNK_SHIFT) * (big ? 2u : 1u) +
+				1u;
+		}
 	}
 	return want > h->end_chunk ? 0u : want;
 }
@@ -487,23 +496,22 @@ HOT void *alloc_block(const struct sys_heap *heap, bool big, size_t align,
 		      size_t bytes)
 {
 	struct heap_view v = view_of(heap->heap, big);
-	size_t align_bytes;
-	size_t rewind_bytes;
 	chunkid_t c;
 	chunksz_t size;
-
-	if (!decode_align(align, &align_bytes, &rewind_bytes)) {
-		return NULL;
-	}
-	size_t want = search_chunks(v.h, view_big(v), align_bytes, rewind_bytes,
-				    bytes);
+	size_t want = search_chunks(v.h, big, align, bytes);
 
 	if (want == 0u || !take_chunk(v, heap, (chunksz_t)want, &c, &size)) {
 		return NULL;
 	}
 	uintptr_t mem = (uintptr_t)chunk_mem(v, c);
 
-	if (!plain_alignment(align_bytes, rewind_bytes)) {
+	if (align != 0u) {
+		size_t align_bytes = CHUNK_BYTES;
+		size_t rewind_bytes = 0u;
+
+		/* Decoded once more (search_chunks accepted it): cheaper than
+		 * keeping both values across the search. */
+		(void)decode_align(align, &align_bytes, &rewind_bytes);
 		mem = carve_lead(v, &c, &size, align_bytes, rewind_bytes);
 		want = chunks_for_bytes(v, bytes + (mem & (CHUNK_BYTES - 1u)));
 	}
@@ -1203,15 +1211,10 @@ void *sys_heap_realloc(struct sys_heap *heap, void *ptr, size_t bytes)
 bool sys_heap_request_fits(const struct sys_heap *heap, size_t align,
 			   size_t bytes)
 {
-	size_t align_bytes;
-	size_t rewind_bytes;
-
 	KHEAP_SAN_ENTER();
 	const struct z_heap *h = heap_of(heap);
 	bool fits = h != NULL &&
-		    decode_align(align, &align_bytes, &rewind_bytes) &&
-		    search_chunks(h, h->big != 0u, align_bytes, rewind_bytes,
-				  bytes) != 0u;
+		    search_chunks(h, h->big != 0u, align, bytes) != 0u;
 
 	KHEAP_SAN_EXIT();
 	return fits;
