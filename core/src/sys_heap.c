@@ -936,12 +936,13 @@ static void *alloc_done(struct sys_heap *heap, chunksz_t used_before, void *mem)
 	} else {
 		MONITOR_GREW(heap, used_before);
 		SAN_ALLOC(any_view(heap->heap), mem);
-#if CONFIG_SYS_HEAP_LISTENER
-		if (z_heap_listeners != NULL) {
-			notify(heap, HEAP_ALLOC, NULL, 0u, mem);
-		}
-#endif
 	}
+#if CONFIG_SYS_HEAP_LISTENER
+	/* The listeners first: without any, one test. */
+	if (z_heap_listeners != NULL && mem != NULL) {
+		notify(heap, HEAP_ALLOC, NULL, 0u, mem);
+	}
+#endif
 	report_lists_damaged(heap, NULL, "alloc");
 	(void)HEAP_SOUND(heap, mem, "alloc");
 	KHEAP_SAN_EXIT();
@@ -958,8 +959,9 @@ static void *alloc_done(struct sys_heap *heap, chunksz_t used_before, void *mem)
 
 /* sys_heap_alloc and sys_heap_aligned_alloc (align 0 for a plain
  * request; inlined where the hot paths are, so that a plain request skips
- * the alignment decoding there). */
-HOT void *alloc_entry(struct sys_heap *heap, size_t align, size_t bytes)
+ * the alignment decoding there). align last: sys_heap_alloc then passes
+ * its own arguments on as they are. */
+HOT void *alloc_entry(struct sys_heap *heap, size_t bytes, size_t align)
 {
 	KHEAP_SAN_ENTER();
 	struct z_heap *h = heap_rw(heap);
@@ -984,18 +986,18 @@ HOT void *alloc_entry(struct sys_heap *heap, size_t align, size_t bytes)
 
 void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
 {
-	return alloc_entry(heap, 0u, bytes);
+	return alloc_entry(heap, bytes, 0u);
 }
 
 void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 {
 	(void)align;
-	return alloc_entry(heap, 0u, bytes);
+	return alloc_entry(heap, bytes, 0u);
 }
 
 void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 {
-	return alloc_entry(heap, align, bytes);
+	return alloc_entry(heap, bytes, align);
 }
 
 void sys_heap_free(struct sys_heap *heap, void *mem)
