@@ -59,10 +59,14 @@
 #include <kheap/config.h>
 #include <zephyr/sys/sys_heap.h>
 
-/* A helper inlined at every optimisation level: small, and on a hot path
- * whose call would cost more than its body. */
-#if defined(__GNUC__)
+/* A helper inlined wherever the compiler optimises (-Os too): small, and
+ * on a hot path whose call would cost more than its body. Not optimising
+ * (-O0 debugging and coverage builds) it is one function, so that each of
+ * its branches is counted once, as HOT's are. */
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
 #define INLINE static inline __attribute__((__always_inline__, __unused__))
+#elif defined(__GNUC__)
+#define INLINE static __attribute__((__unused__))
 #else
 #define INLINE static inline
 #endif
