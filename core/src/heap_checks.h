@@ -91,7 +91,7 @@ CHECK_FN bool taken_size_ok(struct heap_view v, chunkid_t c,
  * it or it is its list's tail (next == c)? Every id is range-checked
  * before it is read through. Four reads at most. c < end_chunk.
  */
-FLAT bool links_ok(struct heap_view v, chunkid_t c, uint32_t prev,
+INLINE bool links_ok(struct heap_view v, chunkid_t c, uint32_t prev,
 		   chunkid_t next)
 {
 	chunkid_t end = v.h->end_chunk;

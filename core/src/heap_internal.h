@@ -59,6 +59,18 @@
 #include <kheap/config.h>
 #include <zephyr/sys/sys_heap.h>
 
+/* A helper inlined wherever the compiler optimises (-Os too): small, and
+ * on a hot path whose call would cost more than its body. Not optimising
+ * (-O0 debugging and coverage builds) it is one function, so that each of
+ * its branches is counted once, as HOT's are. */
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+#define INLINE static inline __attribute__((__always_inline__, __unused__))
+#elif defined(__GNUC__)
+#define INLINE static __attribute__((__unused__))
+#else
+#define INLINE static inline
+#endif
+
 /* Chunk ids and chunk counts: units of CHUNK_BYTES, never bytes. */
 typedef uint32_t chunkid_t;
 typedef uint32_t chunksz_t;
@@ -359,7 +371,7 @@ static inline unsigned int highest_bit(uint32_t value)
  * minus S), chunks >> m lies in [N, 2N) for chunks >= N and equals chunks
  * below N, and (m << S) + (chunks >> m) is fl * N + sl in both cases.
  */
-static inline unsigned int size_class(chunksz_t chunks)
+INLINE unsigned int size_class(chunksz_t chunks)
 {
 	unsigned int m = highest_bit(chunks | SL_COUNT) - SL_SHIFT;
 
@@ -423,14 +435,6 @@ static inline chunksz_t class_min_chunks(unsigned int cls)
 #define HOT static
 #endif
 #define FORMAT_COPIES 0
-#endif
-
-/* Inlined at every optimisation level (but -O0): helpers whose call would
- * cost the worst path more than their body (measured at -Os). */
-#if defined(__GNUC__) && defined(__OPTIMIZE__)
-#define FLAT static inline __attribute__((__always_inline__, __unused__))
-#else
-#define FLAT static inline
 #endif
 
 #if FORMAT_COPIES

@@ -143,8 +143,8 @@ COLD void report_fault(const struct sys_heap *heap, const void *mem,
 
 /* Write c's size and state, and the matching left_size of its right
  * neighbour (the invariant left_size(c + size) == size). */
-HOT void set_header(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
-		    bool used)
+INLINE void set_header(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
+		       bool used)
 {
 	field_set(v, c, SIZE_AND_USED, (size_chunks << 1) | (used ? 1u : 0u));
 	field_set(v, c + size_chunks, LEFT_SIZE, size_chunks);
@@ -154,39 +154,49 @@ HOT void set_header(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 }
 
 /*
- * Mark chunk c (size_chunks long, on no list) in use, cut down to
- * keep_chunks, returning the tail to the free lists if it can stand
- * alone. With merge_right the tail first merges with a free right
- * neighbour; callers that know the neighbour is in use pass false.
- * Returns the chunks c keeps. Counters are the caller's.
+ * Mark chunk c (size_chunks long, on no list, its right neighbour in use)
+ * in use, cut down to keep_chunks, returning the tail to the free lists
+ * if it can stand alone. Returns the chunks c keeps. Counters are the
+ * caller's.
+ *   [ c ][ tail ][ used ] => [ c ][ free ][ used ]
+ */
+INLINE chunksz_t cut_tail(struct heap_view v, chunkid_t c,
+			  chunksz_t size_chunks, chunksz_t keep_chunks)
+{
+	chunksz_t tail_chunks = size_chunks - keep_chunks;
+
+	if (tail_chunks >= min_chunks(v)) {
+		chunkid_t tail = c + keep_chunks;
+
+		set_header(v, tail, tail_chunks, false);
+		list_push(v, tail, tail_chunks);
+		size_chunks = keep_chunks;
+	}
+	/* Also the right neighbour's left_size when there is no tail: c
+	 * may have grown (realloc) or lost a lead (aligned alloc). */
+	set_header(v, c, size_chunks, true);
+	return size_chunks;
+}
+
+/*
+ * cut_tail for a chunk whose right neighbour may be free (a block resized
+ * in place): with merge_right a tail that can stand alone first merges
+ * with a free right neighbour.
  *   [ c ][ tail ][ free right ] => [ c ][ ------ free ------ ]
  */
 HOT chunksz_t split_used(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
 			 chunksz_t keep_chunks, bool merge_right)
 {
-	chunksz_t tail_chunks = size_chunks - keep_chunks;
-
-	if (tail_chunks < min_chunks(v)) {
-		/* Also the right neighbour's left_size: c may have grown
-		 * (realloc) or lost a lead (aligned alloc). */
-		set_header(v, c, size_chunks, true);
-		return size_chunks;
-	}
-	chunkid_t tail = c + keep_chunks;
-	chunkid_t right = c + size_chunks;
-
-	if (merge_right) {
+	if (merge_right && size_chunks - keep_chunks >= min_chunks(v)) {
+		chunkid_t right = c + size_chunks;
 		uint32_t right_word = field_get(v, right, SIZE_AND_USED);
 
 		if ((right_word & 1u) == 0u) {
 			list_unlink(v, right);
-			tail_chunks += right_word >> 1;
+			size_chunks += right_word >> 1;
 		}
 	}
-	set_header(v, c, keep_chunks, true);
-	set_header(v, tail, tail_chunks, false);
-	list_push(v, tail, tail_chunks);
-	return keep_chunks;
+	return cut_tail(v, c, size_chunks, keep_chunks);
 }
 
 /* Count chunks going into use and raise the watermark. */
@@ -357,37 +367,6 @@ corrupt:
 	return false;
 }
 
-/* Turn taken chunk c into a used block of want_chunks; c's right
- * neighbour is in use (free chunks never touch). */
-HOT void *claim_chunk(struct heap_view v, chunkid_t c, chunksz_t size_chunks,
-		      chunksz_t want_chunks)
-{
-	count_allocated(v.h, split_used(v, c, size_chunks, want_chunks, false));
-	return chunk_mem(v, c);
-}
-
-HOT void *alloc_in(struct heap_view v, const struct sys_heap *heap,
-		   size_t bytes)
-{
-	chunkid_t c;
-	chunksz_t size;
-
-	/*
-	 * 1 <= bytes <= heap bytes - header, i.e. 1 <= chunks <= end_chunk;
-	 * bytes == 0 wraps to SIZE_MAX: one test for both bounds.
-	 */
-	if (bytes - 1u >=
-	    ((size_t)v.h->end_chunk << CHUNK_SHIFT) - block_overhead_bytes(v)) {
-		return NULL;
-	}
-	chunksz_t want = (chunksz_t)chunks_for_bytes(v, bytes);
-
-	if (!take_chunk(v, heap, want, &c, &size)) {
-		return NULL;
-	}
-	return claim_chunk(v, c, size, want);
-}
-
 /* ---- alignment ------------------------------------------------------- */
 
 /*
@@ -396,7 +375,8 @@ HOT void *alloc_in(struct heap_view v, const struct sys_heap *heap,
  * align 0 and power-of-two values up to 8 decode to alignment 8, which
  * every block has anyway.
  */
-HOT bool decode_align(size_t align, size_t *align_bytes, size_t *rewind_bytes)
+INLINE bool decode_align(size_t align, size_t *align_bytes,
+			 size_t *rewind_bytes)
 {
 	size_t rewind = align & (0u - align);
 
@@ -416,93 +396,135 @@ HOT bool decode_align(size_t align, size_t *align_bytes, size_t *rewind_bytes)
 	return true;
 }
 
-/*
- * The chunk count an aligned request searches for. Returns 0 for
- * requests that can never succeed on this heap, even empty: 0 bytes, or
- * more than it holds. Overflow-free for every size_t.
- */
-HOT size_t search_chunks(struct heap_view v, size_t align_bytes,
-			 size_t rewind_bytes, size_t bytes)
+/* Does a decoded alignment ask for nothing every block has? A rewind is
+ * below its alignment, so alignment 8 with a rewind of 1, 2 or 4 sets
+ * other bits: one compare. */
+INLINE bool plain_alignment(size_t align_bytes, size_t rewind_bytes)
 {
-	size_t heap_bytes = (size_t)v.h->end_chunk << CHUNK_SHIFT;
+	return (align_bytes | rewind_bytes) == CHUNK_BYTES;
+}
+
+/*
+ * The chunk count a request of `bytes` at alignment argument `align`
+ * (sys_heap_aligned_alloc; 0 for a plain request) searches for on heap h
+ * (header format big). Returns 0 for a malformed align (decode_align) and
+ * for requests that can never succeed on this heap, even empty: 0 bytes,
+ * or more than it holds. Overflow-free for every size_t. Takes the control
+ * block and the format rather than a view: a view copied into an inlined
+ * helper keeps GCC (-Os) from passing the caller's view in registers.
+ */
+INLINE size_t search_chunks(const struct z_heap *h, bool big, size_t align,
+			    size_t bytes)
+{
+	size_t heap_bytes = (size_t)h->end_chunk << CHUNK_SHIFT;
+	size_t align_bytes;
+	size_t rewind_bytes;
 
 	/* bytes == 0 wraps to SIZE_MAX: one test for both bounds. */
 	if (bytes - 1u >= heap_bytes) {
 		return 0u;
 	}
-	size_t want = chunks_for_bytes(v, bytes);
+	/* chunks_for_bytes, from the format. */
+	size_t want =
+		(bytes + (big ? 8u : 4u) + CANARY_BYTES + CHUNK_BYTES - 1u) >>
+		CHUNK_SHIFT;
 
-	if (align_bytes != CHUNK_BYTES || rewind_bytes != 0u) {
-		if (align_bytes > heap_bytes - bytes) {
+	if (align != 0u) {
+		if (!decode_align(align, &align_bytes, &rewind_bytes)) {
 			return 0u;
 		}
-		/*
-		 * The aligned start lies at most align_bytes - 1 past the
-		 * chunk's memory, plus align_bytes more when a one-chunk lead
-		 * must be skipped in a big heap; a rewind of under 8 bytes
-		 * costs one more chunk at the end.
-		 */
-		want += (align_bytes >> CHUNK_SHIFT) * (view_big(v) ? 2u : 1u) +
-			1u;
+		if (!plain_alignment(align_bytes, rewind_bytes)) {
+			if (align_bytes > heap_bytes - bytes) {
+				return 0u;
+			}
+			/*
+			 * The aligned start lies at most align_bytes - 1 past
+			 * the chunk's memory, plus align_bytes more when a
+			 * one-chunk lead must be skipped in a big heap; a
+			 * rewind of under 8 bytes costs one more chunk at the
+			 * end.
+			 */
+			want += (align_bytes >> CHUNK_SHIFT) * (big ? 2u : 1u) +
+				1u;
+		}
 	}
-	return want > v.h->end_chunk ? 0u : want;
+	return want > h->end_chunk ? 0u : want;
 }
 
 /*
- * Carve an aligned block out of taken chunk c: the block starts at the
- * first p >= chunk_mem(c) with (p + rewind) % align == 0 whose lead is
- * either empty or long enough to be a free chunk; the lead and the tail
- * go back to the free lists. c's neighbours are in use (it was free).
- *   [ ------------- c ------------- ] => [ lead ][ block ][ tail ]
+ * Cut the lead off taken chunk *c (of *size chunks) for an aligned block:
+ * the block starts at the first p >= chunk_mem(*c) with (p + rewind) %
+ * align == 0 whose lead is either empty or long enough to be a free
+ * chunk. The lead goes back to the free lists (c's left neighbour is in
+ * use: it was free); *c and *size become the rest's. Returns p, 0..7
+ * bytes past chunk_mem(*c).
+ *   [ ------------- c ------------- ] => [ lead ][ c ---------------- ]
  */
-HOT void *carve_aligned(struct heap_view v, chunkid_t c, chunksz_t size,
-			size_t align_bytes, size_t rewind_bytes, size_t bytes)
+HOT uintptr_t carve_lead(struct heap_view v, chunkid_t *c, chunksz_t *size,
+			 size_t align_bytes, size_t rewind_bytes)
 {
-	uintptr_t mem = (uintptr_t)chunk_mem(v, c);
+	uintptr_t mem = (uintptr_t)chunk_mem(v, *c);
 	uintptr_t p = ((mem + rewind_bytes + align_bytes - 1u) &
 		       ~(uintptr_t)(align_bytes - 1u)) -
 		      rewind_bytes;
 	chunksz_t lead_chunks = (chunksz_t)((p - mem) >> CHUNK_SHIFT);
 
-	if (lead_chunks != 0u && lead_chunks < min_chunks(v)) {
-		p += align_bytes;
-		lead_chunks = (chunksz_t)((p - mem) >> CHUNK_SHIFT);
-	}
 	if (lead_chunks != 0u) {
-		/* The lead stays free; c's left neighbour is in use. */
-		set_header(v, c, lead_chunks, false);
-		list_push(v, c, lead_chunks);
-		c += lead_chunks;
-		size -= lead_chunks;
+		if (lead_chunks < min_chunks(v)) {
+			p += align_bytes;
+			lead_chunks = (chunksz_t)((p - mem) >> CHUNK_SHIFT);
+		}
+		set_header(v, *c, lead_chunks, false);
+		list_push(v, *c, lead_chunks);
+		*c += lead_chunks;
+		*size -= lead_chunks;
 	}
-	/* p is 0..7 bytes past chunk_mem(c). */
-	size_t want = chunks_for_bytes(v, bytes + (p & (CHUNK_BYTES - 1u)));
-
-	KHEAP_ASSERT(want <= size);
-	claim_chunk(v, c, size, (chunksz_t)want);
-	return (void *)p;
+	return p;
 }
 
-HOT void *aligned_alloc_in(struct heap_view v, const struct sys_heap *heap,
-			   size_t align, size_t bytes)
+/*
+ * sys_heap_aligned_alloc (align 0 for a plain request) on an initialised
+ * heap of header format big: one search, then an aligned request cuts its
+ * lead, and the block its tail (split_used: c's right neighbour is in
+ * use).
+ *   [ ------------- c ------------- ] => [ lead ][ block ][ tail ]
+ * Takes the heap and its format, not a view: four arguments that stay in
+ * registers where this is a call (-Os), and GCC then need not split a
+ * view.
+ */
+HOT void *alloc_block(const struct sys_heap *heap, bool big, size_t align,
+		      size_t bytes)
 {
-	size_t align_bytes;
-	size_t rewind_bytes;
+	struct heap_view v = view_of(heap->heap, big);
 	chunkid_t c;
 	chunksz_t size;
-
-	if (!decode_align(align, &align_bytes, &rewind_bytes)) {
-		return NULL;
-	}
-	if (align_bytes == CHUNK_BYTES && rewind_bytes == 0u) {
-		return alloc_in(v, heap, bytes);
-	}
-	size_t want = search_chunks(v, align_bytes, rewind_bytes, bytes);
+	size_t want = search_chunks(v.h, big, align, bytes);
 
 	if (want == 0u || !take_chunk(v, heap, (chunksz_t)want, &c, &size)) {
 		return NULL;
 	}
-	return carve_aligned(v, c, size, align_bytes, rewind_bytes, bytes);
+	uintptr_t mem = (uintptr_t)chunk_mem(v, c);
+
+	if (align != 0u) {
+		size_t align_bytes = CHUNK_BYTES;
+		size_t rewind_bytes = 0u;
+
+		/* Decoded once more (search_chunks accepted it): cheaper than
+		 * keeping both values across the search. */
+		(void)decode_align(align, &align_bytes, &rewind_bytes);
+		mem = carve_lead(v, &c, &size, align_bytes, rewind_bytes);
+		want = chunks_for_bytes(v, bytes + (mem & (CHUNK_BYTES - 1u)));
+	}
+	KHEAP_ASSERT(want <= size);
+	count_allocated(v.h, cut_tail(v, c, size, (chunksz_t)want));
+	return (void *)mem;
+}
+
+/* An allocation from view v of heap (heap->heap is v.h). */
+INLINE void *aligned_alloc_in(struct heap_view v, const struct sys_heap *heap,
+			      size_t align, size_t bytes)
+{
+	return alloc_block(heap, view_big(v), align, bytes);
 }
 
 /* Usable bytes from mem to the end of its chunk c of size_chunks (the
@@ -917,12 +939,13 @@ static void *alloc_done(struct sys_heap *heap, chunksz_t used_before, void *mem)
 	} else {
 		MONITOR_GREW(heap, used_before);
 		SAN_ALLOC(any_view(heap->heap), mem);
-#if CONFIG_SYS_HEAP_LISTENER
-		if (z_heap_listeners != NULL) {
-			notify(heap, HEAP_ALLOC, NULL, 0u, mem);
-		}
-#endif
 	}
+#if CONFIG_SYS_HEAP_LISTENER
+	/* The listeners first: without any, one test. */
+	if (z_heap_listeners != NULL && mem != NULL) {
+		notify(heap, HEAP_ALLOC, NULL, 0u, mem);
+	}
+#endif
 	report_lists_damaged(heap, NULL, "alloc");
 	(void)HEAP_SOUND(heap, mem, "alloc");
 	KHEAP_SAN_EXIT();
@@ -939,8 +962,9 @@ static void *alloc_done(struct sys_heap *heap, chunksz_t used_before, void *mem)
 
 /* sys_heap_alloc and sys_heap_aligned_alloc (align 0 for a plain
  * request; inlined where the hot paths are, so that a plain request skips
- * the alignment decoding there). */
-HOT void *alloc_entry(struct sys_heap *heap, size_t align, size_t bytes)
+ * the alignment decoding there). align last: sys_heap_alloc then passes
+ * its own arguments on as they are. */
+HOT void *alloc_entry(struct sys_heap *heap, size_t bytes, size_t align)
 {
 	KHEAP_SAN_ENTER();
 	struct z_heap *h = heap_rw(heap);
@@ -965,18 +989,18 @@ HOT void *alloc_entry(struct sys_heap *heap, size_t align, size_t bytes)
 
 void *sys_heap_alloc(struct sys_heap *heap, size_t bytes)
 {
-	return alloc_entry(heap, 0u, bytes);
+	return alloc_entry(heap, bytes, 0u);
 }
 
 void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 {
 	(void)align;
-	return alloc_entry(heap, 0u, bytes);
+	return alloc_entry(heap, bytes, 0u);
 }
 
 void *sys_heap_aligned_alloc(struct sys_heap *heap, size_t align, size_t bytes)
 {
-	return alloc_entry(heap, align, bytes);
+	return alloc_entry(heap, bytes, align);
 }
 
 void sys_heap_free(struct sys_heap *heap, void *mem)
@@ -1192,15 +1216,10 @@ void *sys_heap_realloc(struct sys_heap *heap, void *ptr, size_t bytes)
 bool sys_heap_request_fits(const struct sys_heap *heap, size_t align,
 			   size_t bytes)
 {
-	size_t align_bytes;
-	size_t rewind_bytes;
-
 	KHEAP_SAN_ENTER();
 	const struct z_heap *h = heap_of(heap);
 	bool fits = h != NULL &&
-		    decode_align(align, &align_bytes, &rewind_bytes) &&
-		    search_chunks(any_view(h), align_bytes, rewind_bytes,
-				  bytes) != 0u;
+		    search_chunks(h, h->big != 0u, align, bytes) != 0u;
 
 	KHEAP_SAN_EXIT();
 	return fits;
