@@ -92,7 +92,7 @@ CHECK_FN bool taken_size_ok(struct heap_view v, chunkid_t c,
  * before it is read through. Four reads at most. c < end_chunk.
  */
 INLINE bool links_ok(struct heap_view v, chunkid_t c, uint32_t prev,
-		   chunkid_t next)
+		     chunkid_t next)
 {
 	chunkid_t end = v.h->end_chunk;
 

@@ -1219,7 +1219,7 @@ bool sys_heap_request_fits(const struct sys_heap *heap, size_t align,
 	KHEAP_SAN_ENTER();
 	const struct z_heap *h = heap_of(heap);
 	bool fits = h != NULL &&
-		    search_chunks(h, h->big != 0u, align, bytes) != 0u;
+		    search_chunks(h, view_big(any_view(h)), align, bytes) != 0u;
 
 	KHEAP_SAN_EXIT();
 	return fits;
