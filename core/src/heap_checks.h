@@ -195,8 +195,11 @@ static inline uint32_t control_magic(const struct z_heap *h)
 
 /* The control block of an initialised heap, or NULL: not initialised
  * (init failed or never ran), or, from FULL up, its layout fields changed
- * since init (control_damaged tells which). */
-static inline const struct z_heap *heap_of(const struct sys_heap *heap)
+ * since init (control_damaged tells which). Inlined at -Os too: every
+ * public call starts here, and as a call it cost the worst allocation 9
+ * instructions (Cortex-M3 -Os BASIC, 242 -> 233) against 32 bytes of code
+ * inlined. */
+INLINE const struct z_heap *heap_of(const struct sys_heap *heap)
 {
 	if (heap == NULL || heap->heap == NULL ||
 	    heap->heap->magic != control_magic(heap->heap)) {

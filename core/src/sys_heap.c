@@ -843,7 +843,7 @@ int sys_heap_init(struct sys_heap *heap, void *mem, size_t bytes)
 	return 0;
 }
 
-static struct z_heap *heap_rw(struct sys_heap *heap)
+INLINE struct z_heap *heap_rw(struct sys_heap *heap)
 {
 	return (struct z_heap *)(uintptr_t)heap_of(heap);
 }
