@@ -586,6 +586,34 @@ static void do_interior(struct fuzz_input *in)
 	fuzz_block_check(b, "after an interior pointer was refused");
 }
 
+/* sys_heap_walk visitor: the first block's memory, then stop. */
+static bool first_block_memory(void *ctx, const struct sys_heap_block *block)
+{
+	const unsigned char **first = ctx;
+
+	*first = (const unsigned char *)block->header + block->header_bytes;
+	return false;
+}
+
+/*
+ * Bytes from heap A's region start to its first block's memory: the
+ * control block with its heads and bitmap, and alignment slack. Every
+ * pointer there is outside the block area. The layout decides how many
+ * (a region-sized index), so ask the walk; if it cannot start (a damaged
+ * first header), the fixed part of the control block is always below the
+ * first block.
+ */
+static size_t control_extent_bytes(void)
+{
+	const unsigned char *first = NULL;
+
+	(void)sys_heap_walk(&st.heap, first_block_memory, &first);
+	if (first == NULL) {
+		return Z_HEAP_CONTROL_BYTES;
+	}
+	return (size_t)(first - st.region.mem);
+}
+
 static void do_outside(struct fuzz_input *in)
 {
 	uint8_t sel = fuzz_u8(in);
@@ -609,7 +637,7 @@ static void do_outside(struct fuzz_input *in)
 		break;
 	case 3:
 		/* Heap A's control block. */
-		mem = st.region.mem + k % 56u;
+		mem = st.region.mem + k % control_extent_bytes();
 		break;
 	case 4:
 		/* Just past heap A's region (the guard). */
