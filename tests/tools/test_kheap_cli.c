@@ -93,6 +93,25 @@ static void option_head(const struct cli_option *o, char *buf, size_t size)
 		 o->value ? o->value : "");
 }
 
+/*
+ * The command's description is in squeezed text `flat`, and each of its
+ * options has its heading in `headings` (the text as printed, or squeezed
+ * where line breaks may fall inside a heading) and its help in `flat`.
+ */
+static void assert_command_documented(const char *headings, const char *flat,
+				      const struct cli_command *cmd)
+{
+	assert_says(flat, cmd->description);
+	for (size_t k = 0; k < cmd->use_count; k++) {
+		const struct cli_option *o = &cli_options[cmd->uses[k].id];
+		char head[128];
+
+		option_head(o, head, sizeof(head));
+		assert_contains(headings, head);
+		assert_says(flat, o->help);
+	}
+}
+
 /* ---- help ------------------------------------------------------------------- */
 
 static void test_every_command_answers_help(void **state)
@@ -119,16 +138,7 @@ static void test_every_command_answers_help(void **state)
 		assert_true(longest_line(help) <= 80u);
 		char *flat = squeeze(help);
 
-		assert_says(flat, cmd->description);
-		for (size_t k = 0; k < cmd->use_count; k++) {
-			const struct cli_option *o =
-				&cli_options[cmd->uses[k].id];
-			char head[128];
-
-			option_head(o, head, sizeof(head));
-			assert_contains(help, head);
-			assert_says(flat, o->help);
-		}
+		assert_command_documented(help, flat, cmd);
 		assert_contains(help, "-h, --help");
 		assert_contains(help, "Exit status:");
 		free(flat);
@@ -276,18 +286,7 @@ static void test_man_renders_every_option(void **state)
 	for (size_t i = 0; i < cli_command_count; i++) {
 		const struct cli_command *cmd = &cli_commands[i];
 
-		assert_says(flat, cmd->description);
-		for (size_t k = 0; k < cmd->use_count; k++) {
-			const struct cli_option *o =
-				&cli_options[cmd->uses[k].id];
-
-			char head[128];
-
-			/* The option's heading, as in the help. */
-			option_head(o, head, sizeof(head));
-			assert_contains(flat, head);
-			assert_says(flat, o->help);
-		}
+		assert_command_documented(flat, flat, cmd);
 	}
 	for (size_t i = 0; i < cli_exit_status_count; i++) {
 		assert_says(flat, cli_exit_statuses[i].meaning);
