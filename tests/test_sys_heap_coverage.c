@@ -687,13 +687,20 @@ static void test_free_checks_left_neighbour_links(void **state)
 	uint32_t l_prev = get_field(n.cl, FREE_PREV);
 	uint32_t head_count = CTRL_GET(head_count);
 
+	/* BASIC checks that the unlink's writes stay in the heap (links in
+	 * range); MODERATE and up that the links are l's own. */
+	bool links_sound = LEVEL >= SYS_HEAP_HARDENING_MODERATE;
+
 	/* l is a head: its mark names a class past the heads (the first
 	 * one past them), or a class whose head is someone else. */
 	corrupt_and_expect(&n, n.cl, FREE_PREV, mark | (head_count + 1u),
 			   "left head mark past the index");
-	corrupt_and_expect(&n, n.cl, FREE_PREV,
-			   (l_prev & ~mark) == 1u ? mark | 2u : mark | 1u,
-			   "left head mark of another class");
+	if (links_sound) {
+		corrupt_and_expect(&n, n.cl, FREE_PREV,
+				   (l_prev & ~mark) == 1u ? mark | 2u
+							  : mark | 1u,
+				   "left head mark of another class");
+	}
 	/* A mark of class 0, which has no head: where its slot would be,
 	 * the control block's last bytes, made to name l, so that only the
 	 * class check refuses it (else freeing b would write l's successor
@@ -719,14 +726,18 @@ static void test_free_checks_left_neighbour_links(void **state)
 	 * does not point back. */
 	corrupt_and_expect(&n, n.cl, FREE_PREV, fx.end_chunk,
 			   "left prev outside the heap");
-	corrupt_and_expect(&n, n.cl, FREE_PREV, n.cr,
-			   "left prev not linked to it");
+	if (links_sound) {
+		corrupt_and_expect(&n, n.cl, FREE_PREV, n.cr,
+				   "left prev not linked to it");
+	}
 	/* l's successor outside the heap, and one that does not point
 	 * back. */
 	corrupt_and_expect(&n, n.cl, FREE_NEXT, fx.end_chunk + 1u,
 			   "left next outside the heap");
-	corrupt_and_expect(&n, n.cm, FREE_PREV, n.cr,
-			   "left next not linked back");
+	if (links_sound) {
+		corrupt_and_expect(&n, n.cm, FREE_PREV, n.cr,
+				   "left next not linked back");
+	}
 	free_neighbours(&n);
 }
 
@@ -742,16 +753,22 @@ static void test_free_checks_right_neighbour(void **state)
 	make_neighbours(&n, true);
 	uint32_t r_size = get_field(n.cr, SIZE_AND_USED) >> 1;
 
-	/* r's size below a block, past the heap's end, and one that its
-	 * right neighbour's left_size disagrees with. */
+	/* r's size below a block and past the heap's end (BASIC: the
+	 * merged header must lie inside the heap); from MODERATE up also
+	 * one that its right neighbour's left_size disagrees with. */
 	corrupt_and_expect(&n, n.cr, SIZE_AND_USED, 0u, "right size 0");
 	corrupt_and_expect(&n, n.cr, SIZE_AND_USED,
 			   (fx.end_chunk - n.cr + 1u) << 1,
 			   "right size past the end");
-	corrupt_and_expect(&n, n.cr + r_size, LEFT_SIZE, r_size + 1u,
-			   "right's neighbour disagrees");
-	/* r's links: its head mark (r is alone in its class). */
-	corrupt_and_expect(&n, n.cr, FREE_NEXT, n.cl, "right next is l");
+	/* r's links: outside the heap; from MODERATE up, a successor
+	 * inside it that is not r's (r is alone in its class). */
+	corrupt_and_expect(&n, n.cr, FREE_NEXT, fx.end_chunk, "right next out");
+	if (LEVEL >= SYS_HEAP_HARDENING_MODERATE) {
+		corrupt_and_expect(&n, n.cr + r_size, LEFT_SIZE, r_size + 1u,
+				   "right's neighbour disagrees");
+		corrupt_and_expect(&n, n.cr, FREE_NEXT, n.cl,
+				   "right next is l");
+	}
 	free_neighbours(&n);
 }
 

@@ -145,11 +145,12 @@ CHECK_FN bool free_left_ok(struct heap_view v, chunkid_t c)
 /*
  * Is c what a free-list member must be: inside the heap, marked free,
  * sized inside the heap with a right neighbour that agrees, and linked
- * both ways? Used before a chunk whose header the current call has not
- * checked otherwise is unlinked or its size trusted (MODERATE and up on
- * the allocation path, BASIC and up for merge partners), so that a
+ * both ways? Used from MODERATE up before a chunk whose header the
+ * current call has not checked otherwise is unlinked or its size trusted
+ * (a chunk the allocation search reads, a merge partner), so that a
  * corrupt chunk is refused instead of turning an unlink into a write
- * through a stray link.
+ * through a link that is not its own. BASIC range-checks instead
+ * (chunk_id_ok, links_in_heap): the writes stay inside the region.
  */
 CHECK_FN bool free_chunk_ok(struct heap_view v, chunkid_t c)
 {
@@ -378,9 +379,48 @@ sound:
 }
 
 /*
+ * BASIC, for a free neighbour about to be unlinked: may its unlink write
+ * through prev and next, the links read from it? prev is a chunk of the
+ * heap or the head mark of a class that has a head, and next a chunk of
+ * the heap. That is what keeps the unlink's writes inside the region;
+ * whether the links are the chunk's own (links_ok) is MODERATE's
+ * question, as on the allocation path.
+ */
+CHECK_FN bool links_in_heap(struct heap_view v, uint32_t prev, chunkid_t next)
+{
+	chunkid_t end = v.h->end_chunk;
+	uint32_t mark = head_mark_bit(v);
+	/* Classes 1..head_count have heads (class 0 wraps). */
+	bool prev_ok = (prev & mark) != 0u
+			       ? (prev & ~mark) - 1u < v.h->head_count
+			       : prev < end;
+
+	return prev_ok && next < end;
+}
+
+/*
+ * May free neighbour c, whose size-and-used word is word, be unlinked
+ * and merged? BASIC: its links may be written through (links_in_heap),
+ * and, for the right neighbour (right_side), its size is at least one
+ * chunk and ends inside the heap, so that the merged block's header and
+ * links lie inside it (the left neighbour's size already agrees with the
+ * block's left_size: check_live_block). MODERATE and up: a sound list
+ * member (free_chunk_ok).
+ */
+CHECK_FN bool merge_partner_ok(struct heap_view v, chunkid_t c, uint32_t word,
+			       bool right_side)
+{
+	if (HARDENING >= SYS_HEAP_HARDENING_MODERATE) {
+		return free_chunk_ok(v, c);
+	}
+	return (!right_side || (word >> 1) - 1u < v.h->end_chunk - c) &&
+	       links_in_heap(v, free_prev(v, c), free_next(v, c));
+}
+
+/*
  * BASIC and up, before live block b is freed or grown: a neighbour that
- * says it is free will be unlinked, so it must be a sound list member
- * (free_chunk_ok). Returns 0 or SYS_HEAP_FAULT_CORRUPT_LINKS.
+ * says it is free will be unlinked, so merge_partner_ok must hold for it.
+ * Returns 0 or SYS_HEAP_FAULT_CORRUPT_LINKS.
  */
 HOT enum sys_heap_fault_kind check_merge_partners(struct heap_view v,
 						  const struct live_block *b)
@@ -388,32 +428,20 @@ HOT enum sys_heap_fault_kind check_merge_partners(struct heap_view v,
 	if (HARDENING == SYS_HEAP_HARDENING_NONE) {
 		return (enum sys_heap_fault_kind)0;
 	}
-	chunkid_t right = b->c + b->size;
-	uint32_t right_word = field_get(v, right, SIZE_AND_USED);
-
-	/* The right neighbour's size (its left_size agrees with c's size:
-	 * check_live_block); the left neighbour's size already agrees with
-	 * c's left_size. */
-	if ((right_word & 1u) == 0u &&
-	    UNLIKELY(!free_word_ok(v, right, right_word))) {
-		return SYS_HEAP_FAULT_CORRUPT_LINKS;
-	}
-	/* The links of each free one, left then right: one copy of
-	 * links_ok for both at -Os. After the size: a free right
-	 * neighbour is then a chunk, not the end sentinel, whose links
-	 * would lie past the region. */
+	/* Left, then right: one copy of merge_partner_ok for both at -Os. */
 	chunkid_t partner = b->c - b->left;
 	uint32_t partner_word = b->left_word;
+	chunkid_t right = b->c + b->size;
 
 	UNROLL_AT_SPEED
 	for (unsigned int side = 0u; side < 2u; side++) {
 		if ((partner_word & 1u) == 0u &&
-		    UNLIKELY(!links_ok(v, partner, free_prev(v, partner),
-				       free_next(v, partner)))) {
+		    UNLIKELY(!merge_partner_ok(v, partner, partner_word,
+					       side != 0u))) {
 			return SYS_HEAP_FAULT_CORRUPT_LINKS;
 		}
 		partner = right;
-		partner_word = right_word;
+		partner_word = field_get(v, right, SIZE_AND_USED);
 	}
 	return (enum sys_heap_fault_kind)0;
 }

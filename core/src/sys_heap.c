@@ -104,7 +104,7 @@ HOT void list_unlink_after(struct heap_view v, chunkid_t prev, chunkid_t c,
 	field_set(v, next, FREE_PREV, prev);
 }
 
-/* Unlink free chunk c, whose links were checked (links_ok). */
+/* Unlink free chunk c, whose links were checked (merge_partner_ok). */
 HOT void list_unlink(struct heap_view v, chunkid_t c)
 {
 	uint32_t prev = free_prev(v, c);

@@ -137,16 +137,18 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
  * BASIC     (default) free, realloc and usable_size check the block's own
  *           header and both neighbours' (double free, interior and stale
  *           pointers, overflow into the next header); a neighbour that
- *           free or realloc merges with is checked before it is unlinked
- *           (its size and its free-list links), so a corrupt neighbour can
- *           never turn free into a write through an unverified link; the
+ *           free or realloc merges with is range-checked before it is
+ *           unlinked (its size ends inside the heap, its free-list links
+ *           name chunks of the heap or a class that has a head), and the
  *           allocation path refuses a listed chunk marked used, an id
  *           outside the heap and a taken size past its end. Together:
  *           writes into the block area never make the heap read or write
  *           outside its region (zephyr/sys/sys_heap.h, "Corruption").
- * MODERATE  also the allocation path: every chunk it reads from a free
- *           list must be marked free, sized inside the heap with a right
- *           neighbour that agrees, and linked both ways.
+ * MODERATE  also soundness, where BASIC checks ranges: every chunk the
+ *           allocation path reads from a free list, and every neighbour
+ *           free or realloc merges with, must be marked free, sized
+ *           inside the heap with a right neighbour that agrees, and
+ *           linked both ways.
  * FULL      also a canary word at the end of every used block (4 bytes
  *           of each block), checked by free, realloc, usable_size and
  *           sys_heap_validate; the chunk an allocation takes agrees with

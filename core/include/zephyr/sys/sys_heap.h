@@ -303,8 +303,10 @@ void *sys_heap_noalign_alloc(struct sys_heap *heap, size_t align, size_t bytes);
  *   also a block's own size changed to a smaller value, which cannot be
  *   told apart from it).
  * - SYS_HEAP_FAULT_CORRUPT_LINKS (BASIC+): a free neighbour that would be
- *   merged is not a consistent free-list member (written after it was
- *   freed, or overflowed into).
+ *   merged was written after it was freed, or overflowed into: BASIC
+ *   finds its size or a free-list link pointing outside the heap,
+ *   MODERATE and above also links that are not its own (it is not a
+ *   consistent free-list member).
  * - SYS_HEAP_FAULT_CANARY (FULL+): the canary after the usable bytes
  *   changed (a write past the usable size that stopped short of the next
  *   header).
