@@ -297,12 +297,12 @@ static void test_man_renders_every_option(void **state)
 
 /* ---- the font ---------------------------------------------------------------------- */
 
-/* A glyph as 35 bits. */
+/* A glyph as 45 bits, its top row first. */
 static uint64_t glyph_bits(char ch)
 {
 	uint64_t bits = 0;
 
-	for (int y = 0; y < FONT_HEIGHT; y++) {
+	for (int y = 0; y < FONT_HEIGHT + FONT_DESCENT; y++) {
 		for (int x = 0; x < FONT_WIDTH; x++) {
 			bits = bits << 1 | (font_pixel(ch, x, y) ? 1u : 0u);
 		}
@@ -329,8 +329,22 @@ static void test_font_has_lower_case(void **state)
 		}
 	}
 	/* Letters without ascenders leave the capitals' top two rows empty. */
+	const int below_top_two = (FONT_HEIGHT + FONT_DESCENT - 2) * FONT_WIDTH;
+
 	for (const char *p = "acegmnopqrsuvwxyz"; *p != '\0'; p++) {
-		assert_true(glyph_bits(*p) >> (5 * FONT_WIDTH) == 0u);
+		assert_true(glyph_bits(*p) >> below_top_two == 0u);
+	}
+	/* g, j, p, q and y, and only they, reach below the baseline. */
+	const uint64_t descent_rows =
+		((uint64_t)1 << (FONT_DESCENT * FONT_WIDTH)) - 1u;
+
+	for (int ch = ' '; ch <= '~'; ch++) {
+		bool descends = (glyph_bits((char)ch) & descent_rows) != 0u;
+
+		if (descends != (strchr("gjpqy", ch) != NULL)) {
+			fail_msg("'%c' %s below the baseline", ch,
+				 descends ? "reaches" : "does not reach");
+		}
 	}
 	/* A label as the map draws it: k_malloc is not K_MALLOC, and the
 	 * underscore (no case) is the same in both. */

@@ -3,13 +3,15 @@
  * The 5x7 glyphs (drawn for this tool): seven rows of five pixels per
  * character, '#' set, '.' clear, rows separated by '/'. Every printable
  * ASCII character has one. Lower-case letters start on row 2 and end
- * on the capitals' baseline (row 6); the font has no row below it, so
- * g, p, q and y have short bowls (rows 2 to 4) and tails on rows 5
- * and 6.
+ * on the capitals' baseline (row 6); g, j, p, q and y have two more rows
+ * below it (FONT_DESCENT), so that their bowls are as tall as the other
+ * letters' and they do not read as s, P or a. A glyph of seven rows has
+ * empty descender rows.
  */
 #include "font.h"
 
 #include <stddef.h>
+#include <string.h>
 
 struct glyph {
 	char ch;
@@ -86,17 +88,17 @@ static const struct glyph glyphs[] = {
 	{'d', "....#/....#/.##.#/#..##/#...#/#...#/.####"},
 	{'e', "...../...../.###./#...#/#####/#..../.###."},
 	{'f', "..##./.#..#/.#.../###../.#.../.#.../.#..."},
-	{'g', "...../...../.####/#...#/.####/....#/.###."},
+	{'g', "...../...../.####/#...#/#...#/#...#/.####/....#/.###."},
 	{'h', "#..../#..../#.##./##..#/#...#/#...#/#...#"},
 	{'i', "..#../...../.##../..#../..#../..#../.###."},
-	{'j', "...#./...../..##./...#./...#./#..#./.##.."},
+	{'j', "...#./...../..##./...#./...#./...#./...#./#..#./.##.."},
 	{'k', "#..../#..../#..#./#.#../##.../#.#../#..#."},
 	{'l', ".##../..#../..#../..#../..#../..#../.###."},
 	{'m', "...../...../##.#./#.#.#/#.#.#/#...#/#...#"},
 	{'n', "...../...../#.##./##..#/#...#/#...#/#...#"},
 	{'o', "...../...../.###./#...#/#...#/#...#/.###."},
-	{'p', "...../...../####./#...#/####./#..../#...."},
-	{'q', "...../...../.####/#...#/.####/....#/....#"},
+	{'p', "...../...../####./#...#/#...#/#...#/####./#..../#...."},
+	{'q', "...../...../.####/#...#/#...#/#...#/.####/....#/....#"},
 	{'r', "...../...../#.##./##..#/#..../#..../#...."},
 	{'s', "...../...../.###./#..../.###./....#/####."},
 	{'t', ".#.../.#.../###../.#.../.#.../.#..#/..##."},
@@ -104,7 +106,7 @@ static const struct glyph glyphs[] = {
 	{'v', "...../...../#...#/#...#/#...#/.#.#./..#.."},
 	{'w', "...../...../#...#/#...#/#.#.#/#.#.#/.#.#."},
 	{'x', "...../...../#...#/.#.#./..#../.#.#./#...#"},
-	{'y', "...../...../#...#/#...#/.####/....#/.###."},
+	{'y', "...../...../#...#/#...#/#...#/#...#/.####/....#/.###."},
 	{'z', "...../...../#####/...#./..#../.#.../#####"},
 	{'$', "..#../.####/#.#../.###./..#.#/####./..#.."},
 	{'\\', "...../#..../.#.../..#../...#./....#/....."},
@@ -126,9 +128,14 @@ static const char *rows_of(char ch)
 
 bool font_pixel(char ch, int x, int y)
 {
-	if (x < 0 || x >= FONT_WIDTH || y < 0 || y >= FONT_HEIGHT) {
+	if (x < 0 || x >= FONT_WIDTH || y < 0 ||
+	    y >= FONT_HEIGHT + FONT_DESCENT) {
 		return false;
 	}
-	/* Row y starts at y * 6 (five pixels and a '/'). */
-	return rows_of(ch)[y * (FONT_WIDTH + 1) + x] == '#';
+	const char *rows = rows_of(ch);
+	/* Row y starts at y * 6 (five pixels and a '/'); a glyph of seven
+	 * rows ends before the descender rows. */
+	size_t at = (size_t)(y * (FONT_WIDTH + 1) + x);
+
+	return at < strlen(rows) && rows[at] == '#';
 }

@@ -10,10 +10,12 @@
 #include <stdbool.h>
 
 #define FONT_WIDTH 5
-#define FONT_HEIGHT 7
+#define FONT_HEIGHT 7  /* rows from the capitals' top to the baseline */
+#define FONT_DESCENT 2 /* rows below the baseline (g, j, p, q, y) */
 #define FONT_ADVANCE 6 /* pixels from one character to the next */
 
-/* Whether pixel (x, y) of ch's glyph is set (x < 5, y < 7). */
+/* Whether pixel (x, y) of ch's glyph is set (x < 5, y < 9: rows 7 and 8
+ * are below the baseline). */
 bool font_pixel(char ch, int x, int y);
 
 #endif /* KHEAP_TOOL_FONT_H */

@@ -227,7 +227,8 @@ static void text(struct canvas *c, int x, int y, const char *str, uint32_t rgb,
 		fputs("</text>\n", c->svg);
 	} else if (c->kind == CANVAS_RASTER) {
 		for (int k = 0; s[k] != '\0'; k++) {
-			for (int gy = 0; gy < FONT_HEIGHT; gy++) {
+			for (int gy = 0; gy < FONT_HEIGHT + FONT_DESCENT;
+			     gy++) {
 				for (int gx = 0; gx < FONT_WIDTH; gx++) {
 					if (!font_pixel(s[k], gx, gy)) {
 						continue;
