@@ -85,6 +85,15 @@ CHECK_FN bool taken_size_ok(struct heap_view v, chunkid_t c,
 }
 
 /*
+ * Does class cls, read from a head mark, have a list head? Classes
+ * 1..head_count have one (class 0 wraps to a large value).
+ */
+static inline bool class_has_head(const struct z_heap *h, uint32_t cls)
+{
+	return cls - 1u < h->head_count;
+}
+
+/*
  * Are prev and next, read from free chunk c's links, sound: its
  * predecessor (or, for a list head, whose prev is its class's head mark,
  * that class's head slot) points at it, and its successor points back at
@@ -99,8 +108,7 @@ INLINE bool links_ok(struct heap_view v, chunkid_t c, uint32_t prev,
 	if ((prev & head_mark_bit(v)) != 0u) {
 		uint32_t cls = prev & ~head_mark_bit(v);
 
-		/* Classes 1..head_count have heads (0 wraps). */
-		if (cls - 1u >= v.h->head_count || list_head(v, cls) != c) {
+		if (!class_has_head(v.h, cls) || list_head(v, cls) != c) {
 			return false;
 		}
 	} else if (prev >= end || free_next(v, prev) != c) {
@@ -390,10 +398,8 @@ CHECK_FN bool links_in_heap(struct heap_view v, uint32_t prev, chunkid_t next)
 {
 	chunkid_t end = v.h->end_chunk;
 	uint32_t mark = head_mark_bit(v);
-	/* Classes 1..head_count have heads (class 0 wraps). */
-	bool prev_ok = (prev & mark) != 0u
-			       ? (prev & ~mark) - 1u < v.h->head_count
-			       : prev < end;
+	bool prev_ok = (prev & mark) != 0u ? class_has_head(v.h, prev & ~mark)
+					   : prev < end;
 
 	return prev_ok && next < end;
 }
