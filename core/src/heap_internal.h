@@ -344,10 +344,39 @@ static inline unsigned char *chunk_mem(struct heap_view v, chunkid_t c)
 	return chunk_ptr(v, c) + header_bytes(v);
 }
 
+/*
+ * The bit scans in software, for targets without a CLZ instruction
+ * (ARMv6-M; KHEAP_SOFT_CLZ, kheap/config.h): a value with one bit set,
+ * times the de Bruijn constant 0x077cb531, has distinct top five bits for
+ * each bit position, and z_heap_bit_of (sys_heap.c) maps them back. Five
+ * inlined instructions and a byte load for the lowest bit, ten more for
+ * the highest, instead of a call to a binary search (measured in
+ * docs/design.md, "Making the hot paths short, and the code small").
+ */
+extern const uint8_t z_heap_bit_of[32];
+
+static inline unsigned int single_bit_index(uint32_t single)
+{
+	return z_heap_bit_of[(single * 0x077cb531u) >> 27];
+}
+
+/* Every bit below the highest set, then the highest alone. */
+static inline unsigned int soft_highest_bit(uint32_t value)
+{
+	value |= value >> 1;
+	value |= value >> 2;
+	value |= value >> 4;
+	value |= value >> 8;
+	value |= value >> 16;
+	return single_bit_index(value ^ (value >> 1));
+}
+
 /* Index of the lowest set bit of a non-zero value. */
 static inline unsigned int lowest_bit(uint32_t value)
 {
-#if defined(__GNUC__) && !defined(KHEAP_SOFT_CLZ)
+#if defined(KHEAP_SOFT_CLZ)
+	return single_bit_index(value & (0u - value));
+#elif defined(__GNUC__)
 	/* One instruction where there is a CLZ (x86 tzcnt/bsf, ARMv7-M
 	 * rbit + clz). */
 	return (unsigned int)__builtin_ctz(value);
@@ -356,9 +385,14 @@ static inline unsigned int lowest_bit(uint32_t value)
 #endif
 }
 
+/* Index of the highest set bit of a non-zero value. */
 static inline unsigned int highest_bit(uint32_t value)
 {
+#if defined(KHEAP_SOFT_CLZ)
+	return soft_highest_bit(value);
+#else
 	return 31u - KHEAP_CLZ32(value);
+#endif
 }
 
 /*

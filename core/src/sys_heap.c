@@ -1243,29 +1243,14 @@ void sys_heap_fault_handler_set(sys_heap_fault_handler_t handler)
 	z_heap_fault_handler = handler;
 }
 
+/* Bit positions by the top five bits of a single bit times 0x077cb531
+ * (heap_internal.h, single_bit_index). */
+const uint8_t z_heap_bit_of[32] = {
+	0,  1,  28, 2,  29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4,  8,
+	31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6,  11, 5,  10, 9,
+};
+
 unsigned int kheap_soft_clz32(uint32_t value)
 {
-	/* Binary search over halves; value != 0. */
-	unsigned int zeros = 0u;
-
-	if ((value & 0xffff0000u) == 0u) {
-		zeros += 16u;
-		value <<= 16;
-	}
-	if ((value & 0xff000000u) == 0u) {
-		zeros += 8u;
-		value <<= 8;
-	}
-	if ((value & 0xf0000000u) == 0u) {
-		zeros += 4u;
-		value <<= 4;
-	}
-	if ((value & 0xc0000000u) == 0u) {
-		zeros += 2u;
-		value <<= 2;
-	}
-	if ((value & 0x80000000u) == 0u) {
-		zeros += 1u;
-	}
-	return zeros;
+	return 31u - soft_highest_bit(value);
 }

@@ -3,8 +3,10 @@
 #
 # cmake -DNM=<nm> -DIMAGE=<elf> -DEXPECT=soft|hardware -P check-clz.cmake
 #
-# soft:     the core's kheap_soft_clz32 is linked and libgcc's __clzsi2 is
-#           not (ARMv6-M: no CLZ instruction, KHEAP_SOFT_CLZ in effect);
+# soft:     the core's bit-position table z_heap_bit_of is linked and
+#           libgcc's __clzsi2 is not (ARMv6-M: no CLZ instruction,
+#           KHEAP_SOFT_CLZ in effect: the bit scans are inlined
+#           multiplications and that table, heap_internal.h);
 # hardware: neither is linked (the CLZ instruction is used inline).
 cmake_minimum_required(VERSION 3.25)
 
@@ -25,24 +27,24 @@ endif()
 set(symbols "\n${symbols}\n")
 set(soft FALSE)
 set(libgcc FALSE)
-if(symbols MATCHES "\n[0-9a-fA-F]+ [Tt] kheap_soft_clz32\n")
+if(symbols MATCHES "\n[0-9a-fA-F]+ [TtRr] z_heap_bit_of\n")
 	set(soft TRUE)
 endif()
 if(symbols MATCHES "\n[0-9a-fA-F]+ [Tt] __clzsi2\n")
 	set(libgcc TRUE)
 endif()
-message(STATUS "${IMAGE}: kheap_soft_clz32 linked: ${soft}, "
+message(STATUS "${IMAGE}: z_heap_bit_of linked: ${soft}, "
 	"__clzsi2 linked: ${libgcc}")
 
 if(libgcc)
 	message(FATAL_ERROR "check-clz: libgcc's __clzsi2 is linked")
 endif()
 if(EXPECT STREQUAL "soft" AND NOT soft)
-	message(FATAL_ERROR "check-clz: kheap_soft_clz32 is not linked "
+	message(FATAL_ERROR "check-clz: z_heap_bit_of is not linked "
 		"(KHEAP_SOFT_CLZ not in effect?)")
 endif()
 if(EXPECT STREQUAL "hardware" AND soft)
-	message(FATAL_ERROR "check-clz: kheap_soft_clz32 is linked although "
+	message(FATAL_ERROR "check-clz: z_heap_bit_of is linked although "
 		"the CPU has CLZ")
 endif()
 message(STATUS "check-clz: ${EXPECT} count-leading-zeros path: OK")

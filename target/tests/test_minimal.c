@@ -2,8 +2,9 @@
 /*
  * A program that uses kheap and no other part of the C library (no
  * printf): what a product image links. ctest runs it under QEMU and
- * checks its symbols (target-clz-path): on ARMv6-M the core's
- * kheap_soft_clz32 must be there and libgcc's __clzsi2 must not (printf's
+ * checks its symbols (target-clz-path): on ARMv6-M the core's software
+ * bit scan (its table z_heap_bit_of) must be there and libgcc's
+ * __clzsi2 must not (printf's
  * floating-point code would pull that in, so the other images cannot
  * show it).
  */

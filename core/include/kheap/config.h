@@ -37,8 +37,9 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
  * KHEAP_CLZ32(x): count leading zeros of a non-zero 32-bit value.
  * Uses the compiler builtin where the target has a native instruction
  * (x86, ARMv7-M and later); ARMv6-M (Cortex-M0/M0+) has no CLZ, and the
- * builtin would pull in libgcc's __clzsi2, so the core's own branch-light
- * software version is used there. Define KHEAP_FORCE_SOFT_CLZ to test the
+ * builtin would pull in libgcc's __clzsi2, so the core's own software
+ * bit scan is used there (a de Bruijn multiplication and a 32-byte table,
+ * inlined: heap_internal.h). Define KHEAP_FORCE_SOFT_CLZ to test the
  * software path on any host.
  */
 #ifndef KHEAP_CLZ32
