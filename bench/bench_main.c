@@ -6,10 +6,13 @@
  *       ns/op of W1, W2, W4, W5 and W6 for every adapter (or those of
  *       LIST, comma-separated), interleaved rounds.
  *   kheap_bench util  [--quick] [--ramp N] [--seeds N] [--no-reference]
+ *                     [--heap BYTES]
  *       W3 fill-to-failure over 20 seeds (--ramp: pressure ramp length in
  *       ops, to study how the figure depends on it; --seeds: more seeds
  *       for comparing policies), for kheap and the O(n) reference
- *       policies of adapter_ref.c (--no-reference: kheap only).
+ *       policies of adapter_ref.c (--no-reference: kheap only); --heap:
+ *       a region of 4 KiB to 256 KiB instead of W3's 256 KiB, requests
+ *       up to BYTES / 64 instead of 4 KiB.
  *   kheap_bench meta [--alloc LIST]
  *       kheap's header bytes and control-block overhead; every adapter's
  *       minimum block and overhead per live block after W1 and W2.

@@ -30,9 +30,13 @@
 #include "prng.h"
 #include "workload.h"
 
+/* The region and largest request of W3 as defined; `util --heap BYTES`
+ * runs it on a smaller region with requests scaled to it (up to
+ * BYTES / W3_REGION_PER_MAX_SIZE), to show utilization at other sizes. */
 #define W3_REGION_BYTES (256u * 1024u)
+#define W3_MIN_REGION_BYTES (4u * 1024u)
 #define W3_MIN_SIZE 8u
-#define W3_MAX_SIZE 4096u
+#define W3_REGION_PER_MAX_SIZE 64u
 #define W3_RAMP_OPS 10000u
 #define W3_P_START 0.5
 #define W3_P_END 0.6
@@ -56,7 +60,8 @@ struct w3_result {
 	double steady_success_bytes;
 };
 
-static void w3_make(struct w3_op *ops, size_t n, uint64_t seed, size_t ramp_ops)
+static void w3_make(struct w3_op *ops, size_t n, uint64_t seed, size_t ramp_ops,
+		    uint32_t max_size)
 {
 	struct prng r;
 
@@ -66,7 +71,7 @@ static void w3_make(struct w3_op *ops, size_t n, uint64_t seed, size_t ramp_ops)
 		double p = W3_P_START +
 			   (W3_P_END - W3_P_START) * (t < 1.0 ? t : 1.0);
 		bool alloc = prng_unit(&r) < p;
-		uint32_t size = wl_log_uniform(&r, W3_MIN_SIZE, W3_MAX_SIZE);
+		uint32_t size = wl_log_uniform(&r, W3_MIN_SIZE, max_size);
 
 		ops[i].size = alloc ? size : 0u;
 		ops[i].rnd = (uint32_t)(prng_next(&r) >> 32);
@@ -75,7 +80,8 @@ static void w3_make(struct w3_op *ops, size_t n, uint64_t seed, size_t ramp_ops)
 
 static void w3_run(const struct bench_allocator *a, const struct w3_op *ops,
 		   size_t n, size_t steady_ops, void *region,
-		   struct w3_result *res, uint64_t trace_seed)
+		   size_t region_bytes, struct w3_result *res,
+		   uint64_t trace_seed)
 {
 	static void *live[W3_REGION_BYTES / 8u];
 	static uint32_t live_size[W3_REGION_BYTES / 8u];
@@ -87,7 +93,7 @@ static void w3_run(const struct bench_allocator *a, const struct w3_op *ops,
 	double bytes_tried = 0.0, bytes_got = 0.0;
 
 	memset(res, 0, sizeof(*res));
-	if (a->init(region, W3_REGION_BYTES) != 0) {
+	if (a->init(region, region_bytes) != 0) {
 		bench_die("%s: init failed", a->name);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -104,8 +110,8 @@ static void w3_run(const struct bench_allocator *a, const struct w3_op *ops,
 			if (mem == NULL) {
 				if (first == n) {
 					first = i;
-					res->util_first =
-						live_bytes / W3_REGION_BYTES;
+					res->util_first = live_bytes /
+							  (double)region_bytes;
 					res->ops_to_failure = i;
 					res->fail_size = ops[i].size;
 					res->live_blocks = nlive;
@@ -138,13 +144,13 @@ static void w3_run(const struct bench_allocator *a, const struct w3_op *ops,
 			live_size[k] = live_size[nlive];
 		}
 		if (first != n && i > first) {
-			util_sum += live_bytes / W3_REGION_BYTES;
+			util_sum += live_bytes / (double)region_bytes;
 		}
 		if (trace_seed != 0u && i % W3_TRACE_EVERY == 0u) {
 			printf("W3TRACE alloc=%s seed=%#llx op=%zu "
 			       "util_pct=%.2f failed=%d\n",
 			       a->name, (unsigned long long)trace_seed, i,
-			       100.0 * live_bytes / W3_REGION_BYTES,
+			       100.0 * live_bytes / (double)region_bytes,
 			       first != n);
 		}
 	}
@@ -165,8 +171,10 @@ static void w3_run(const struct bench_allocator *a, const struct w3_op *ops,
 /* W3 over every seed for one allocator; prints W3 lines and a W3SUM. */
 static void w3_allocator(const struct bench_allocator *a, struct w3_op *ops,
 			 unsigned int seeds, size_t ramp, size_t steady_ops,
-			 void *region)
+			 void *region, size_t region_bytes)
 {
+	uint32_t max_size = (uint32_t)(region_bytes / W3_REGION_PER_MAX_SIZE);
+
 	double sum = 0.0, min = 2.0, max = 0.0;
 	double steady = 0.0, success = 0.0, success_bytes = 0.0;
 
@@ -174,8 +182,8 @@ static void w3_allocator(const struct bench_allocator *a, struct w3_op *ops,
 		struct w3_result res;
 		uint64_t seed = 0x57330000u + s;
 
-		w3_make(ops, W3_OPS, seed, ramp);
-		w3_run(a, ops, W3_OPS, steady_ops, region, &res,
+		w3_make(ops, W3_OPS, seed, ramp, max_size);
+		w3_run(a, ops, W3_OPS, steady_ops, region, region_bytes, &res,
 		       s == 0u ? seed : 0u);
 		printf("W3 alloc=%s seed=%#llx util_first_pct=%.2f "
 		       "ops_to_failure=%zu fail_size=%u "
@@ -194,13 +202,13 @@ static void w3_allocator(const struct bench_allocator *a, struct w3_op *ops,
 		success += res.steady_success;
 		success_bytes += res.steady_success_bytes;
 	}
-	printf("W3SUM alloc=%s seeds=%u region=%u ramp_ops=%zu "
+	printf("W3SUM alloc=%s seeds=%u region=%zu max_size=%u ramp_ops=%zu "
 	       "steady_ops=%zu "
 	       "util_first_mean_pct=%.2f util_first_min_pct=%.2f "
 	       "util_first_max_pct=%.2f steady_util_mean_pct=%.2f "
 	       "steady_success_mean_pct=%.2f "
 	       "steady_success_bytes_mean_pct=%.2f\n",
-	       a->name, seeds, W3_REGION_BYTES, ramp, steady_ops,
+	       a->name, seeds, region_bytes, max_size, ramp, steady_ops,
 	       100.0 * sum / seeds, 100.0 * min, 100.0 * max,
 	       100.0 * steady / seeds, 100.0 * success / seeds,
 	       100.0 * success_bytes / seeds);
@@ -211,9 +219,20 @@ int bench_util(const struct bench_options *opt)
 	size_t steady_ops = opt->quick ? 20000u : 100000u;
 	size_t ramp = opt->ramp_ops ? opt->ramp_ops : W3_RAMP_OPS;
 	unsigned int seeds = opt->seeds ? (unsigned int)opt->seeds : W3_SEEDS;
-	struct w3_op *ops = malloc(W3_OPS * sizeof(*ops));
-	void *region = bench_region(W3_REGION_BYTES);
+	size_t region_bytes = opt->heap_bytes ? opt->heap_bytes
+					      : W3_REGION_BYTES;
+	struct w3_op *ops;
+	void *region;
 
+	/* The live-block table holds a region's worth of 8-byte blocks. */
+	if (region_bytes < W3_MIN_REGION_BYTES ||
+	    region_bytes > W3_REGION_BYTES) {
+		fprintf(stderr, "kheap_bench: util --heap: %u to %u bytes\n",
+			W3_MIN_REGION_BYTES, W3_REGION_BYTES);
+		return 2;
+	}
+	ops = malloc(W3_OPS * sizeof(*ops));
+	region = bench_region(region_bytes);
 	if (ops == NULL) {
 		bench_die("out of memory");
 	}
@@ -226,15 +245,16 @@ int bench_util(const struct bench_options *opt)
 			       a->w3_note ? a->w3_note : "not region-bounded");
 			continue;
 		}
-		w3_allocator(a, ops, seeds, ramp, steady_ops, region);
+		w3_allocator(a, ops, seeds, ramp, steady_ops, region,
+			     region_bytes);
 	}
 	for (size_t k = 0; !opt->no_reference && bench_references[k] != NULL;
 	     k++) {
 		w3_allocator(bench_references[k], ops, seeds, ramp, steady_ops,
-			     region);
+			     region, region_bytes);
 	}
 	free(ops);
-	bench_region_free(region, W3_REGION_BYTES);
+	bench_region_free(region, region_bytes);
 	return 0;
 }
 
