@@ -798,6 +798,27 @@ static void test_thread_pool_and_static_heaps(void **state)
 	assert_int_equal(heap_allocated_bytes(), 0);
 }
 
+/* Zephyr's k_thread::resource_pool and the kernel layer's pool are one
+ * pointer, written through either name. */
+static void test_resource_pool_field(void **state)
+{
+	struct k_thread *self = k_current_get();
+
+	(void)state;
+	self->resource_pool = &heap;
+	assert_ptr_equal(kheap_port_thread_data(NULL)->resource_pool, &heap);
+	void *mem = z_thread_malloc(16);
+
+	assert_non_null(mem);
+	assert_true((uint8_t *)mem >= heap_region &&
+		    (uint8_t *)mem < heap_region + sizeof(heap_region));
+	k_free(mem);
+	k_thread_heap_assign(self, NULL);
+	assert_null(self->resource_pool);
+	assert_null(z_thread_malloc(16));
+	assert_int_equal(heap_allocated_bytes(), 0);
+}
+
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -812,6 +833,7 @@ static const struct CMUnitTest tests[] = {
 	TEST(test_lock_masks_by_priority),
 	TEST(test_lock_misuse_reported),
 	TEST(test_thread_pool_and_static_heaps),
+	TEST(test_resource_pool_field),
 };
 
 int main(int argc, char **argv)

@@ -234,7 +234,17 @@ unsigned int target_cpu_faults_seen(struct target_cpu_fault *last);
 
 /* The one thread: the main program. */
 struct k_thread {
-	struct kheap_thread_data kheap;
+	union {
+		/* The kernel layer's per-thread data (resource pool etc.). */
+		struct kheap_thread_data kheap;
+		/* Zephyr's name for the thread's resource pool: the same
+		 * storage as kheap.resource_pool (its first member), so code
+		 * that writes k_current_get()->resource_pool changes the pool
+		 * z_thread_malloc uses, as in the simulator. */
+		struct {
+			struct k_heap *resource_pool;
+		};
+	};
 };
 
 /* The main program's thread object (also from interrupt handlers). */
