@@ -4,6 +4,7 @@
 
 usage: codesize_report.py functions ROWS.tsv
        codesize_report.py write ROWS.tsv SECTION.md DOC.md JSON GCC-VERSION
+       codesize_report.py json ROWS.tsv JSON GCC-VERSION
 
 ROWS.tsv: one line per configuration, tab-separated: arch, CPU flags,
 optimisation, listeners (on/off), hardening (none/basic), then "text data
@@ -18,6 +19,8 @@ beside BASIC.
 write: writes JSON (every row, and "headline": {"NONE": bytes, "BASIC":
 bytes}, the linked text of that configuration) and puts SECTION.md into
 DOC.md between its codesize markers (bench/docsection.py).
+json: writes only the JSON (a run that leaves the docs alone, for the
+headline of that run: bench/targets.py --codesize-json).
 """
 import datetime
 import json
@@ -127,7 +130,7 @@ def git_state(root):
         return "none", True
 
 
-def cmd_write(rows, section_path, doc, json_path, gcc):
+def cmd_json(rows, json_path, gcc):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     commit, dirty = git_state(root)
     h = headline_rows(rows)
@@ -148,6 +151,10 @@ def cmd_write(rows, section_path, doc, json_path, gcc):
     with open(json_path, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=1)
         f.write("\n")
+
+
+def cmd_write(rows, section_path, doc, json_path, gcc):
+    cmd_json(rows, json_path, gcc)
     with open(section_path, encoding="utf-8") as f:
         docsection.write_section(doc, "codesize", f.read())
 
@@ -157,6 +164,8 @@ def main():
         cmd_functions(read_rows(sys.argv[2]))
     elif len(sys.argv) == 7 and sys.argv[1] == "write":
         cmd_write(read_rows(sys.argv[2]), *sys.argv[3:])
+    elif len(sys.argv) == 5 and sys.argv[1] == "json":
+        cmd_json(read_rows(sys.argv[2]), *sys.argv[3:])
     else:
         sys.exit(__doc__)
 
