@@ -12,7 +12,7 @@
  *       for comparing policies), for kheap and the O(n) reference
  *       policies of adapter_ref.c (--no-reference: kheap only); --heap:
  *       a region of 4 KiB to 256 KiB instead of W3's 256 KiB, requests
- *       up to BYTES / 64 instead of 4 KiB.
+ *       up to BYTES / 64 instead of 4 KiB (0: W3's own).
  *   kheap_bench meta [--alloc LIST]
  *       kheap's header bytes and control-block overhead; every adapter's
  *       minimum block and overhead per live block after W1 and W2.

@@ -34,6 +34,8 @@
  * runs it on a smaller region with requests scaled to it (up to
  * BYTES / W3_REGION_PER_MAX_SIZE), to show utilization at other sizes. */
 #define W3_REGION_BYTES (256u * 1024u)
+/* Below 4 KiB the largest request (BYTES / 64) nears the smallest (8 B)
+ * and a region holds a few dozen blocks: no longer W3's mix. */
 #define W3_MIN_REGION_BYTES (4u * 1024u)
 #define W3_MIN_SIZE 8u
 #define W3_REGION_PER_MAX_SIZE 64u

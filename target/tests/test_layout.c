@@ -31,7 +31,7 @@
 #endif
 
 #if defined(__ARM_ARCH_6M__) && !defined(KHEAP_SOFT_CLZ)
-#error "ARMv6-M has no CLZ instruction: the core must use kheap_soft_clz32"
+#error "ARMv6-M has no CLZ instruction: the core must use its software bit scans"
 #endif
 #if defined(__ARM_FEATURE_CLZ) && defined(KHEAP_SOFT_CLZ)
 #error "the core uses the software clz although the CPU has CLZ"
@@ -253,7 +253,8 @@ static void test_clz_path(void **state)
 {
 	(void)state;
 #ifdef KHEAP_SOFT_CLZ
-	print_message("    software count-leading-zeros (kheap_soft_clz32)\n");
+	print_message(
+		"    software bit scans (z_heap_bit_of, kheap_soft_clz32)\n");
 	for (unsigned int bit = 0; bit < 32u; bit++) {
 		uint32_t single = (uint32_t)1u << bit;
 

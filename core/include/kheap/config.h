@@ -36,11 +36,13 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
 /*
  * KHEAP_CLZ32(x): count leading zeros of a non-zero 32-bit value.
  * Uses the compiler builtin where the target has a native instruction
- * (x86, ARMv7-M and later); ARMv6-M (Cortex-M0/M0+) has no CLZ, and the
- * builtin would pull in libgcc's __clzsi2, so the core's own software
- * bit scan is used there (a de Bruijn multiplication and a 32-byte table,
- * inlined: heap_internal.h). Define KHEAP_FORCE_SOFT_CLZ to test the
- * software path on any host.
+ * (x86, ARMv7-M and later). ARMv6-M (Cortex-M0/M0+) has no CLZ, and the
+ * builtin would pull in libgcc's __clzsi2: there KHEAP_SOFT_CLZ is set,
+ * the core's bit scans are its own (a de Bruijn multiplication and a
+ * 32-byte table, inlined: heap_internal.h) and KHEAP_CLZ32 is
+ * kheap_soft_clz32, built on them. A port may define KHEAP_CLZ32 itself
+ * (a CPU without CLZ then uses it for the core's bit scans too). Define
+ * KHEAP_FORCE_SOFT_CLZ to test the software path on any host.
  */
 #ifndef KHEAP_CLZ32
 #if defined(__GNUC__) && !defined(KHEAP_FORCE_SOFT_CLZ) &&                     \
