@@ -13,15 +13,16 @@
 #                        copy of this script run as $SRC/build.sh
 #
 # Produces, for every fuzz/fuzz_*.c target T (found by name: a new target
-# needs no change here unless it runs on the simulator, see SIM_TARGETS):
+# needs no change here):
 #   $OUT/T                    the fuzzer
 #   $OUT/T_seed_corpus.zip    corpus/T/ (seeds, grown inputs, regressions/)
 #   $OUT/T.options, $OUT/T.dict
 #
 # No CMake: plain compiler calls over the same sources the CMake build
 # uses (fuzz/CMakeLists.txt). The core's internal asserts are on
-# (KHEAP_ASSERT_HANDLER), so a broken invariant is a crash. Targets in
-# SIM_TARGETS also need the kernel layer and the pthread simulator's
+# (KHEAP_ASSERT_HANDLER), so a broken invariant is a crash. A target that
+# includes <zephyr/kernel.h> (as fuzz/CMakeLists.txt decides) also needs
+# the kernel layer and the pthread simulator's
 # objects (sim/src/sim_*.c, as kheap_sim_objs in sim/CMakeLists.txt; not
 # the memory-checker hooks san_*.c) and link with -Wl,--wrap=main.
 #
@@ -43,9 +44,6 @@ if [ -z "${BASH_VERSION:-}" ]; then
 fi
 set -Eeuo pipefail
 trap 'echo "fuzz/oss-fuzz/build.sh: FAILED (status $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
-
-# Targets that run on the simulator (the kernel memory API).
-SIM_TARGETS=(fuzz_kernel_api)
 
 # The checkout: where this script lives (fuzz/oss-fuzz/ of it), or
 # $SRC/kheap when the builder runs a copy of it as $SRC/build.sh (the
@@ -86,12 +84,8 @@ compile() { # compile OUTDIR SOURCE [FLAGS...]
 		-o "$dir/$(basename "$src" .c).o"
 }
 
-needs_sim() { # needs_sim TARGET: true if TARGET is in SIM_TARGETS
-	local t
-	for t in "${SIM_TARGETS[@]}"; do
-		[[ "$t" == "$1" ]] && return 0
-	done
-	return 1
+needs_sim() { # needs_sim TARGET: true if TARGET runs on the simulator
+	grep -q '^#include <zephyr/kernel\.h>' "$root/fuzz/$1.c"
 }
 
 # The targets: every fuzz/fuzz_*.c but the shared support code.
@@ -104,13 +98,6 @@ if ((${#targets[@]} == 0)); then
 	echo "fuzz/oss-fuzz/build.sh: no fuzz/fuzz_*.c targets found" >&2
 	exit 1
 fi
-for t in "${SIM_TARGETS[@]}"; do
-	if [[ ! -f "$root/fuzz/$t.c" ]]; then
-		echo "fuzz/oss-fuzz/build.sh: SIM_TARGETS names $t, but" \
-			"fuzz/$t.c does not exist" >&2
-		exit 1
-	fi
-done
 
 for src in "$root"/core/src/*.c; do
 	compile "$work/core" "$src"
