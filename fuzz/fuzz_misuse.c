@@ -229,17 +229,8 @@ static void new_block(void *mem, size_t bytes, size_t a, size_t r)
 	FUZZ_CHECK(fuzz_model_overlap(&model, mem, usable, SIZE_MAX) ==
 			   SIZE_MAX,
 		   "block %p overlaps a live block", mem);
-	struct fuzz_block b = {
-		.mem = mem,
-		.requested = bytes,
-		.filled = usable,
-		.usable = usable,
-		.align = a,
-		.rewind = r,
-	};
-
 	mark_reused(mem, usable);
-	fuzz_model_add(&model, &b);
+	(void)fuzz_model_add_usable(&model, mem, bytes, usable, a, r, 0u);
 }
 
 /* --- legal operations ------------------------------------------------- */

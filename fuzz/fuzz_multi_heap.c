@@ -218,17 +218,8 @@ static void add_block_aligned(unsigned char *mem, size_t bytes, size_t a,
 	FUZZ_CHECK(fuzz_model_overlap(&model, mem, usable, SIZE_MAX) ==
 			   SIZE_MAX,
 		   "block %p overlaps a live block", (void *)mem);
-	struct fuzz_block b = {
-		.mem = mem,
-		.requested = bytes,
-		.filled = usable,
-		.usable = usable,
-		.align = a,
-		.rewind = r,
-		.kind = (uint8_t)slot,
-	};
-
-	(void)fuzz_model_add(&model, &b);
+	(void)fuzz_model_add_usable(&model, mem, bytes, usable, a, r,
+				    (uint8_t)slot);
 }
 
 /* add_block_aligned for a block asked for with sys_heap's align. */

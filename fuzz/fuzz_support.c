@@ -362,6 +362,23 @@ struct fuzz_block *fuzz_model_add(struct fuzz_model *model,
 	return b;
 }
 
+struct fuzz_block *fuzz_model_add_usable(struct fuzz_model *model, void *mem,
+					 size_t bytes, size_t usable, size_t a,
+					 size_t r, uint8_t kind)
+{
+	struct fuzz_block b = {
+		.mem = mem,
+		.requested = bytes,
+		.filled = usable,
+		.usable = usable,
+		.align = a,
+		.rewind = r,
+		.kind = kind,
+	};
+
+	return fuzz_model_add(model, &b);
+}
+
 void fuzz_model_remove(struct fuzz_model *model, size_t index)
 {
 	FUZZ_CHECK(index < model->count, "model index %zu out of range", index);

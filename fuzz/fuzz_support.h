@@ -210,6 +210,12 @@ bool fuzz_model_full(const struct fuzz_model *model);
  * filled bytes. Returns the new entry. */
 struct fuzz_block *fuzz_model_add(struct fuzz_model *model,
 				  const struct fuzz_block *block);
+/* fuzz_model_add for a sys_heap block the caller has checked: `usable`
+ * bytes at mem (all filled) for a request of `bytes` at alignment a with
+ * rewind r, of the given kind. */
+struct fuzz_block *fuzz_model_add_usable(struct fuzz_model *model, void *mem,
+					 size_t bytes, size_t usable, size_t a,
+					 size_t r, uint8_t kind);
 void fuzz_model_remove(struct fuzz_model *model, size_t index);
 /* Index of a live block overlapping [mem, mem + bytes) other than skip
  * (a zero-byte span overlaps a block that contains its address or

@@ -232,17 +232,9 @@ static void do_alloc(enum alloc_call call, size_t align, size_t bytes)
 	FUZZ_CHECK(fits, "request_fits(%zu, %zu) false, alloc gave %p",
 		   fit_align, bytes, mem);
 	size_t usable = check_new_block(mem, bytes, a, r, SIZE_MAX);
-	struct fuzz_block b = {
-		.mem = mem,
-		.requested = bytes,
-		.filled = usable,
-		.usable = usable,
-		.align = a,
-		.rewind = r,
-	};
 
 	expect_event(HEAP_ALLOC, NULL, 0u, mem, usable);
-	fuzz_model_add(&model, &b);
+	(void)fuzz_model_add_usable(&model, mem, bytes, usable, a, r, 0u);
 	fuzz_trace("%p: %zu bytes (usable %zu, align %zu, rewind %zu)", mem,
 		   bytes, usable, a, r);
 }
@@ -396,16 +388,10 @@ static void do_max_alloc(void)
 		   max);
 	size_t usable =
 		check_new_block(mem, max, SYS_HEAP_CHUNK_BYTES, 0u, SIZE_MAX);
-	struct fuzz_block b = {
-		.mem = mem,
-		.requested = max,
-		.filled = usable,
-		.usable = usable,
-		.align = SYS_HEAP_CHUNK_BYTES,
-	};
 
 	expect_event(HEAP_ALLOC, NULL, 0u, mem, usable);
-	fuzz_model_add(&model, &b);
+	(void)fuzz_model_add_usable(&model, mem, max, usable,
+				    SYS_HEAP_CHUNK_BYTES, 0u, 0u);
 }
 
 /* A seeded run of allocations and frees: a short input reaches a full,
