@@ -321,7 +321,10 @@ def render(rows, sources):
             "4 MiB and 64 MiB (section 2). Code: *Code size*. Control and "
             "minimum region: *Bookkeeping*. W3 runs on x86-64; kheap's "
             "block format and control block do not depend on the pointer "
-            "width.", "", MARK_END]
+            "width. Cortex-M0 figures are reported beside the Cortex-M3 "
+            "ones and have no limit of their own; W3 is measured at "
+            "256 KiB (smaller regions: design.md, *Size classes per "
+            "doubling*).", "", MARK_END]
     return "\n".join(out) + "\n"
 
 
