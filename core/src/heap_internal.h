@@ -380,7 +380,7 @@ static inline unsigned int lowest_bit(uint32_t value)
 {
 #if defined(KHEAP_SOFT_CLZ)
 	return single_bit_index(value & (0u - value));
-#elif defined(__GNUC__) && (!defined(__arm__) || defined(__ARM_FEATURE_CLZ))
+#elif defined(__GNUC__) && KHEAP_CPU_HAS_CLZ
 	/* One instruction where there is a CLZ (x86 tzcnt/bsf, ARMv7-M
 	 * rbit + clz). */
 	return (unsigned int)__builtin_ctz(value);

@@ -44,9 +44,15 @@ void KHEAP_ASSERT_HANDLER(const char *file, int line, const char *expr);
  * (a CPU without CLZ then uses it for the core's bit scans too). Define
  * KHEAP_FORCE_SOFT_CLZ to test the software path on any host.
  */
+/* 1 where the CPU counts leading zeros in one instruction, so that the
+ * compiler's bit-scan builtins are inline, not library calls. */
+#if !defined(__arm__) || defined(__ARM_FEATURE_CLZ)
+#define KHEAP_CPU_HAS_CLZ 1
+#else
+#define KHEAP_CPU_HAS_CLZ 0
+#endif
 #ifndef KHEAP_CLZ32
-#if defined(__GNUC__) && !defined(KHEAP_FORCE_SOFT_CLZ) &&                     \
-	(!defined(__arm__) || defined(__ARM_FEATURE_CLZ))
+#if defined(__GNUC__) && !defined(KHEAP_FORCE_SOFT_CLZ) && KHEAP_CPU_HAS_CLZ
 #define KHEAP_CLZ32(x) ((unsigned int)__builtin_clz(x))
 #else
 #define KHEAP_SOFT_CLZ 1
